@@ -1,0 +1,31 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { SIM_BUNDLE } from "./test/global-setup.ts";
+
+// The Worker under test runs with its `dev` environment (PVE bound to the simulator). The
+// simulator runs beside it as an auxiliary Worker, bundled by the global setup.
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      remoteBindings: false,
+      wrangler: { configPath: "./wrangler.toml", environment: "dev" },
+      miniflare: {
+        workers: [
+          {
+            name: "pve-sim",
+            modules: true,
+            scriptPath: SIM_BUNDLE,
+            compatibilityDate: "2026-11-01",
+            compatibilityFlags: ["nodejs_compat"],
+            durableObjects: { SIM: { className: "PveSimulator", useSQLite: true } },
+          },
+        ],
+      },
+    }),
+  ],
+  test: {
+    globalSetup: ["./test/global-setup.ts"],
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+  },
+});
