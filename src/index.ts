@@ -1,6 +1,76 @@
+import { createMcpHandler } from "agents/mcp/server";
+import { env } from "cloudflare:workers";
+import { Hono } from "hono";
+import { createServer, toolDeps } from "./mcp/server";
+import { PRODUCT } from "./version";
+
+/**
+ * Worker entry. Routes:
+ *   /mcp      the MCP endpoint (Streamable HTTP, 2025-era and 2026-07-28 clients)
+ *   /healthz  liveness and configuration summary, without secrets
+ *   /         a short landing page
+ *
+ * Sign-in is not built yet, so /mcp is served only to requests addressed to localhost
+ * (wrangler dev, tests). This is the seam where the OAuth provider will wrap `mcpApi`.
+ */
+
+const mcpHandler = createMcpHandler(() => createServer(toolDeps(env)), { route: "/mcp" });
+
+const LOCAL_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+export function isLocalRequest(request: Request): boolean {
+  return LOCAL_HOSTNAMES.has(new URL(request.url).hostname);
+}
+
+export const mcpApi = {
+  fetch(request: Request, _env: Env, ctx: ExecutionContext): Promise<Response> {
+    return mcpHandler(request, _env, ctx);
+  },
+};
+
+function upstreamMode(e: Env): string {
+  if (e.PVE) return "service-binding";
+  if (e.PROXMOX_URL) return "url";
+  return "unconfigured";
+}
+
+const app = new Hono<{ Bindings: Env }>();
+
+app.get("/", (c) =>
+  c.text(
+    `${PRODUCT.title} ${PRODUCT.version}\n\nAn MCP server for a Proxmox VE cluster. Add ${new URL("/mcp", c.req.url)} as a connector in your MCP client.\n`,
+  ),
+);
+
+app.get("/healthz", (c) =>
+  c.json({
+    ok: true,
+    name: PRODUCT.name,
+    version: PRODUCT.version,
+    upstream: upstreamMode(c.env),
+    auth: isLocalRequest(c.req.raw) ? "none (localhost)" : "not configured: /mcp refused",
+  }),
+);
+
+app.all("/mcp", (c) => {
+  if (!isLocalRequest(c.req.raw)) {
+    return c.json(
+      {
+        jsonrpc: "2.0",
+        error: {
+          code: -32001,
+          message: "Sign-in is not configured on this deployment, so /mcp is served only on localhost.",
+        },
+        id: null,
+      },
+      403,
+    );
+  }
+  return mcpApi.fetch(c.req.raw, c.env, c.executionCtx as ExecutionContext);
+});
+
 export default {
-  async fetch(_request, env) {
-    if (env.PVE) return env.PVE.fetch("http://pve/api2/json/version");
-    return new Response("no upstream");
+  fetch(request, workerEnv, ctx) {
+    return app.fetch(request, workerEnv, ctx);
   },
 } satisfies ExportedHandler<Env>;

@@ -1,9 +1,14 @@
-import { env } from "cloudflare:workers";
-import { expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { connect, ERAS, textOf } from "./helpers/mcp";
 
-it("reaches the simulator", async () => {
-  const seen = [];
-  for (let i = 0; i < 5; i++) seen.push(await (await env.PVE!.fetch("http://x/")).text());
-  console.log(seen.join(","));
-  expect(seen.length).toBe(5);
+describe.each(ERAS)("MCP %s", (era) => {
+  it("lists tools and calls one", async () => {
+    const client = await connect(era);
+    const tools = await client.listTools();
+    expect(tools.map((t) => t.name)).toContain("get_vms");
+    const result = await client.call("get_cluster_status");
+    console.log(era, textOf(result));
+    console.log(JSON.stringify(result.structuredContent));
+    await client.close();
+  });
 });

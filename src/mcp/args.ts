@@ -1,0 +1,52 @@
+import { z } from "zod";
+
+/**
+ * Arguments shared by every tool, named the same everywhere (`node`, `vmid`, `storage`, `upid`,
+ * `poolid`, `limit`) with the checks Proxmox itself applies, so input that cannot be valid is
+ * refused with a clear message before any upstream request.
+ */
+
+// pve-node: a hostname label (PVE::JSONSchema pve_verify_node_name).
+export const node = z
+  .string({ error: "node must be a cluster node name such as pve1" })
+  .regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, {
+    error: "node must be a cluster node name (letters, digits and '-'), not an IP address or FQDN",
+  })
+  .max(63);
+
+// pve-vmid: 100..999999999. Numbers in strings ("101") are accepted, models often send them.
+export const vmid = z.coerce
+  .number({ error: "vmid must be a number such as 101" })
+  .int({ error: "vmid must be a whole number" })
+  .min(100, { error: "vmid must be between 100 and 999999999 (Proxmox reserves 0-99)" })
+  .max(999_999_999, { error: "vmid must be between 100 and 999999999" });
+
+// pve-storage-id.
+export const storage = z
+  .string({ error: "storage must be a storage ID such as local-lvm" })
+  .regex(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i, { error: "storage must be a storage ID such as local-lvm or nas" });
+
+// pve-poolid; nested pools (a/b) exist since PVE 8.1.
+export const poolid = z
+  .string({ error: "poolid must be a pool name" })
+  .regex(/^[A-Za-z0-9_\-.]+(\/[A-Za-z0-9_\-.]+){0,2}$/, { error: "poolid must be a pool name such as prod" });
+
+export const upid = z
+  .string({ error: "upid must be a Proxmox task ID (UPID:node:...)" })
+  .startsWith("UPID:", { error: "upid must be a Proxmox task ID starting with 'UPID:'" });
+
+export function limit(defaultValue: number, max = 5000) {
+  return z.coerce
+    .number()
+    .int()
+    .min(1, { error: "limit must be at least 1" })
+    .max(max, { error: `limit must be at most ${max}` })
+    .default(defaultValue);
+}
+
+export const describe = {
+  node: "Cluster node name, e.g. pve1.",
+  nodeOptional: "Cluster node name. Optional: found from the vmid when omitted.",
+  vmid: "Guest ID (100-999999999).",
+  limit: "Most items to return.",
+};

@@ -1,0 +1,46 @@
+import type { McpServer } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import { describe, limit, node, vmid } from "../mcp/args";
+import { onGuest } from "../mcp/guests";
+import { defineTool, READ_ONLY, type ToolDeps } from "../mcp/tool";
+import { listGuests } from "./guest-list";
+import { guestListOutput, guestStatusOutput, guestStatusText, toGuestStatus } from "./guest-views";
+
+export function registerContainerTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, {
+    name: "get_containers",
+    title: "List containers",
+    description:
+      "List LXC containers with status, CPU, memory and uptime. Omit `node` to list the whole cluster. " +
+      "Use get_container for one container's live detail.",
+    input: z.object({
+      node: node.optional().describe("Only containers on this node."),
+      status: z.enum(["running", "stopped", "template"]).optional().describe("Only containers in this state."),
+      tag: z.string().optional().describe("Only containers with this tag."),
+      limit: limit(100).describe(describe.limit),
+    }),
+    output: guestListOutput,
+    annotations: READ_ONLY,
+    handler: (args) => listGuests(deps, "lxc", args),
+  });
+
+  defineTool(server, deps, {
+    name: "get_container",
+    title: "Container status",
+    description:
+      "Live status of one LXC container: state, CPU, memory, root disk use, network and disk I/O, uptime, HA.",
+    input: z.object({ vmid: vmid.describe(describe.vmid), node: node.optional().describe(describe.nodeOptional) }),
+    output: guestStatusOutput,
+    annotations: READ_ONLY,
+    handler: async (args) => {
+      const status = await onGuest(deps, { vmid: args.vmid, node: args.node, type: "lxc" }, async (guest) =>
+        toGuestStatus(
+          await deps.client.call("GET /nodes/{node}/lxc/{vmid}/status/current", { node: guest.node, vmid: guest.vmid }),
+          guest.node,
+          "lxc",
+        ),
+      );
+      return { text: guestStatusText(status), data: status };
+    },
+  });
+}

@@ -1,0 +1,58 @@
+import { moreNote } from "../mcp/format";
+import { onNode } from "../mcp/guests";
+import type { ToolAnswer, ToolDeps } from "../mcp/tool";
+import type { GuestType } from "../proxmox/locate";
+import { type GuestRow, guestLine, guestSummary, type RawGuest, toGuestRow } from "./guest-views";
+
+export interface GuestListArgs {
+  node?: string;
+  status?: string;
+  tag?: string;
+  limit: number;
+}
+
+/**
+ * Lists VMs or containers. Without a node the whole cluster comes from one
+ * `/cluster/resources?type=vm` call; with a node, from that node's list.
+ */
+export async function listGuests(
+  deps: ToolDeps,
+  type: GuestType,
+  args: GuestListArgs,
+): Promise<ToolAnswer<{ total: number; guests: GuestRow[] }>> {
+  let rows: GuestRow[];
+  if (args.node) {
+    const node = args.node;
+    const raw: RawGuest[] = await onNode(deps, node, () =>
+      type === "qemu"
+        ? deps.client.call("GET /nodes/{node}/qemu", { node })
+        : deps.client.call("GET /nodes/{node}/lxc", { node }),
+    );
+    rows = raw.map((guest) => toGuestRow(guest, node));
+  } else {
+    const resources = await deps.client.call("GET /cluster/resources", { type: "vm" });
+    rows = resources
+      .filter((item) => item.type === type)
+      .map((item) => toGuestRow(item as RawGuest, item.node ?? "?"));
+  }
+  if (args.status) {
+    const wanted = args.status;
+    rows = rows.filter((row) => (wanted === "template" ? row.template : row.status === wanted && !row.template));
+  }
+  if (args.tag) {
+    const tag = args.tag.toLowerCase();
+    rows = rows.filter((row) => row.tags?.some((t) => t.toLowerCase() === tag));
+  }
+  rows.sort((a, b) => a.vmid - b.vmid);
+  const total = rows.length;
+  const shown = rows.slice(0, args.limit);
+  const noun = type === "qemu" ? "VMs" : "containers";
+  const where = args.node ? ` on ${args.node}` : "";
+  const filters = [args.status && `status ${args.status}`, args.tag && `tag ${args.tag}`].filter(Boolean).join(", ");
+  const header =
+    total === 0
+      ? `No ${noun}${where}${filters ? ` matching ${filters}` : ""}.`
+      : `${guestSummary(rows, type)}${where}${filters ? ` (${filters})` : ""}`;
+  const text = [header, ...shown.map(guestLine)].join("\n") + moreNote(shown.length, total, noun);
+  return { text, data: { total, guests: shown } };
+}

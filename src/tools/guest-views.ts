@@ -1,0 +1,174 @@
+import { z } from "zod";
+import { compact, duration, flag, percent, round, usage } from "../mcp/format";
+import type { GuestType } from "../proxmox/locate";
+
+/**
+ * How VMs and containers are summarised, shared by the VM and container tools so both read
+ * the same: one schema for list rows, one for live status, one line of text each.
+ */
+
+export const guestRowSchema = z.object({
+  vmid: z.number(),
+  name: z.string().optional(),
+  node: z.string(),
+  status: z.string(),
+  cpu: z.number().optional().describe("CPU use, 0-1 of maxcpu"),
+  maxcpu: z.number().optional(),
+  mem: z.number().optional().describe("bytes"),
+  maxmem: z.number().optional().describe("bytes"),
+  maxdisk: z.number().optional().describe("bytes"),
+  uptime: z.number().optional().describe("seconds"),
+  template: z.boolean().optional(),
+  lock: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+});
+export type GuestRow = z.infer<typeof guestRowSchema>;
+
+export interface RawGuest {
+  vmid?: number;
+  name?: string;
+  node?: string;
+  status?: string;
+  qmpstatus?: string;
+  cpu?: number;
+  cpus?: number;
+  maxcpu?: number;
+  mem?: number;
+  maxmem?: number;
+  maxdisk?: number;
+  uptime?: number;
+  template?: unknown;
+  lock?: string;
+  tags?: string;
+}
+
+/** Proxmox tags: `;`-separated in most answers, sometimes `,` or spaces. */
+export function splitTags(tags: string | undefined): string[] | undefined {
+  if (!tags) return undefined;
+  const list = tags.split(/[;, ]+/).filter(Boolean);
+  return list.length ? list : undefined;
+}
+
+/** A paused VM is "running" to Proxmox; qmpstatus tells the truth. */
+export function guestStatus(raw: RawGuest): string {
+  if (raw.qmpstatus && raw.qmpstatus !== raw.status && raw.status === "running") return raw.qmpstatus;
+  return raw.status ?? "unknown";
+}
+
+export function toGuestRow(raw: RawGuest, node: string): GuestRow {
+  const running = raw.status === "running";
+  return compact({
+    vmid: raw.vmid as number,
+    name: raw.name,
+    node,
+    status: guestStatus(raw),
+    cpu: running ? round(raw.cpu) : undefined,
+    maxcpu: raw.maxcpu ?? raw.cpus,
+    mem: running ? raw.mem : undefined,
+    maxmem: raw.maxmem,
+    maxdisk: raw.maxdisk,
+    uptime: running ? raw.uptime : undefined,
+    template: flag(raw.template) || undefined,
+    lock: raw.lock || undefined,
+    tags: splitTags(raw.tags),
+  });
+}
+
+/** "101 web01 on pve1: running, cpu 3% of 2, mem 1.2/4.0 GiB, up 3d 2h [prod, web]" */
+export function guestLine(row: GuestRow): string {
+  const parts = [`${row.vmid} ${row.name ?? "(no name)"} on ${row.node}: ${row.template ? "template" : row.status}`];
+  if (row.status === "running" || row.status === "paused") {
+    parts.push(`cpu ${percent(row.cpu)} of ${row.maxcpu ?? "?"}`);
+    parts.push(`mem ${usage(row.mem, row.maxmem)}`);
+    parts.push(`up ${duration(row.uptime)}`);
+  } else if (!row.template) {
+    parts.push(`${row.maxcpu ?? "?"} cpu, ${usage(undefined, row.maxmem).replace(/^0\//, "")} mem`);
+  }
+  let line = parts.join(", ");
+  if (row.lock) line += `, locked (${row.lock})`;
+  if (row.tags) line += ` [${row.tags.join(", ")}]`;
+  return line;
+}
+
+/** "12 VMs: 8 running, 3 stopped, 1 template" */
+export function guestSummary(rows: GuestRow[], type: GuestType): string {
+  const noun = type === "qemu" ? "VM" : "container";
+  const counts = new Map<string, number>();
+  for (const row of rows) {
+    const key = row.template ? "template" : row.status;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const detail = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([status, n]) => `${n} ${status}${status === "template" && n > 1 ? "s" : ""}`)
+    .join(", ");
+  return `${rows.length} ${noun}${rows.length === 1 ? "" : "s"}${detail ? `: ${detail}` : ""}`;
+}
+
+export const guestListOutput = z.object({
+  total: z.number().describe("guests matching, before limit"),
+  guests: z.array(guestRowSchema),
+});
+
+export const guestStatusOutput = guestRowSchema.extend({
+  type: z.enum(["qemu", "lxc"]),
+  agent: z.boolean().optional().describe("QEMU guest agent enabled in the config"),
+  pid: z.number().optional(),
+  disk: z.number().optional().describe("bytes used (containers)"),
+  netin: z.number().optional(),
+  netout: z.number().optional(),
+  diskread: z.number().optional(),
+  diskwrite: z.number().optional(),
+  ha: z.string().optional().describe("HA state when HA-managed"),
+  qemu: z.string().optional().describe("running QEMU version"),
+  machine: z.string().optional(),
+});
+export type GuestStatus = z.infer<typeof guestStatusOutput>;
+
+export function toGuestStatus(raw: RawGuest & Record<string, unknown>, node: string, type: GuestType): GuestStatus {
+  const row = toGuestRow(raw, node);
+  const ha = raw.ha as { managed?: unknown; state?: string } | undefined;
+  return compact({
+    ...row,
+    type,
+    agent: type === "qemu" ? flag(raw.agent) : undefined,
+    pid: typeof raw.pid === "number" ? raw.pid : undefined,
+    disk: type === "lxc" && typeof raw.disk === "number" ? raw.disk : undefined,
+    netin: numberOrUndefined(raw.netin),
+    netout: numberOrUndefined(raw.netout),
+    diskread: numberOrUndefined(raw.diskread),
+    diskwrite: numberOrUndefined(raw.diskwrite),
+    ha: ha && flag(ha.managed) ? (ha.state ?? "managed") : undefined,
+    qemu: typeof raw["running-qemu"] === "string" ? raw["running-qemu"] : undefined,
+    machine: typeof raw["running-machine"] === "string" ? raw["running-machine"] : undefined,
+  });
+}
+
+function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === "number" ? value : undefined;
+}
+
+export function guestStatusText(status: GuestStatus): string {
+  const noun = status.type === "qemu" ? "VM" : "Container";
+  const lines = [`${noun} ${guestLine(status)}`];
+  const io: string[] = [];
+  if (status.type === "lxc" && status.disk !== undefined) io.push(`disk ${usage(status.disk, status.maxdisk)}`);
+  else if (status.maxdisk) io.push(`disk ${usage(undefined, status.maxdisk).replace(/^0\//, "")}`);
+  if (status.status === "running") {
+    if (status.netin !== undefined) io.push(`net in ${bytesShort(status.netin)} / out ${bytesShort(status.netout)}`);
+    if (status.diskread !== undefined)
+      io.push(`disk read ${bytesShort(status.diskread)} / write ${bytesShort(status.diskwrite)}`);
+  }
+  if (io.length) lines.push(io.join(", "));
+  const extra: string[] = [];
+  if (status.type === "qemu") extra.push(`guest agent ${status.agent ? "enabled" : "not enabled"}`);
+  if (status.ha) extra.push(`HA ${status.ha}`);
+  if (status.qemu) extra.push(`QEMU ${status.qemu}`);
+  if (status.pid) extra.push(`pid ${status.pid}`);
+  if (extra.length) lines.push(extra.join(", "));
+  return lines.join("\n");
+}
+
+function bytesShort(value: number | undefined): string {
+  return usage(value, undefined);
+}

@@ -1,0 +1,94 @@
+import type { McpServer } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import { poolid } from "../mcp/args";
+import { compact } from "../mcp/format";
+import { defineTool, READ_ONLY, ToolError, type ToolDeps } from "../mcp/tool";
+import { ProxmoxError } from "../proxmox/errors";
+
+const memberSchema = z.object({
+  id: z.string(),
+  type: z.string().describe("qemu, lxc or storage"),
+  node: z.string(),
+  vmid: z.number().optional(),
+  name: z.string().optional(),
+  storage: z.string().optional(),
+  status: z.string().optional(),
+});
+type Member = z.infer<typeof memberSchema>;
+
+function toMember(raw: Record<string, unknown>): Member {
+  return compact({
+    id: String(raw.id),
+    type: String(raw.type),
+    node: String(raw.node),
+    vmid: typeof raw.vmid === "number" ? raw.vmid : undefined,
+    name: typeof raw.name === "string" ? raw.name : undefined,
+    storage: typeof raw.storage === "string" ? raw.storage : undefined,
+    status: typeof raw.status === "string" ? raw.status : undefined,
+  });
+}
+
+function memberLine(m: Member): string {
+  if (m.type === "storage") return `storage ${m.storage} on ${m.node}`;
+  const kind = m.type === "qemu" ? "vm" : m.type === "lxc" ? "ct" : m.type;
+  return `${kind} ${m.vmid}${m.name ? ` ${m.name}` : ""} on ${m.node}${m.status ? `: ${m.status}` : ""}`;
+}
+
+export function registerPoolTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, {
+    name: "get_pools",
+    title: "List pools",
+    description: "List resource pools with their comment and how many guests and storages each holds. get_pool lists members.",
+    input: z.object({}),
+    output: z.object({
+      pools: z.array(z.object({ poolid: z.string(), comment: z.string().optional(), guests: z.number().optional(), storages: z.number().optional() })),
+    }),
+    annotations: READ_ONLY,
+    handler: async () => {
+      const items = await deps.client.call("GET /pools", {});
+      const pools = items
+        .map((item) =>
+          compact({
+            poolid: item.poolid,
+            comment: item.comment || undefined,
+            guests: item.members ? item.members.filter((m) => m.type !== "storage").length : undefined,
+            storages: item.members ? item.members.filter((m) => m.type === "storage").length : undefined,
+          }),
+        )
+        .sort((a, b) => a.poolid.localeCompare(b.poolid));
+      const lines = pools.map(
+        (p) =>
+          `${p.poolid}${p.guests !== undefined ? `: ${p.guests} guest${p.guests === 1 ? "" : "s"}, ${p.storages} storage${p.storages === 1 ? "" : "s"}` : ""}${p.comment ? ` "${p.comment}"` : ""}`,
+      );
+      return { text: [pools.length ? `${pools.length} pools` : "No pools.", ...lines].join("\n"), data: { pools } };
+    },
+  });
+
+  defineTool(server, deps, {
+    name: "get_pool",
+    title: "Pool members",
+    description: "One resource pool: its comment and its member VMs, containers and storages with their state.",
+    input: z.object({ poolid: poolid.describe("Pool name, e.g. prod.") }),
+    output: z.object({ poolid: z.string(), comment: z.string().optional(), members: z.array(memberSchema) }),
+    annotations: READ_ONLY,
+    handler: async (args) => {
+      let pool: Awaited<ReturnType<typeof deps.client.call<"GET /pools/{poolid}">>>;
+      try {
+        pool = await deps.client.call("GET /pools/{poolid}", { poolid: args.poolid });
+      } catch (error) {
+        if (error instanceof ProxmoxError && error.kind === "not_found") {
+          throw new ToolError(`There is no pool '${args.poolid}'. get_pools lists the pools.`);
+        }
+        throw error;
+      }
+      const members = pool.members
+        .map((m) => toMember(m as Record<string, unknown>))
+        .sort((a, b) => a.type.localeCompare(b.type) || (a.vmid ?? 0) - (b.vmid ?? 0) || a.id.localeCompare(b.id));
+      const header = `Pool ${args.poolid}${pool.comment ? ` "${pool.comment}"` : ""}: ${members.length} member${members.length === 1 ? "" : "s"}`;
+      return {
+        text: [header, ...members.map(memberLine)].join("\n"),
+        data: compact({ poolid: args.poolid, comment: pool.comment || undefined, members }),
+      };
+    },
+  });
+}

@@ -1,0 +1,83 @@
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from "@modelcontextprotocol/client";
+import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport as TransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { exports } from "cloudflare:workers";
+
+/** The three client eras the server must serve. */
+export const ERAS = ["2025-06-18", "2025-11-25", "2026-07-28"] as const;
+export type Era = (typeof ERAS)[number];
+
+export const MCP_URL = "http://localhost/mcp";
+
+export interface ToolCallResult {
+  content: { type: string; text?: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+export interface TestClient {
+  era: Era;
+  listTools(): Promise<{ name: string; annotations?: Record<string, unknown>; inputSchema: unknown; outputSchema?: unknown; description?: string }[]>;
+  call(name: string, args?: Record<string, unknown>): Promise<ToolCallResult>;
+  serverInfo(): { name: string; version: string } | undefined;
+  close(): Promise<void>;
+}
+
+/** Sends requests straight into the Worker under test, as an HTTP client would. */
+function workerFetch(rewriteInitialize?: string): typeof fetch {
+  return async (input, init) => {
+    let request = new Request(input as RequestInfo, init);
+    if (rewriteInitialize && request.method === "POST") {
+      const body = await request.clone().text();
+      if (body.includes('"method":"initialize"')) {
+        const message = JSON.parse(body);
+        message.params.protocolVersion = rewriteInitialize;
+        request = new Request(request, { body: JSON.stringify(message) });
+      }
+    }
+    // Real HTTP clients always send Host; a Request built in the runtime does not.
+    if (!request.headers.has("host")) {
+      const headers = new Headers(request.headers);
+      headers.set("host", new URL(request.url).host);
+      request = new Request(request, { headers });
+    }
+    return exports.default.fetch(request);
+  };
+}
+
+export async function connect(era: Era): Promise<TestClient> {
+  if (era === "2026-07-28") {
+    const client = new ClientV2(
+      { name: "test-v2", version: "1.0.0" },
+      { versionNegotiation: { mode: { pin: "2026-07-28" } } },
+    );
+    await client.connect(new TransportV2(new URL(MCP_URL), { fetch: workerFetch() }));
+    return {
+      era,
+      listTools: async () => (await client.listTools()).tools as never,
+      call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as ToolCallResult,
+      serverInfo: () => client.getServerVersion() as never,
+      close: () => client.close(),
+    };
+  }
+  // The v1 SDK speaks 2025-11-25; a 2025-06-18 client is the same SDK asking for the older revision.
+  const client = new ClientV1({ name: "test-v1", version: "1.0.0" });
+  const transport = new TransportV1(new URL(MCP_URL), {
+    fetch: workerFetch(era === "2025-06-18" ? era : undefined),
+  });
+  await client.connect(transport);
+  return {
+    era,
+    listTools: async () => (await client.listTools()).tools as never,
+    call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as ToolCallResult,
+    serverInfo: () => client.getServerVersion() as never,
+    close: () => client.close(),
+  };
+}
+
+export function textOf(result: ToolCallResult): string {
+  return result.content
+    .filter((block) => block.type === "text")
+    .map((block) => block.text ?? "")
+    .join("\n");
+}

@@ -1,0 +1,46 @@
+import { env } from "cloudflare:workers";
+import { clearGuestIndex } from "../../src/proxmox/locate";
+
+/** Steers the simulator through its control endpoint, the only way tests change it. */
+async function control(path: string, init?: { method?: string; body?: unknown }): Promise<unknown> {
+  const pve = env.PVE;
+  if (!pve) throw new Error("the test Worker has no PVE binding");
+  const response = await pve.fetch(`http://pve/_sim/${path}`, {
+    method: init?.method ?? (init?.body !== undefined ? "POST" : "GET"),
+    headers: { "Content-Type": "application/json" },
+    body: init?.body !== undefined ? JSON.stringify(init.body) : undefined,
+  });
+  if (!response.ok) throw new Error(`simulator control ${path} answered ${response.status}: ${await response.text()}`);
+  return response.json();
+}
+
+export interface SimRequest {
+  method: string;
+  path: string;
+  query: Record<string, string | string[]>;
+  body: Record<string, string | string[]>;
+  contentType?: string;
+  authorized: boolean;
+  status: number;
+}
+
+export const sim = {
+  async reset(scale?: { nodes?: number; guests?: number }): Promise<void> {
+    await control("reset", { body: scale ?? {} });
+    clearGuestIndex();
+  },
+  settings: (settings: { latencyMs?: number; authFailureDelayMs?: number; taskDurationMs?: number }) =>
+    control("settings", { body: settings }),
+  fail: (fault: {
+    count: number;
+    status?: number;
+    kind?: "json" | "empty" | "access-login" | "tunnel-error" | "hang";
+    message?: string;
+    pathPrefix?: string;
+  }) => control("fail", { body: fault }),
+  setNodeOnline: (node: string, online: boolean) => control(`nodes/${node}`, { body: { online } }),
+  async requests(): Promise<SimRequest[]> {
+    return ((await control("requests")) as { requests: SimRequest[] }).requests;
+  },
+  clearRequests: () => control("requests", { method: "DELETE" }),
+};
