@@ -1,5 +1,5 @@
-import { createMcpHandler } from "agents/mcp/server";
 import { env } from "cloudflare:workers";
+import { createMcpHandler } from "agents/mcp/server";
 import { Hono } from "hono";
 import { createServer, toolDeps } from "./mcp/server";
 import { PRODUCT } from "./version";

@@ -71,5 +71,7 @@ export function compact<T extends Record<string, unknown>>(value: T): T {
 
 /** "showing 100 of 340; pass limit to see more" or "" when everything is shown. */
 export function moreNote(shown: number, total: number, noun: string): string {
-  return shown < total ? `\n… ${total - shown} more ${noun} not shown; raise limit (or filter) to see them.` : "";
+  return shown < total
+    ? `\n… ${total - shown} more ${noun} not shown; raise limit (or filter) to see them.`
+    : "";
 }

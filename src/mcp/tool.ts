@@ -74,7 +74,11 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
   );
 }
 
-export function errorResult(error: unknown, tool: string, secrets: readonly (string | undefined)[]): CallToolResult {
+export function errorResult(
+  error: unknown,
+  tool: string,
+  secrets: readonly (string | undefined)[],
+): CallToolResult {
   let message: string;
   if (error instanceof ProxmoxError || error instanceof ToolError) {
     message = error.message;

@@ -153,7 +153,12 @@ export class ProxmoxClient {
     }
     const reason = error instanceof Error ? error.message : String(error);
     if (error instanceof Error && error.name === "AbortError") {
-      return new ProxmoxError({ kind: "network", method, path, message: `The request ${method} ${path} was cancelled.` });
+      return new ProxmoxError({
+        kind: "network",
+        method,
+        path,
+        message: `The request ${method} ${path} was cancelled.`,
+      });
     }
     return this.#sanitize(
       new ProxmoxError({
@@ -239,5 +244,10 @@ export function clientFromEnv(env: UpstreamEnv): ProxmoxClient {
   } catch {
     // Reported by the request itself.
   }
-  return new ProxmoxClient({ ...common, fetch: (request) => fetch(request), baseUrl: url, upstreamLabel: host });
+  return new ProxmoxClient({
+    ...common,
+    fetch: (request) => fetch(request),
+    baseUrl: url,
+    upstreamLabel: host,
+  });
 }

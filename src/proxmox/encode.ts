@@ -8,7 +8,13 @@
  * - arrays as repeated keys (PVE 8.0+ turns them back into arrays; exec's `command` needs it).
  */
 
-export type ParamValue = string | number | boolean | readonly (string | number | boolean)[] | null | undefined;
+export type ParamValue =
+  | string
+  | number
+  | boolean
+  | readonly (string | number | boolean)[]
+  | null
+  | undefined;
 export type Params = Record<string, ParamValue>;
 
 function scalar(value: string | number | boolean): string {

@@ -232,11 +232,20 @@ export function errorFromResponse(failure: HttpFailure): ProxmoxError {
     });
   }
   if (json && pveMessage) {
-    const kind: ProxmoxErrorKind = NOT_FOUND_PATTERNS.some((p) => p.test(pveMessage)) ? "not_found" : "failed";
+    const kind: ProxmoxErrorKind = NOT_FOUND_PATTERNS.some((p) => p.test(pveMessage))
+      ? "not_found"
+      : "failed";
     return new ProxmoxError({ kind, status, method, path, pveMessage, message: `Proxmox: ${pveMessage}` });
   }
   if (!isHtml && status >= 400 && pveMessage && !body.trim()) {
-    return new ProxmoxError({ kind: "failed", status, method, path, pveMessage, message: `Proxmox: ${pveMessage}` });
+    return new ProxmoxError({
+      kind: "failed",
+      status,
+      method,
+      path,
+      pveMessage,
+      message: `Proxmox: ${pveMessage}`,
+    });
   }
   return new ProxmoxError({
     kind: "bad_response",

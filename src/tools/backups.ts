@@ -14,7 +14,9 @@ export function registerBackupTools(server: McpServer, deps: ToolDeps): void {
       "List vzdump backups, newest first, with guest, size, date, notes and protection. Give `storage` for one " +
       "storage, or omit it to search every backup storage. Filter by `vmid`.",
     input: z.object({
-      storage: storage.optional().describe("Backup storage ID, e.g. nas. Omit to search all backup storages."),
+      storage: storage
+        .optional()
+        .describe("Backup storage ID, e.g. nas. Omit to search all backup storages."),
       vmid: vmid.optional().describe("Only backups of this guest."),
       node: node.optional().describe("Node to read local storages through."),
       limit: limit(50).describe(describe.limit),
@@ -32,7 +34,10 @@ export function registerBackupTools(server: McpServer, deps: ToolDeps): void {
         targets = [{ storage: storageId, node: args.node ?? (await storageNode(deps, storageId)) }];
       } else {
         const rows = (await clusterStorages(deps)).filter(
-          (row) => row.content.includes("backup") && row.status === "available" && (!args.node || row.node === args.node),
+          (row) =>
+            row.content.includes("backup") &&
+            row.status === "available" &&
+            (!args.node || row.node === args.node),
         );
         const seenShared = new Set<string>();
         targets = [];
@@ -66,7 +71,8 @@ export function registerBackupTools(server: McpServer, deps: ToolDeps): void {
         ? `${backups.length} backup${backups.length === 1 ? "" : "s"}${subject}, ${bytes(backups.reduce((s, b) => s + b.size, 0))} in all (searched ${searched.join(", ") || "nothing"})`
         : `No backups${subject} found (searched ${searched.join(", ") || "no backup storage"}).`;
       return {
-        text: [header, ...shown.map(volumeLine)].join("\n") + moreNote(shown.length, backups.length, "backups"),
+        text:
+          [header, ...shown.map(volumeLine)].join("\n") + moreNote(shown.length, backups.length, "backups"),
         data: { total: backups.length, backups: shown, searched },
       };
     },

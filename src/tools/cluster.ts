@@ -74,7 +74,8 @@ function resourceLine(r: Resource): string {
       const kind = r.type === "qemu" ? "vm" : "ct";
       const state = r.template ? "template" : (r.status ?? "unknown");
       let line = `${kind} ${r.vmid} ${r.name ?? ""} on ${r.node}: ${state}`;
-      if (r.status === "running") line += `, cpu ${percent(r.cpu)} of ${r.maxcpu}, mem ${usage(r.mem, r.maxmem)}, up ${duration(r.uptime)}`;
+      if (r.status === "running")
+        line += `, cpu ${percent(r.cpu)} of ${r.maxcpu}, mem ${usage(r.mem, r.maxmem)}, up ${duration(r.uptime)}`;
       if (r.pool) line += `, pool ${r.pool}`;
       if (r.lock) line += `, locked (${r.lock})`;
       if (r.hastate) line += `, HA ${r.hastate}`;
@@ -82,7 +83,9 @@ function resourceLine(r: Resource): string {
       return line;
     }
     case "storage": {
-      const used = r.maxdisk ? `${usage(r.disk, r.maxdisk)} (${percent((r.disk ?? 0) / r.maxdisk)})` : "size unknown";
+      const used = r.maxdisk
+        ? `${usage(r.disk, r.maxdisk)} (${percent((r.disk ?? 0) / r.maxdisk)})`
+        : "size unknown";
       return `storage ${r.storage} on ${r.node}: ${r.plugintype ?? "?"}${r.shared ? " shared" : ""}, ${r.status ?? "?"}, ${used}, content ${r.content ?? "-"}`;
     }
     default:
@@ -100,7 +103,12 @@ export function registerClusterTools(server: McpServer, deps: ToolDeps): void {
     input: z.object({}),
     output: z.object({
       cluster: z
-        .object({ name: z.string(), quorate: z.boolean(), nodes: z.number().optional(), version: z.number().optional() })
+        .object({
+          name: z.string(),
+          quorate: z.boolean(),
+          nodes: z.number().optional(),
+          version: z.number().optional(),
+        })
         .nullable()
         .describe("null for a standalone node"),
       nodes: z.array(
@@ -144,7 +152,8 @@ export function registerClusterTools(server: McpServer, deps: ToolDeps): void {
         ? `Cluster ${cluster.name}: ${cluster.quorate ? "quorate" : "NOT quorate (no majority: changes are blocked)"}, ${online} of ${nodes.length} nodes online`
         : `Standalone node (no cluster), ${online} of ${nodes.length} online`;
       const lines = nodes.map(
-        (n) => `${n.name}: ${n.online ? "online" : "OFFLINE"}${n.ip ? `, ${n.ip}` : ""}${n.nodeid ? `, node id ${n.nodeid}` : ""}`,
+        (n) =>
+          `${n.name}: ${n.online ? "online" : "OFFLINE"}${n.ip ? `, ${n.ip}` : ""}${n.nodeid ? `, node id ${n.nodeid}` : ""}`,
       );
       return { text: [header, ...lines].join("\n"), data: { cluster, nodes } };
     },
@@ -174,8 +183,12 @@ export function registerClusterTools(server: McpServer, deps: ToolDeps): void {
       const counts = TYPE_ORDER.map((t) => [t, resources.filter((r) => r.type === t).length] as const)
         .filter(([, n]) => n > 0)
         .map(([t, n]) => `${n} ${t === "qemu" ? "VM" : t === "lxc" ? "container" : t}${n === 1 ? "" : "s"}`);
-      const header = resources.length ? `${resources.length} resources: ${counts.join(", ")}` : "No resources.";
-      const text = [header, ...shown.map(resourceLine)].join("\n") + moreNote(shown.length, resources.length, "resources");
+      const header = resources.length
+        ? `${resources.length} resources: ${counts.join(", ")}`
+        : "No resources.";
+      const text =
+        [header, ...shown.map(resourceLine)].join("\n") +
+        moreNote(shown.length, resources.length, "resources");
       return { text, data: { total: resources.length, resources: shown } };
     },
   });

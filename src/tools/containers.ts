@@ -15,7 +15,10 @@ export function registerContainerTools(server: McpServer, deps: ToolDeps): void 
       "Use get_container for one container's live detail.",
     input: z.object({
       node: node.optional().describe("Only containers on this node."),
-      status: z.enum(["running", "stopped", "template"]).optional().describe("Only containers in this state."),
+      status: z
+        .enum(["running", "stopped", "template"])
+        .optional()
+        .describe("Only containers in this state."),
       tag: z.string().optional().describe("Only containers with this tag."),
       limit: limit(100).describe(describe.limit),
     }),
@@ -29,13 +32,19 @@ export function registerContainerTools(server: McpServer, deps: ToolDeps): void 
     title: "Container status",
     description:
       "Live status of one LXC container: state, CPU, memory, root disk use, network and disk I/O, uptime, HA.",
-    input: z.object({ vmid: vmid.describe(describe.vmid), node: node.optional().describe(describe.nodeOptional) }),
+    input: z.object({
+      vmid: vmid.describe(describe.vmid),
+      node: node.optional().describe(describe.nodeOptional),
+    }),
     output: guestStatusOutput,
     annotations: READ_ONLY,
     handler: async (args) => {
       const status = await onGuest(deps, { vmid: args.vmid, node: args.node, type: "lxc" }, async (guest) =>
         toGuestStatus(
-          await deps.client.call("GET /nodes/{node}/lxc/{vmid}/status/current", { node: guest.node, vmid: guest.vmid }),
+          await deps.client.call("GET /nodes/{node}/lxc/{vmid}/status/current", {
+            node: guest.node,
+            vmid: guest.vmid,
+          }),
           guest.node,
           "lxc",
         ),

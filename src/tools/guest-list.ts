@@ -37,7 +37,9 @@ export async function listGuests(
   }
   if (args.status) {
     const wanted = args.status;
-    rows = rows.filter((row) => (wanted === "template" ? row.template : row.status === wanted && !row.template));
+    rows = rows.filter((row) =>
+      wanted === "template" ? row.template : row.status === wanted && !row.template,
+    );
   }
   if (args.tag) {
     const tag = args.tag.toLowerCase();
@@ -48,7 +50,9 @@ export async function listGuests(
   const shown = rows.slice(0, args.limit);
   const noun = type === "qemu" ? "VMs" : "containers";
   const where = args.node ? ` on ${args.node}` : "";
-  const filters = [args.status && `status ${args.status}`, args.tag && `tag ${args.tag}`].filter(Boolean).join(", ");
+  const filters = [args.status && `status ${args.status}`, args.tag && `tag ${args.tag}`]
+    .filter(Boolean)
+    .join(", ");
   const header =
     total === 0
       ? `No ${noun}${where}${filters ? ` matching ${filters}` : ""}.`

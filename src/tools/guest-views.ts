@@ -76,7 +76,9 @@ export function toGuestRow(raw: RawGuest, node: string): GuestRow {
 
 /** "101 web01 on pve1: running, cpu 3% of 2, mem 1.2/4.0 GiB, up 3d 2h [prod, web]" */
 export function guestLine(row: GuestRow): string {
-  const parts = [`${row.vmid} ${row.name ?? "(no name)"} on ${row.node}: ${row.template ? "template" : row.status}`];
+  const parts = [
+    `${row.vmid} ${row.name ?? "(no name)"} on ${row.node}: ${row.template ? "template" : row.status}`,
+  ];
   if (row.status === "running" || row.status === "paused") {
     parts.push(`cpu ${percent(row.cpu)} of ${row.maxcpu ?? "?"}`);
     parts.push(`mem ${usage(row.mem, row.maxmem)}`);
@@ -125,7 +127,11 @@ export const guestStatusOutput = guestRowSchema.extend({
 });
 export type GuestStatus = z.infer<typeof guestStatusOutput>;
 
-export function toGuestStatus(raw: RawGuest & Record<string, unknown>, node: string, type: GuestType): GuestStatus {
+export function toGuestStatus(
+  raw: RawGuest & Record<string, unknown>,
+  node: string,
+  type: GuestType,
+): GuestStatus {
   const row = toGuestRow(raw, node);
   const ha = raw.ha as { managed?: unknown; state?: string } | undefined;
   return compact({
@@ -152,10 +158,12 @@ export function guestStatusText(status: GuestStatus): string {
   const noun = status.type === "qemu" ? "VM" : "Container";
   const lines = [`${noun} ${guestLine(status)}`];
   const io: string[] = [];
-  if (status.type === "lxc" && status.disk !== undefined) io.push(`disk ${usage(status.disk, status.maxdisk)}`);
+  if (status.type === "lxc" && status.disk !== undefined)
+    io.push(`disk ${usage(status.disk, status.maxdisk)}`);
   else if (status.maxdisk) io.push(`disk ${usage(undefined, status.maxdisk).replace(/^0\//, "")}`);
   if (status.status === "running") {
-    if (status.netin !== undefined) io.push(`net in ${bytesShort(status.netin)} / out ${bytesShort(status.netout)}`);
+    if (status.netin !== undefined)
+      io.push(`net in ${bytesShort(status.netin)} / out ${bytesShort(status.netout)}`);
     if (status.diskread !== undefined)
       io.push(`disk read ${bytesShort(status.diskread)} / write ${bytesShort(status.diskwrite)}`);
   }

@@ -11,7 +11,8 @@ export function registerNodeTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_nodes",
     title: "List nodes",
-    description: "List cluster nodes with online state, CPU, memory and uptime. Use get_node_status for one node's detail.",
+    description:
+      "List cluster nodes with online state, CPU, memory and uptime. Use get_node_status for one node's detail.",
     input: z.object({}),
     output: z.object({
       nodes: z.array(
@@ -78,9 +79,13 @@ export function registerNodeTools(server: McpServer, deps: ToolDeps): void {
     }),
     annotations: READ_ONLY,
     handler: async (args) => {
-      const status = await onNode(deps, args.node, () => deps.client.call("GET /nodes/{node}/status", { node: args.node }));
+      const status = await onNode(deps, args.node, () =>
+        deps.client.call("GET /nodes/{node}/status", { node: args.node }),
+      );
       const swap = status.swap as { used?: number; total?: number } | undefined;
-      const kernel = status["current-kernel"]?.release ?? (typeof status.kversion === "string" ? status.kversion : undefined);
+      const kernel =
+        status["current-kernel"]?.release ??
+        (typeof status.kversion === "string" ? status.kversion : undefined);
       const data = compact({
         node: args.node,
         uptime: typeof status.uptime === "number" ? status.uptime : undefined,

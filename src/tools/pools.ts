@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { poolid } from "../mcp/args";
 import { compact } from "../mcp/format";
-import { defineTool, READ_ONLY, ToolError, type ToolDeps } from "../mcp/tool";
+import { defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
 import { ProxmoxError } from "../proxmox/errors";
 
 const memberSchema = z.object({
@@ -38,10 +38,18 @@ export function registerPoolTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_pools",
     title: "List pools",
-    description: "List resource pools with their comment and how many guests and storages each holds. get_pool lists members.",
+    description:
+      "List resource pools with their comment and how many guests and storages each holds. get_pool lists members.",
     input: z.object({}),
     output: z.object({
-      pools: z.array(z.object({ poolid: z.string(), comment: z.string().optional(), guests: z.number().optional(), storages: z.number().optional() })),
+      pools: z.array(
+        z.object({
+          poolid: z.string(),
+          comment: z.string().optional(),
+          guests: z.number().optional(),
+          storages: z.number().optional(),
+        }),
+      ),
     }),
     annotations: READ_ONLY,
     handler: async () => {
@@ -60,14 +68,18 @@ export function registerPoolTools(server: McpServer, deps: ToolDeps): void {
         (p) =>
           `${p.poolid}${p.guests !== undefined ? `: ${p.guests} guest${p.guests === 1 ? "" : "s"}, ${p.storages} storage${p.storages === 1 ? "" : "s"}` : ""}${p.comment ? ` "${p.comment}"` : ""}`,
       );
-      return { text: [pools.length ? `${pools.length} pools` : "No pools.", ...lines].join("\n"), data: { pools } };
+      return {
+        text: [pools.length ? `${pools.length} pools` : "No pools.", ...lines].join("\n"),
+        data: { pools },
+      };
     },
   });
 
   defineTool(server, deps, {
     name: "get_pool",
     title: "Pool members",
-    description: "One resource pool: its comment and its member VMs, containers and storages with their state.",
+    description:
+      "One resource pool: its comment and its member VMs, containers and storages with their state.",
     input: z.object({ poolid: poolid.describe("Pool name, e.g. prod.") }),
     output: z.object({ poolid: z.string(), comment: z.string().optional(), members: z.array(memberSchema) }),
     annotations: READ_ONLY,
@@ -83,7 +95,9 @@ export function registerPoolTools(server: McpServer, deps: ToolDeps): void {
       }
       const members = pool.members
         .map((m) => toMember(m as Record<string, unknown>))
-        .sort((a, b) => a.type.localeCompare(b.type) || (a.vmid ?? 0) - (b.vmid ?? 0) || a.id.localeCompare(b.id));
+        .sort(
+          (a, b) => a.type.localeCompare(b.type) || (a.vmid ?? 0) - (b.vmid ?? 0) || a.id.localeCompare(b.id),
+        );
       const header = `Pool ${args.poolid}${pool.comment ? ` "${pool.comment}"` : ""}: ${members.length} member${members.length === 1 ? "" : "s"}`;
       return {
         text: [header, ...members.map(memberLine)].join("\n"),

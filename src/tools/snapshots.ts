@@ -20,7 +20,10 @@ export function registerSnapshotTools(server: McpServer, deps: ToolDeps): void {
     description:
       "List a VM's or container's snapshots, oldest first, with date, description, whether RAM was saved, and which " +
       "one the current state derives from.",
-    input: z.object({ vmid: vmid.describe(describe.vmid), node: node.optional().describe(describe.nodeOptional) }),
+    input: z.object({
+      vmid: vmid.describe(describe.vmid),
+      node: node.optional().describe(describe.nodeOptional),
+    }),
     output: z.object({
       vmid: z.number(),
       node: z.string(),

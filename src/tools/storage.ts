@@ -3,7 +3,7 @@ import { z } from "zod";
 import { describe, limit, node, storage, vmid } from "../mcp/args";
 import { bytes, compact, flag, moreNote, percent, timestamp, usage } from "../mcp/format";
 import { onNode } from "../mcp/guests";
-import { defineTool, READ_ONLY, ToolError, type ToolDeps } from "../mcp/tool";
+import { defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
 import type { NodesStorageContentGetItem } from "../proxmox/generated/pve-api";
 
 const storageRowSchema = z.object({
@@ -91,7 +91,9 @@ export async function storageNode(deps: ToolDeps, storageId: string): Promise<st
   const matches = rows.filter((row) => row.storage === storageId);
   if (matches.length === 0) {
     const names = [...new Set(rows.map((row) => row.storage))].sort().join(", ");
-    throw new ToolError(`There is no storage '${storageId}' in this cluster.${names ? ` Storages: ${names}.` : ""}`);
+    throw new ToolError(
+      `There is no storage '${storageId}' in this cluster.${names ? ` Storages: ${names}.` : ""}`,
+    );
   }
   const usable = matches.filter((row) => row.status === "available");
   if (matches[0]?.shared || matches.length === 1) {
@@ -117,7 +119,9 @@ export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
       let rows: StorageRow[];
       if (args.node) {
         const nodeName = args.node;
-        const items = await onNode(deps, nodeName, () => deps.client.call("GET /nodes/{node}/storage", { node: nodeName }));
+        const items = await onNode(deps, nodeName, () =>
+          deps.client.call("GET /nodes/{node}/storage", { node: nodeName }),
+        );
         rows = items.map((item) =>
           compact({
             storage: item.storage,
@@ -125,7 +129,12 @@ export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
             type: item.type,
             content: item.content.split(",").filter(Boolean),
             shared: flag(item.shared),
-            status: item.enabled !== undefined && !flag(item.enabled) ? "disabled" : flag(item.active) ? "available" : "unavailable",
+            status:
+              item.enabled !== undefined && !flag(item.enabled)
+                ? "disabled"
+                : flag(item.active)
+                  ? "available"
+                  : "unavailable",
             used: item.used,
             total: item.total,
           }),
@@ -133,7 +142,9 @@ export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
       } else {
         rows = await clusterStorages(deps);
       }
-      rows.sort((a, b) => a.storage.localeCompare(b.storage) || a.node.localeCompare(b.node, "en", { numeric: true }));
+      rows.sort(
+        (a, b) => a.storage.localeCompare(b.storage) || a.node.localeCompare(b.node, "en", { numeric: true }),
+      );
       const header = `${rows.length} storage${rows.length === 1 ? "" : "s"}${args.node ? ` on ${args.node}` : ""}`;
       return { text: [header, ...rows.map(storageLine)].join("\n"), data: { storages: rows } };
     },
@@ -147,7 +158,9 @@ export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
       "Filter with `content` (images, rootdir, iso, vztmpl, backup, snippets, import) or `vmid`.",
     input: z.object({
       storage: storage.describe("Storage ID, e.g. local or nas."),
-      node: node.optional().describe("Node to read it through. Optional for shared storages and single-node ones."),
+      node: node
+        .optional()
+        .describe("Node to read it through. Optional for shared storages and single-node ones."),
       content: z
         .enum(["images", "rootdir", "iso", "vztmpl", "backup", "snippets", "import"])
         .optional()
@@ -155,7 +168,12 @@ export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
       vmid: vmid.optional().describe("Only volumes of this guest."),
       limit: limit(200).describe(describe.limit),
     }),
-    output: z.object({ storage: z.string(), node: z.string(), total: z.number(), volumes: z.array(volumeSchema) }),
+    output: z.object({
+      storage: z.string(),
+      node: z.string(),
+      total: z.number(),
+      volumes: z.array(volumeSchema),
+    }),
     annotations: READ_ONLY,
     handler: async (args) => {
       const nodeName = args.node ?? (await storageNode(deps, args.storage));
@@ -167,14 +185,20 @@ export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
           vmid: args.vmid,
         }),
       );
-      const volumes = items.map(toVolume).sort((a, b) => a.volid.localeCompare(b.volid, "en", { numeric: true }));
+      const volumes = items
+        .map(toVolume)
+        .sort((a, b) => a.volid.localeCompare(b.volid, "en", { numeric: true }));
       const shown = volumes.slice(0, args.limit);
       const total = volumes.reduce((sum, v) => sum + (v.size ?? 0), 0);
       const header = volumes.length
         ? `${volumes.length} volume${volumes.length === 1 ? "" : "s"} on ${args.storage} (via ${nodeName}), ${bytes(total)} in all`
-        : `No ${args.content ?? ""} volumes on ${args.storage} (via ${nodeName})${args.vmid ? ` for guest ${args.vmid}` : ""}.`.replace("  ", " ");
+        : `No ${args.content ?? ""} volumes on ${args.storage} (via ${nodeName})${args.vmid ? ` for guest ${args.vmid}` : ""}.`.replace(
+            "  ",
+            " ",
+          );
       return {
-        text: [header, ...shown.map(volumeLine)].join("\n") + moreNote(shown.length, volumes.length, "volumes"),
+        text:
+          [header, ...shown.map(volumeLine)].join("\n") + moreNote(shown.length, volumes.length, "volumes"),
         data: { storage: args.storage, node: nodeName, total: volumes.length, volumes: shown },
       };
     },

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { describe, limit, node, upid, vmid } from "../mcp/args";
 import { compact, duration, moreNote, timestamp } from "../mcp/format";
 import { onNode } from "../mcp/guests";
-import { defineTool, READ_ONLY, ToolError, type ToolDeps } from "../mcp/tool";
+import { defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
 import { exitStatusIsError, parseUpid } from "../proxmox/upid";
 
 const taskRowSchema = z.object({
@@ -32,7 +32,8 @@ interface RawTask {
 }
 
 function toTaskRow(task: RawTask): TaskRow {
-  const running = !task.endtime && (task.status === undefined || task.status === "RUNNING" || task.status === "running");
+  const running =
+    !task.endtime && (task.status === undefined || task.status === "RUNNING" || task.status === "running");
   const status = running ? "running" : (task.status ?? "unknown");
   return compact({
     upid: task.upid,
@@ -49,7 +50,10 @@ function toTaskRow(task: RawTask): TaskRow {
 
 function taskLine(t: TaskRow): string {
   const took = t.endtime ? ` after ${duration(t.endtime - t.starttime)}` : "";
-  const state = t.status === "running" ? `running for ${duration(Date.now() / 1000 - t.starttime)}` : `${t.status}${took}`;
+  const state =
+    t.status === "running"
+      ? `running for ${duration(Date.now() / 1000 - t.starttime)}`
+      : `${t.status}${took}`;
   return `${timestamp(t.starttime)} ${t.type}${t.id ? ` ${t.id}` : ""} on ${t.node}: ${state}, by ${t.user} | ${t.upid}`;
 }
 

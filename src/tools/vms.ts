@@ -12,7 +12,25 @@ const statusFilter = z
   .describe("Only guests in this state.");
 
 /** Config keys shown first; the rest follow alphabetically. */
-const CONFIG_ORDER = ["name", "description", "tags", "ostype", "machine", "bios", "cpu", "sockets", "cores", "memory", "balloon", "agent", "boot", "onboot", "protection", "lock", "template"];
+const CONFIG_ORDER = [
+  "name",
+  "description",
+  "tags",
+  "ostype",
+  "machine",
+  "bios",
+  "cpu",
+  "sockets",
+  "cores",
+  "memory",
+  "balloon",
+  "agent",
+  "boot",
+  "onboot",
+  "protection",
+  "lock",
+  "template",
+];
 
 export function registerVmTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
@@ -38,13 +56,19 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
     description:
       "Live status of one VM: state, CPU, memory, disk and network I/O, uptime, guest agent, HA. " +
       "Use get_vm_config for its configuration.",
-    input: z.object({ vmid: vmid.describe(describe.vmid), node: node.optional().describe(describe.nodeOptional) }),
+    input: z.object({
+      vmid: vmid.describe(describe.vmid),
+      node: node.optional().describe(describe.nodeOptional),
+    }),
     output: guestStatusOutput,
     annotations: READ_ONLY,
     handler: async (args) => {
       const status = await onGuest(deps, { vmid: args.vmid, node: args.node, type: "qemu" }, async (guest) =>
         toGuestStatus(
-          await deps.client.call("GET /nodes/{node}/qemu/{vmid}/status/current", { node: guest.node, vmid: guest.vmid }),
+          await deps.client.call("GET /nodes/{node}/qemu/{vmid}/status/current", {
+            node: guest.node,
+            vmid: guest.vmid,
+          }),
           guest.node,
           "qemu",
         ),
@@ -70,7 +94,14 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
       digest: z.string().optional().describe("config digest, for safe updates"),
       config: z.record(z.string(), z.union([z.string(), z.number()])),
       pending: z
-        .array(z.object({ key: z.string(), value: z.unknown().optional(), pending: z.unknown().optional(), delete: z.number().optional() }))
+        .array(
+          z.object({
+            key: z.string(),
+            value: z.unknown().optional(),
+            pending: z.unknown().optional(),
+            delete: z.number().optional(),
+          }),
+        )
         .optional(),
     }),
     annotations: READ_ONLY,
@@ -81,10 +112,14 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
           const items = await deps.client.call("GET /nodes/{node}/qemu/{vmid}/pending", params);
           const changes = items.filter((item) => item.pending !== undefined || item.delete !== undefined);
           const lines = changes.map((item) =>
-            item.delete ? `${item.key}: delete (was ${String(item.value)})` : `${item.key}: ${String(item.value ?? "(unset)")} -> ${String(item.pending)}`,
+            item.delete
+              ? `${item.key}: delete (was ${String(item.value)})`
+              : `${item.key}: ${String(item.value ?? "(unset)")} -> ${String(item.pending)}`,
           );
           return {
-            text: changes.length ? [`VM ${guest.vmid} pending changes:`, ...lines].join("\n") : `VM ${guest.vmid} has no pending changes.`,
+            text: changes.length
+              ? [`VM ${guest.vmid} pending changes:`, ...lines].join("\n")
+              : `VM ${guest.vmid} has no pending changes.`,
             data: {
               vmid: guest.vmid,
               node: guest.node,
@@ -98,7 +133,10 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
             },
           };
         }
-        const raw = (await deps.client.call("GET /nodes/{node}/qemu/{vmid}/config", params)) as Record<string, unknown>;
+        const raw = (await deps.client.call("GET /nodes/{node}/qemu/{vmid}/config", params)) as Record<
+          string,
+          unknown
+        >;
         const { digest, ...rest } = raw;
         const config: Record<string, string | number> = {};
         for (const [key, value] of Object.entries(rest)) {
@@ -107,7 +145,12 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
         }
         return {
           text: [`VM ${guest.vmid} config (node ${guest.node}):`, ...configLines(config)].join("\n"),
-          data: { vmid: guest.vmid, node: guest.node, digest: typeof digest === "string" ? digest : undefined, config },
+          data: {
+            vmid: guest.vmid,
+            node: guest.node,
+            digest: typeof digest === "string" ? digest : undefined,
+            config,
+          },
         };
       }),
   });

@@ -1,7 +1,10 @@
-import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from "@modelcontextprotocol/client";
+import { exports } from "cloudflare:workers";
+import {
+  Client as ClientV2,
+  StreamableHTTPClientTransport as TransportV2,
+} from "@modelcontextprotocol/client";
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as TransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { exports } from "cloudflare:workers";
 
 /** The three client eras the server must serve. */
 export const ERAS = ["2025-06-18", "2025-11-25", "2026-07-28"] as const;
@@ -17,7 +20,15 @@ export interface ToolCallResult {
 
 export interface TestClient {
   era: Era;
-  listTools(): Promise<{ name: string; annotations?: Record<string, unknown>; inputSchema: unknown; outputSchema?: unknown; description?: string }[]>;
+  listTools(): Promise<
+    {
+      name: string;
+      annotations?: Record<string, unknown>;
+      inputSchema: unknown;
+      outputSchema?: unknown;
+      description?: string;
+    }[]
+  >;
   call(name: string, args?: Record<string, unknown>): Promise<ToolCallResult>;
   serverInfo(): { name: string; version: string } | undefined;
   close(): Promise<void>;

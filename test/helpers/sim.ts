@@ -10,7 +10,8 @@ async function control(path: string, init?: { method?: string; body?: unknown })
     headers: { "Content-Type": "application/json" },
     body: init?.body !== undefined ? JSON.stringify(init.body) : undefined,
   });
-  if (!response.ok) throw new Error(`simulator control ${path} answered ${response.status}: ${await response.text()}`);
+  if (!response.ok)
+    throw new Error(`simulator control ${path} answered ${response.status}: ${await response.text()}`);
   return response.json();
 }
 
