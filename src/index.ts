@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { localhostAllowedHostnames, localhostAllowedOrigins } from "@modelcontextprotocol/server";
 import { createMcpHandler } from "agents/mcp/server";
 import { Hono } from "hono";
 import { createServer, toolDeps } from "./mcp/server";
@@ -14,7 +15,26 @@ import { PRODUCT } from "./version";
  * (wrangler dev, tests). This is the seam where the OAuth provider will wrap `mcpApi`.
  */
 
-const mcpHandler = createMcpHandler(() => createServer(toolDeps(env)), { route: "/mcp" });
+/**
+ * Host and Origin validation stay on: the handler's defaults (localhost, workers.dev) plus the
+ * hostnames in MCP_HOSTNAMES (comma-separated), for a Worker served on a custom domain.
+ */
+function hostPolicy(configured: string | undefined) {
+  const hostnames = (configured ?? "")
+    .split(",")
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
+  if (hostnames.length === 0) return {};
+  return {
+    allowedHostnames: [...localhostAllowedHostnames(), ...hostnames],
+    allowedOriginHostnames: [...localhostAllowedOrigins(), ...hostnames],
+  };
+}
+
+const mcpHandler = createMcpHandler(() => createServer(toolDeps(env)), {
+  route: "/mcp",
+  ...hostPolicy(env.MCP_HOSTNAMES),
+});
 
 const LOCAL_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 

@@ -7,12 +7,13 @@ import { z } from "zod";
  */
 
 // pve-node: a hostname label (PVE::JSONSchema pve_verify_node_name).
+// Checked with refine rather than regex so the pattern is not repeated in every tool's schema.
 export const node = z
   .string({ error: "node must be a cluster node name such as pve1" })
-  .regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, {
+  .max(63, { error: "node must be a cluster node name of at most 63 characters" })
+  .refine((value) => /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(value), {
     error: "node must be a cluster node name (letters, digits and '-'), not an IP address or FQDN",
-  })
-  .max(63);
+  });
 
 // pve-vmid: 100..999999999. Numbers in strings ("101") are accepted, models often send them.
 export const vmid = z.coerce
@@ -24,16 +25,22 @@ export const vmid = z.coerce
 // pve-storage-id.
 export const storage = z
   .string({ error: "storage must be a storage ID such as local-lvm" })
-  .regex(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i, { error: "storage must be a storage ID such as local-lvm or nas" });
+  .refine((value) => /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i.test(value), {
+    error: "storage must be a storage ID such as local-lvm or nas",
+  });
 
 // pve-poolid; nested pools (a/b) exist since PVE 8.1.
 export const poolid = z
   .string({ error: "poolid must be a pool name" })
-  .regex(/^[A-Za-z0-9_\-.]+(\/[A-Za-z0-9_\-.]+){0,2}$/, { error: "poolid must be a pool name such as prod" });
+  .refine((value) => /^[A-Za-z0-9_\-.]+(\/[A-Za-z0-9_\-.]+){0,2}$/.test(value), {
+    error: "poolid must be a pool name such as prod",
+  });
 
 export const upid = z
   .string({ error: "upid must be a Proxmox task ID (UPID:node:...)" })
-  .startsWith("UPID:", { error: "upid must be a Proxmox task ID starting with 'UPID:'" });
+  .refine((value) => value.startsWith("UPID:"), {
+    error: "upid must be a Proxmox task ID starting with 'UPID:'",
+  });
 
 export function limit(defaultValue: number, max = 5000) {
   return z.coerce

@@ -1,5 +1,11 @@
-import type { CallToolResult, McpServer, ServerContext, ToolAnnotations } from "@modelcontextprotocol/server";
-import type { z } from "zod";
+import type {
+  CallToolResult,
+  McpServer,
+  ServerContext,
+  StandardSchemaWithJSON,
+  ToolAnnotations,
+} from "@modelcontextprotocol/server";
+import { z } from "zod";
 import type { ProxmoxClient } from "../proxmox/client";
 import { ProxmoxError, scrub } from "../proxmox/errors";
 import type { GuestLocator } from "../proxmox/locate";
@@ -24,12 +30,8 @@ export interface ToolAnswer<T> {
   data: T;
 }
 
-export const READ_ONLY: ToolAnnotations = {
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
-  openWorldHint: false,
-};
+/** destructiveHint and idempotentHint only mean something when readOnlyHint is false (MCP spec). */
+export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, openWorldHint: false };
 
 export interface ToolSpec<I extends z.ZodObject, O extends z.ZodObject> {
   name: string;
@@ -56,9 +58,9 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
     {
       title: spec.title,
       description: spec.description,
-      inputSchema: spec.input,
-      outputSchema: spec.output,
-      annotations: { title: spec.title, ...spec.annotations },
+      inputSchema: lean(spec.name, spec.input, "input"),
+      outputSchema: lean(spec.name, spec.output, "output"),
+      annotations: spec.annotations,
     },
     (async (args: z.output<I>, ctx: ServerContext): Promise<CallToolResult> => {
       try {
@@ -74,6 +76,61 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
   );
 }
 
+/**
+ * `tools/list` is paid for in every conversation, so schemas go out lean: no `$schema`, and output
+ * schemas keep their shape but not their prose. The JSON is built once per tool per isolate,
+ * not on every request (each request builds a fresh McpServer).
+ */
+const schemaCache = new Map<string, Record<string, unknown>>();
+
+function lean(tool: string, schema: z.ZodObject, io: "input" | "output"): StandardSchemaWithJSON {
+  const key = `${io}:${tool}`;
+  const json = () => {
+    let cached = schemaCache.get(key);
+    if (!cached) {
+      cached = strip(
+        z.toJSONSchema(schema, { io, target: "draft-2020-12" }) as Record<string, unknown>,
+        io === "output",
+      );
+      schemaCache.set(key, cached);
+    }
+    return cached;
+  };
+  return {
+    "~standard": {
+      version: 1,
+      vendor: "zod",
+      validate: (value: unknown) => schema["~standard"].validate(value),
+      jsonSchema: { input: json, output: json },
+    },
+  } as unknown as StandardSchemaWithJSON;
+}
+
+function strip(schema: Record<string, unknown>, dropProse: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === "$schema") continue;
+    if (dropProse && (key === "description" || key === "additionalProperties")) continue;
+    if (key === "properties" && value && typeof value === "object") {
+      // Keys here are property names (a property may well be called "description").
+      const properties: Record<string, unknown> = {};
+      for (const [name, sub] of Object.entries(value as Record<string, unknown>)) {
+        properties[name] = strip(sub as Record<string, unknown>, dropProse);
+      }
+      out[key] = properties;
+    } else if (Array.isArray(value)) {
+      out[key] = value.map((item) =>
+        item && typeof item === "object" ? strip(item as Record<string, unknown>, dropProse) : item,
+      );
+    } else if (value && typeof value === "object") {
+      out[key] = strip(value as Record<string, unknown>, dropProse);
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
 export function errorResult(
   error: unknown,
   tool: string,
@@ -84,7 +141,10 @@ export function errorResult(
     message = error.message;
   } else {
     // Unexpected: say so without a stack trace; the detail goes to the Worker's log.
-    console.error(`tool ${tool} failed`, error instanceof Error ? error.message : String(error));
+    console.error(
+      `tool ${tool} failed:`,
+      scrub(error instanceof Error ? error.message : String(error), secrets),
+    );
     message = `${tool} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`;
   }
   return { content: [{ type: "text", text: scrub(message, secrets) }], isError: true };
