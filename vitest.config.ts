@@ -10,6 +10,8 @@ export default defineConfig({
       remoteBindings: false,
       wrangler: { configPath: "./wrangler.toml", environment: "dev" },
       miniflare: {
+        // Short enough that the timeout tests stay quick.
+        bindings: { PROXMOX_TIMEOUT_MS: "1500" },
         workers: [
           {
             name: "pve-sim",
