@@ -1,13 +1,8 @@
-import { DurableObject } from "cloudflare:workers";
+// The pve-sim Worker: every request goes to the one Durable Object that owns the cluster.
 
-export class PveSimulator extends DurableObject<SimEnv> {
-  n = 0;
-  override async fetch(_request: Request): Promise<Response> {
-    this.n++;
-    await new Promise((r) => setTimeout(r, 300));
-    return new Response(`sim ${this.n}`);
-  }
-}
+import { PveSimulator } from "./simulator";
+
+export { PveSimulator };
 
 export default {
   async fetch(request, env) {

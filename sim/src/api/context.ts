@@ -1,0 +1,54 @@
+import type { Store } from "../state/store";
+
+/** What a handler gets: validated parameters, the state store, the clock and the caller. */
+export class Ctx {
+  total?: number;
+
+  constructor(
+    readonly store: Store,
+    readonly now: number,
+    readonly params: Record<string, unknown>,
+    /** Full auth id, e.g. "root@pam!mcp" (the UPID user of tasks it starts). */
+    readonly user: string,
+  ) {}
+
+  /** Epoch seconds. */
+  get nowSec(): number {
+    return Math.floor(this.now / 1000);
+  }
+
+  str(name: string): string {
+    return String(this.params[name]);
+  }
+
+  optStr(name: string): string | undefined {
+    const v = this.params[name];
+    return v === undefined ? undefined : String(v);
+  }
+
+  int(name: string): number {
+    return Number(this.params[name]);
+  }
+
+  optInt(name: string): number | undefined {
+    const v = this.params[name];
+    return v === undefined ? undefined : Number(v);
+  }
+
+  bool(name: string): boolean {
+    return this.params[name] === true;
+  }
+
+  has(name: string): boolean {
+    return this.params[name] !== undefined;
+  }
+}
+
+export type Handler = (ctx: Ctx) => unknown;
+
+export interface Route {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  /** Path template exactly as in the API schema. */
+  path: string;
+  handler: Handler;
+}

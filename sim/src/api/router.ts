@@ -1,0 +1,86 @@
+// One router keyed by API path template, like PVE::RESTHandler's method map.
+
+import { API_SCHEMA, type PveEndpointSchema } from "../generated/api-schema";
+import type { Handler, Route } from "./context";
+
+interface TrieNode {
+  literal: Map<string, TrieNode>;
+  param?: { name: string; node: TrieNode };
+  methods: Map<string, { handler: Handler; schema: PveEndpointSchema; template: string }>;
+}
+
+const newNode = (): TrieNode => ({ literal: new Map(), methods: new Map() });
+
+export interface Match {
+  handler: Handler;
+  schema: PveEndpointSchema;
+  template: string;
+  pathParams: Record<string, string>;
+}
+
+/**
+ * Volume ids contain "/" (`local:iso/x.iso`): a trailing `{volume}` takes the rest of the path,
+ * so both a raw and an encoded volid reach the handler.
+ */
+const GREEDY_PARAMS = new Set(["volume"]);
+
+export class Router {
+  private readonly root = newNode();
+
+  constructor(routes: Route[]) {
+    for (const r of routes) this.add(r);
+  }
+
+  private add(route: Route): void {
+    const key = `${route.method} ${route.path}`;
+    const schema = API_SCHEMA[key];
+    if (!schema) throw new Error(`route ${key} has no schema; add it to scripts/gen-pve-schema.mjs`);
+    let node = this.root;
+    for (const seg of route.path.split("/").filter(Boolean)) {
+      const param = /^\{(.+)\}$/.exec(seg);
+      if (param) {
+        node.param ??= { name: param[1] as string, node: newNode() };
+        node = node.param.node;
+      } else {
+        let next = node.literal.get(seg);
+        if (!next) {
+          next = newNode();
+          node.literal.set(seg, next);
+        }
+        node = next;
+      }
+    }
+    if (node.methods.has(route.method)) throw new Error(`duplicate route ${key}`);
+    node.methods.set(route.method, { handler: route.handler, schema, template: route.path });
+  }
+
+  /** Segments are already percent-decoded. */
+  match(method: string, segments: string[]): Match | null {
+    const params: Record<string, string> = {};
+    const walk = (node: TrieNode, i: number): TrieNode | null => {
+      if (i === segments.length) return node;
+      const seg = segments[i] as string;
+      const lit = node.literal.get(seg);
+      if (lit) {
+        const found = walk(lit, i + 1);
+        if (found) return found;
+      }
+      if (node.param) {
+        const { name, node: child } = node.param;
+        if (GREEDY_PARAMS.has(name) && child.methods.size > 0 && child.literal.size === 0 && !child.param) {
+          params[name] = segments.slice(i).join("/");
+          return child;
+        }
+        params[name] = seg;
+        const found = walk(child, i + 1);
+        if (found) return found;
+        delete params[name];
+      }
+      return null;
+    };
+    const node = walk(this.root, 0);
+    const entry = node?.methods.get(method);
+    if (!entry) return null;
+    return { ...entry, pathParams: params };
+  }
+}

@@ -1,0 +1,66 @@
+// /access/permissions (pve-access-control PVE/API2/AccessControl.pm).
+
+import type { Ctx, Route } from "../api/context";
+
+/** Every privilege of PVE 9 (VM.Monitor was replaced by VM.GuestAgent.* in 9.0). */
+export const PRIVILEGES = [
+  "Datastore.Allocate",
+  "Datastore.AllocateSpace",
+  "Datastore.AllocateTemplate",
+  "Datastore.Audit",
+  "Group.Allocate",
+  "Mapping.Audit",
+  "Mapping.Modify",
+  "Mapping.Use",
+  "Permissions.Modify",
+  "Pool.Allocate",
+  "Pool.Audit",
+  "Realm.Allocate",
+  "Realm.AllocateUser",
+  "SDN.Allocate",
+  "SDN.Audit",
+  "SDN.Use",
+  "Sys.AccessNetwork",
+  "Sys.Audit",
+  "Sys.Console",
+  "Sys.Incoming",
+  "Sys.Modify",
+  "Sys.PowerMgmt",
+  "Sys.Syslog",
+  "User.Modify",
+  "VM.Allocate",
+  "VM.Audit",
+  "VM.Backup",
+  "VM.Clone",
+  "VM.Config.CDROM",
+  "VM.Config.CPU",
+  "VM.Config.Cloudinit",
+  "VM.Config.Disk",
+  "VM.Config.HWType",
+  "VM.Config.Memory",
+  "VM.Config.Network",
+  "VM.Config.Options",
+  "VM.Console",
+  "VM.GuestAgent.Audit",
+  "VM.GuestAgent.FileRead",
+  "VM.GuestAgent.FileSystemMgmt",
+  "VM.GuestAgent.FileWrite",
+  "VM.GuestAgent.Unrestricted",
+  "VM.Migrate",
+  "VM.PowerMgmt",
+  "VM.Replicate",
+  "VM.Snapshot",
+  "VM.Snapshot.Rollback",
+];
+
+/** The simulator's token has privilege separation off on root@pam: everything, everywhere. */
+function permissions(ctx: Ctx): Record<string, Record<string, number>> {
+  const all = Object.fromEntries(PRIVILEGES.map((p) => [p, 1]));
+  const path = ctx.optStr("path");
+  if (path) return { [path]: all };
+  const out: Record<string, Record<string, number>> = {};
+  for (const p of ["/", "/access", "/mapping", "/nodes", "/pool", "/sdn", "/storage", "/vms"]) out[p] = all;
+  return out;
+}
+
+export const accessRoutes: Route[] = [{ method: "GET", path: "/access/permissions", handler: permissions }];

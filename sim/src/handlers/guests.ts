@@ -1,0 +1,240 @@
+// What qemu and lxc guests share: lookup, runtime figures, config views and snapshots.
+
+import type { Ctx } from "../api/context";
+import { PveError, paramError } from "../api/respond";
+import type { GuestState, GuestType, NodeState } from "../state/model";
+import { configDigest, sizeOf } from "../state/seed";
+import type { Store } from "../state/store";
+import { type StartTask, startTask } from "../state/tasks";
+
+const MiB = 1024 * 1024;
+
+export const kindWord = (type: GuestType) => (type === "qemu" ? "VM" : "CT");
+
+export function configPath(type: GuestType, node: string, vmid: number): string {
+  return `nodes/${node}/${type === "qemu" ? "qemu-server" : "lxc"}/${vmid}.conf`;
+}
+
+/** load_config: the guest must exist on the node given in the URL, with that type. */
+export function loadGuest(ctx: Ctx, type: GuestType): GuestState {
+  const vmid = ctx.int("vmid");
+  const node = ctx.str("node");
+  const guest = ctx.store.guests.get(vmid);
+  if (!guest || guest.node !== node || guest.type !== type) {
+    throw new PveError(`Configuration file '${configPath(type, node, vmid)}' does not exist`);
+  }
+  return guest;
+}
+
+/** AbstractConfig check_lock. */
+export function lockError(guest: GuestState): string | null {
+  const lock = guest.config.lock;
+  return typeof lock === "string" && lock ? `${kindWord(guest.type)} is locked (${lock})` : null;
+}
+
+export function checkLock(guest: GuestState): void {
+  const err = lockError(guest);
+  if (err) throw new PveError(err);
+}
+
+/** Options only root@pam may use; an API token (root@pam!mcp) is not root@pam. */
+export function rootOnly(ctx: Ctx, ...names: string[]): void {
+  for (const name of names) {
+    if (ctx.params[name] && ctx.user !== "root@pam")
+      throw paramError({ [name]: "Only root may use this option." });
+  }
+}
+
+export const isTemplate = (g: GuestState) => Number(g.config.template ?? 0) === 1;
+
+/** Size in bytes of the boot disk (qemu) or root filesystem (lxc). */
+export function bootDiskSize(g: GuestState): number {
+  if (g.type === "lxc") return sizeOf(String(g.config.rootfs ?? ""));
+  for (const key of ["scsi0", "virtio0", "sata0", "ide0"]) {
+    const v = g.config[key];
+    if (typeof v === "string" && !v.includes("media=cdrom")) return sizeOf(v);
+  }
+  return 0;
+}
+
+export function maxMem(g: GuestState): number {
+  const m = g.config.memory;
+  const mib = typeof m === "number" ? m : Number.parseInt(String(m ?? "512").replace(/^current=/, ""), 10);
+  return (Number.isFinite(mib) ? mib : 512) * MiB;
+}
+
+export function cpuCount(g: GuestState, node?: NodeState): number {
+  if (g.type === "qemu") {
+    if (g.config.vcpus !== undefined) return Number(g.config.vcpus);
+    return Number(g.config.cores ?? 1) * Number(g.config.sockets ?? 1);
+  }
+  return Number(g.config.cores ?? node?.cpus ?? 1);
+}
+
+export function guestName(g: GuestState): string {
+  if (g.type === "qemu") return String(g.config.name ?? `VM ${g.vmid}`);
+  return String(g.config.hostname ?? `CT${g.vmid}`);
+}
+
+export interface Runtime {
+  running: boolean;
+  uptime: number;
+  cpu: number;
+  cpus: number;
+  mem: number;
+  maxmem: number;
+  disk: number;
+  maxdisk: number;
+  netin: number;
+  netout: number;
+  diskread: number;
+  diskwrite: number;
+}
+
+/** Live figures; counters grow with uptime so they look alive between calls. */
+export function runtime(g: GuestState, store: Store, nowSec: number): Runtime {
+  const node = store.nodes.get(g.node);
+  const running = g.status === "running";
+  const uptime = running && g.startedAt ? Math.max(0, nowSec - g.startedAt) : 0;
+  const paused = g.runState === "paused";
+  const maxmem = maxMem(g);
+  const wobble = 1 + 0.15 * Math.sin(nowSec / 47 + g.vmid);
+  return {
+    running,
+    uptime,
+    cpu: running && !paused ? Math.round(g.usage.cpu * wobble * 1e6) / 1e6 : 0,
+    cpus: cpuCount(g, node),
+    mem: running ? Math.floor(maxmem * g.usage.memFraction) : 0,
+    maxmem,
+    disk: g.type === "lxc" && running ? g.usage.diskUsed : 0,
+    maxdisk: bootDiskSize(g),
+    netin: uptime * g.usage.netRate,
+    netout: Math.floor(uptime * g.usage.netRate * 0.6),
+    diskread: uptime * g.usage.diskRate,
+    diskwrite: Math.floor(uptime * g.usage.diskRate * 0.4),
+  };
+}
+
+/** The pool a guest belongs to, if any. */
+export function poolOf(store: Store, vmid: number): string | undefined {
+  for (const p of store.pools.values()) if (p.vmids.includes(vmid)) return p.poolid;
+  return undefined;
+}
+
+/** A row of /cluster/resources (also used for pool members). */
+export function resourceRow(g: GuestState, store: Store, nowSec: number): Record<string, unknown> {
+  const node = store.nodes.get(g.node);
+  const rt = runtime(g, store, nowSec);
+  const row: Record<string, unknown> = {
+    id: `${g.type}/${g.vmid}`,
+    type: g.type,
+    vmid: g.vmid,
+    name: guestName(g),
+    node: g.node,
+    status: node?.online ? g.status : "unknown",
+    maxcpu: rt.cpus,
+    maxmem: rt.maxmem,
+    maxdisk: rt.maxdisk,
+    template: isTemplate(g) ? 1 : 0,
+  };
+  if (node?.online) {
+    Object.assign(row, {
+      cpu: rt.cpu,
+      mem: rt.mem,
+      disk: rt.disk,
+      uptime: rt.uptime,
+      netin: rt.netin,
+      netout: rt.netout,
+      diskread: rt.diskread,
+      diskwrite: rt.diskwrite,
+    });
+    if (g.type === "qemu" && rt.running) row.memhost = rt.mem;
+  }
+  if (g.config.tags !== undefined) row.tags = String(g.config.tags);
+  if (g.config.lock !== undefined) row.lock = String(g.config.lock);
+  const pool = poolOf(store, g.vmid);
+  if (pool) row.pool = pool;
+  return row;
+}
+
+/** GET .../config: the config with pending changes applied unless `current` is set. */
+export function configView(g: GuestState, current: boolean): Record<string, unknown> {
+  const conf: Record<string, unknown> = { ...g.config };
+  if (!current) {
+    Object.assign(conf, g.pending);
+    for (const k of g.pendingDelete) delete conf[k];
+  }
+  conf.digest = configDigest(g.config);
+  return conf;
+}
+
+/** GET .../pending (PVE::GuestHelpers::config_with_pending_array). */
+export function pendingView(g: GuestState): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const keys = new Set([...Object.keys(g.config), ...Object.keys(g.pending), ...g.pendingDelete]);
+  for (const key of [...keys].sort()) {
+    const item: Record<string, unknown> = { key };
+    if (g.config[key] !== undefined) item.value = g.config[key];
+    if (g.pending[key] !== undefined) item.pending = g.pending[key];
+    if (g.pendingDelete.includes(key)) item.delete = 1;
+    out.push(item);
+  }
+  out.push({ key: "digest", value: configDigest(g.config) });
+  return out;
+}
+
+/** GET .../snapshot: the snapshots plus the `current` pseudo-entry. */
+export function snapshotList(g: GuestState): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = g.snapshots.map((s) => {
+    const item: Record<string, unknown> = { name: s.name, snaptime: s.snaptime, description: s.description };
+    if (s.parent) item.parent = s.parent;
+    if (g.type === "qemu" && s.vmstate) item.vmstate = 1;
+    return item;
+  });
+  const current: Record<string, unknown> = {
+    name: "current",
+    digest: configDigest(g.config),
+    description: "You are here!",
+  };
+  if (g.type === "qemu") current.running = g.status === "running" ? 1 : 0;
+  if (typeof g.config.parent === "string") current.parent = g.config.parent;
+  out.push(current);
+  return out;
+}
+
+export function snapshotConfig(g: GuestState, name: string): Record<string, unknown> {
+  const snap = g.snapshots.find((s) => s.name === name);
+  if (!snap) throw new PveError(`snapshot '${name}' does not exist`);
+  const out: Record<string, unknown> = { ...snap.config, snaptime: snap.snaptime };
+  if (snap.description) out.description = snap.description;
+  if (snap.parent) out.parent = snap.parent;
+  if (g.type === "qemu" && snap.vmstate) out.vmstate = snap.config.vmstate ?? 1;
+  return out;
+}
+
+/** Forks a worker for a guest and returns its UPID. */
+export function guestTask(ctx: Ctx, g: GuestState, spec: Omit<StartTask, "node" | "id" | "user">): string {
+  return startTask(ctx.store, { ...spec, node: g.node, id: String(g.vmid), user: ctx.user }, ctx.now).upid;
+}
+
+/** A worker that fails at once with `message` (checks Proxmox does inside the worker). */
+export function failingTask(ctx: Ctx, g: GuestState, type: string, message: string): string {
+  return guestTask(ctx, g, { type, durationMs: 200, outcome: { kind: "error", message } });
+}
+
+/** The disks of a guest config: key, volume id and size. */
+export function guestDisks(g: GuestState): { key: string; volid: string; size: number }[] {
+  const out: { key: string; volid: string; size: number }[] = [];
+  for (const [key, value] of Object.entries(g.config)) {
+    if (typeof value !== "string") continue;
+    const isDisk =
+      g.type === "qemu"
+        ? /^(scsi|virtio|sata|ide|efidisk|tpmstate|unused)\d+$/.test(key)
+        : /^(rootfs|mp\d+|unused\d+)$/.test(key);
+    if (!isDisk || value.includes("media=cdrom")) continue;
+    const volid = value.split(",")[0]?.replace(/^volume=/, "") ?? "";
+    if (!volid.includes(":")) continue;
+    out.push({ key, volid, size: sizeOf(value) });
+  }
+  return out;
+}

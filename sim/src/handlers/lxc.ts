@@ -1,0 +1,168 @@
+// /nodes/{node}/lxc: containers (pve-container PVE/API2/LXC.pm, LXC/Status.pm).
+
+import type { Ctx, Route } from "../api/context";
+import { PveError } from "../api/respond";
+import type { GuestState } from "../state/model";
+import {
+  configView,
+  failingTask,
+  guestName,
+  guestTask,
+  isTemplate,
+  loadGuest,
+  lockError,
+  pendingView,
+  rootOnly,
+  runtime,
+  snapshotConfig,
+} from "./guests";
+import { snapshotRoutes } from "./snapshots";
+
+const L = "/nodes/{node}/lxc";
+const MiB = 1024 * 1024;
+
+function listItem(ctx: Ctx, g: GuestState): Record<string, unknown> {
+  const rt = runtime(g, ctx.store, ctx.nowSec);
+  const maxswap = Number(g.config.swap ?? 512) * MiB;
+  const item: Record<string, unknown> = {
+    vmid: g.vmid,
+    name: guestName(g),
+    type: "lxc",
+    status: g.status,
+    cpu: rt.cpu,
+    cpus: rt.cpus,
+    maxmem: rt.maxmem,
+    mem: rt.mem,
+    maxswap,
+    swap: rt.running ? Math.floor(maxswap * 0.02) : 0,
+    maxdisk: rt.maxdisk,
+    disk: rt.disk,
+    uptime: rt.uptime,
+    netin: rt.netin,
+    netout: rt.netout,
+    diskread: rt.diskread,
+    diskwrite: rt.diskwrite,
+  };
+  if (rt.running) item.pid = g.pid;
+  if (g.config.tags !== undefined) item.tags = String(g.config.tags);
+  if (g.config.lock !== undefined) item.lock = String(g.config.lock);
+  if (isTemplate(g)) item.template = 1;
+  return item;
+}
+
+const DURATION = { start: 1200, stop: 600, shutdown: 2500, reboot: 3500, suspend: 2000, resume: 1500 };
+
+function running(ctx: Ctx): GuestState {
+  const g = loadGuest(ctx, "lxc");
+  if (g.status !== "running") throw new PveError(`CT ${g.vmid} not running`);
+  return g;
+}
+
+function start(ctx: Ctx): string {
+  const g = loadGuest(ctx, "lxc");
+  rootOnly(ctx, "skiplock");
+  if (g.status === "running") throw new PveError(`CT ${g.vmid} already running`);
+  if (isTemplate(g)) return failingTask(ctx, g, "vzstart", "you can't start a CT if it's a template");
+  const lock = !ctx.bool("skiplock") && g.config.lock !== "mounted" && lockError(g);
+  if (lock) return failingTask(ctx, g, "vzstart", lock);
+  return guestTask(ctx, g, {
+    type: "vzstart",
+    durationMs: DURATION.start,
+    effects: [{ kind: "guest-running", vmid: g.vmid }],
+  });
+}
+
+function stop(ctx: Ctx): string {
+  rootOnly(ctx, "skiplock");
+  const g = running(ctx);
+  const lock = !ctx.bool("skiplock") && g.config.lock !== "mounted" && lockError(g);
+  if (lock) return failingTask(ctx, g, "vzstop", lock);
+  return guestTask(ctx, g, {
+    type: "vzstop",
+    durationMs: DURATION.stop,
+    effects: [{ kind: "guest-stopped", vmid: g.vmid }],
+  });
+}
+
+function shutdown(ctx: Ctx): string {
+  const g = running(ctx);
+  const lock = lockError(g);
+  if (lock) return failingTask(ctx, g, "vzshutdown", lock);
+  return guestTask(ctx, g, {
+    type: "vzshutdown",
+    durationMs: DURATION.shutdown,
+    effects: [{ kind: "guest-stopped", vmid: g.vmid }],
+  });
+}
+
+function reboot(ctx: Ctx): string {
+  const g = loadGuest(ctx, "lxc");
+  // pve-container really says "VM" here.
+  if (g.status !== "running") throw new PveError(`VM ${g.vmid} not running`);
+  return guestTask(ctx, g, {
+    type: "vzreboot",
+    durationMs: DURATION.reboot,
+    effects: [{ kind: "guest-rebooted", vmid: g.vmid }],
+  });
+}
+
+/** lxc-checkpoint: the container is dumped and stopped; resume restores it. */
+function suspend(ctx: Ctx): string {
+  const g = running(ctx);
+  const lock = lockError(g);
+  if (lock) return failingTask(ctx, g, "vzsuspend", lock);
+  return guestTask(ctx, g, {
+    type: "vzsuspend",
+    durationMs: DURATION.suspend,
+    effects: [{ kind: "guest-stopped", vmid: g.vmid }],
+  });
+}
+
+function resume(ctx: Ctx): string {
+  const g = loadGuest(ctx, "lxc");
+  if (g.status === "running") throw new PveError(`CT ${g.vmid} already running`);
+  return guestTask(ctx, g, {
+    type: "vzresume",
+    durationMs: DURATION.resume,
+    effects: [{ kind: "guest-running", vmid: g.vmid }],
+  });
+}
+
+function statusCurrent(ctx: Ctx): Record<string, unknown> {
+  const g = loadGuest(ctx, "lxc");
+  return { ...listItem(ctx, g), ha: { managed: 0 } };
+}
+
+export const lxcRoutes: Route[] = [
+  {
+    method: "GET",
+    path: L,
+    handler: (ctx) =>
+      ctx.store
+        .guestsOn(ctx.str("node"))
+        .filter((g) => g.type === "lxc")
+        .map((g) => listItem(ctx, g)),
+  },
+  { method: "GET", path: `${L}/{vmid}/status/current`, handler: statusCurrent },
+  {
+    method: "GET",
+    path: `${L}/{vmid}/config`,
+    handler: (ctx) => {
+      const g = loadGuest(ctx, "lxc");
+      const snapname = ctx.optStr("snapshot");
+      if (snapname) {
+        const { snaptime: _t, ...conf } = snapshotConfig(g, snapname);
+        return conf;
+      }
+      return configView(g, ctx.bool("current"));
+    },
+  },
+  { method: "GET", path: `${L}/{vmid}/pending`, handler: (ctx) => pendingView(loadGuest(ctx, "lxc")) },
+  { method: "POST", path: `${L}/{vmid}/status/start`, handler: start },
+  { method: "POST", path: `${L}/{vmid}/status/stop`, handler: stop },
+  { method: "POST", path: `${L}/{vmid}/status/shutdown`, handler: shutdown },
+  { method: "POST", path: `${L}/{vmid}/status/reboot`, handler: reboot },
+  { method: "POST", path: `${L}/{vmid}/status/suspend`, handler: suspend },
+  { method: "POST", path: `${L}/{vmid}/status/resume`, handler: resume },
+  ...snapshotRoutes("lxc"),
+];

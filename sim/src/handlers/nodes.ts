@@ -1,0 +1,103 @@
+// /nodes and /nodes/{node}/status (pve-manager PVE/API2/Nodes.pm).
+
+import type { Ctx, Route } from "../api/context";
+import type { NodeState } from "../state/model";
+import { KERNEL_RELEASE, KERNEL_VERSION, PVE_REPOID, PVE_VERSION } from "../state/seed";
+import type { Store } from "../state/store";
+import { runtime } from "./guests";
+
+export interface NodeFigures {
+  uptime: number;
+  cpu: number;
+  memUsed: number;
+}
+
+/** Node load: its base usage plus what its running guests use. */
+export function nodeFigures(store: Store, node: NodeState, nowSec: number): NodeFigures {
+  let mem = node.memUsedBase;
+  let cpuSeconds = 0;
+  for (const g of store.guests.values()) {
+    if (g.node !== node.name || g.status !== "running") continue;
+    const rt = runtime(g, store, nowSec);
+    mem += rt.mem;
+    cpuSeconds += rt.cpu * rt.cpus;
+  }
+  return {
+    uptime: Math.max(0, nowSec - node.bootTime),
+    cpu: Math.min(1, Math.round((node.cpuUsage + cpuSeconds / node.cpus) * 1e6) / 1e6),
+    memUsed: Math.min(node.memTotal, mem),
+  };
+}
+
+function nodeList(ctx: Ctx): Record<string, unknown>[] {
+  return [...ctx.store.nodes.values()].map((n) => {
+    const row: Record<string, unknown> = {
+      node: n.name,
+      id: `node/${n.name}`,
+      type: "node",
+      status: n.online ? "online" : "offline",
+      level: "",
+      ssl_fingerprint: n.sslFingerprint,
+    };
+    if (n.online) {
+      const f = nodeFigures(ctx.store, n, ctx.nowSec);
+      Object.assign(row, {
+        cpu: f.cpu,
+        maxcpu: n.cpus,
+        mem: f.memUsed,
+        maxmem: n.memTotal,
+        disk: n.rootUsed,
+        maxdisk: n.rootTotal,
+        uptime: f.uptime,
+      });
+    }
+    return row;
+  });
+}
+
+function nodeStatus(ctx: Ctx): Record<string, unknown> {
+  const n = ctx.store.nodes.get(ctx.str("node")) as NodeState;
+  const f = nodeFigures(ctx.store, n, ctx.nowSec);
+  const free = n.memTotal - f.memUsed;
+  return {
+    uptime: f.uptime,
+    idle: 0,
+    wait: 0.000412,
+    cpu: f.cpu,
+    cpuinfo: {
+      model: n.cpuModel,
+      sockets: n.sockets,
+      cores: n.cores,
+      cpus: n.cpus,
+      mhz: "3400.000",
+      hvm: "1",
+      user_hz: 100,
+      flags:
+        "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx mmxext fxsr_opt pdpe1gb rdtscp lm constant_tsc rep_good nopl nonstop_tsc cpuid aperfmperf pni pclmulqdq monitor ssse3 fma cx16 sse4_1 sse4_2 movbe popcnt aes xsave avx f16c rdrand lahf_lm svm",
+    },
+    loadavg: n.loadavg.map((l) => l.toFixed(2)),
+    kversion: `Linux ${KERNEL_RELEASE} ${KERNEL_VERSION}`,
+    "current-kernel": {
+      sysname: "Linux",
+      release: KERNEL_RELEASE,
+      version: KERNEL_VERSION,
+      machine: "x86_64",
+    },
+    "boot-info": { mode: "efi", secureboot: 0 },
+    pveversion: `pve-manager/${PVE_VERSION}/${PVE_REPOID}`,
+    memory: { total: n.memTotal, used: f.memUsed, free, available: free },
+    swap: { total: n.swapTotal, used: n.swapUsed, free: n.swapTotal - n.swapUsed },
+    rootfs: {
+      total: n.rootTotal,
+      used: n.rootUsed,
+      free: n.rootTotal - n.rootUsed,
+      avail: n.rootTotal - n.rootUsed,
+    },
+    ksm: { shared: 0 },
+  };
+}
+
+export const nodeRoutes: Route[] = [
+  { method: "GET", path: "/nodes", handler: nodeList },
+  { method: "GET", path: "/nodes/{node}/status", handler: nodeStatus },
+];

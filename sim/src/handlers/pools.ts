@@ -1,0 +1,134 @@
+// /pools (pve-access-control PVE/API2/Pool.pm). Pool calls are synchronous and return null.
+
+import type { Ctx, Route } from "../api/context";
+import { splitList } from "../api/formats";
+import { PveError } from "../api/respond";
+import type { PoolState } from "../state/model";
+import { resourceRow } from "./guests";
+import { storageRow } from "./storage";
+
+function getPool(ctx: Ctx, poolid: string): PoolState {
+  const p = ctx.store.pools.get(poolid);
+  if (!p) throw new PveError(`pool '${poolid}' does not exist`);
+  return p;
+}
+
+function members(ctx: Ctx, p: PoolState, type?: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const vmid of p.vmids) {
+    const g = ctx.store.guests.get(vmid);
+    if (!g || (type && g.type !== type)) continue;
+    out.push(resourceRow(g, ctx.store, ctx.nowSec));
+  }
+  if (!type || type === "storage") {
+    for (const sid of p.storages) {
+      const s = ctx.store.storages.get(sid);
+      if (!s) continue;
+      for (const n of ctx.store.nodes.values()) {
+        if (s.nodes && !s.nodes.includes(n.name)) continue;
+        const f = storageRow(ctx.store, s, n.name);
+        out.push({
+          id: `storage/${n.name}/${sid}`,
+          type: "storage",
+          storage: sid,
+          node: n.name,
+          plugintype: s.type,
+          status: n.online ? "available" : "unknown",
+          shared: s.shared ? 1 : 0,
+          content: s.content.join(","),
+          disk: f.used,
+          maxdisk: f.total,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function index(ctx: Ctx): Record<string, unknown>[] {
+  const poolid = ctx.optStr("poolid");
+  if (poolid) {
+    const p = getPool(ctx, poolid);
+    const row: Record<string, unknown> = { poolid: p.poolid, members: members(ctx, p, ctx.optStr("type")) };
+    if (p.comment !== undefined) row.comment = p.comment;
+    return [row];
+  }
+  return [...ctx.store.pools.values()]
+    .sort((a, b) => a.poolid.localeCompare(b.poolid))
+    .map((p) => (p.comment !== undefined ? { poolid: p.poolid, comment: p.comment } : { poolid: p.poolid }));
+}
+
+function create(ctx: Ctx): null {
+  const poolid = ctx.str("poolid");
+  if (ctx.store.pools.has(poolid)) throw new PveError(`pool '${poolid}' already exists`);
+  const parent = poolid.includes("/") ? poolid.slice(0, poolid.lastIndexOf("/")) : null;
+  if (parent && !ctx.store.pools.has(parent)) throw new PveError(`parent '${parent}' does not exist`);
+  const p: PoolState = { poolid, vmids: [], storages: [] };
+  const comment = ctx.optStr("comment");
+  if (comment !== undefined) p.comment = comment;
+  ctx.store.pools.put(p);
+  return null;
+}
+
+function update(ctx: Ctx): null {
+  const p = getPool(ctx, ctx.str("poolid"));
+  const remove = ctx.bool("delete");
+  const comment = ctx.optStr("comment");
+  if (comment !== undefined) p.comment = comment;
+  for (const v of ctx.has("vms") ? splitList(ctx.str("vms")) : []) {
+    const vmid = Number(v);
+    if (remove) {
+      if (!p.vmids.includes(vmid)) throw new PveError(`VM ${vmid} is not a pool member`);
+      p.vmids = p.vmids.filter((x) => x !== vmid);
+      continue;
+    }
+    if (!ctx.store.guests.has(vmid)) throw new PveError(`VM ${vmid} does not exist`);
+    const other = [...ctx.store.pools.values()].find((o) => o.vmids.includes(vmid));
+    if (other && other.poolid !== p.poolid) {
+      if (!ctx.bool("allow-move"))
+        throw new PveError(
+          `VM ${vmid} belongs already to pool '${other.poolid}' and 'allow-move' is not set`,
+        );
+      other.vmids = other.vmids.filter((x) => x !== vmid);
+      ctx.store.pools.put(other);
+    }
+    if (!p.vmids.includes(vmid)) p.vmids.push(vmid);
+  }
+  for (const sid of ctx.has("storage") ? splitList(ctx.str("storage")) : []) {
+    if (remove) {
+      if (!p.storages.includes(sid)) throw new PveError(`storage '${sid}' is not a pool member`);
+      p.storages = p.storages.filter((x) => x !== sid);
+      continue;
+    }
+    if (!ctx.store.storages.has(sid)) throw new PveError(`storage '${sid}' does not exist`);
+    if (!p.storages.includes(sid)) p.storages.push(sid);
+  }
+  ctx.store.pools.put(p);
+  return null;
+}
+
+function remove(ctx: Ctx): null {
+  const p = getPool(ctx, ctx.str("poolid"));
+  if (p.vmids.length > 0 || p.storages.length > 0) throw new PveError(`pool '${p.poolid}' is not empty`);
+  ctx.store.pools.delete(p.poolid);
+  return null;
+}
+
+export const poolRoutes: Route[] = [
+  { method: "GET", path: "/pools", handler: index },
+  { method: "POST", path: "/pools", handler: create },
+  { method: "PUT", path: "/pools", handler: update },
+  { method: "DELETE", path: "/pools", handler: remove },
+  {
+    method: "GET",
+    path: "/pools/{poolid}",
+    handler: (ctx) => {
+      const p = getPool(ctx, ctx.str("poolid"));
+      const out: Record<string, unknown> = { members: members(ctx, p, ctx.optStr("type")) };
+      if (p.comment !== undefined) out.comment = p.comment;
+      return out;
+    },
+  },
+  { method: "PUT", path: "/pools/{poolid}", handler: update },
+  { method: "DELETE", path: "/pools/{poolid}", handler: remove },
+];

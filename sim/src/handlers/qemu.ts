@@ -1,0 +1,270 @@
+// /nodes/{node}/qemu: VMs (qemu-server PVE/API2/Qemu.pm).
+
+import type { Ctx, Route } from "../api/context";
+import { PveError } from "../api/respond";
+import type { GuestState, TaskEffect } from "../state/model";
+import {
+  configView,
+  failingTask,
+  guestName,
+  guestTask,
+  isTemplate,
+  loadGuest,
+  lockError,
+  pendingView,
+  rootOnly,
+  runtime,
+  snapshotConfig,
+} from "./guests";
+import { snapshotRoutes } from "./snapshots";
+
+const Q = "/nodes/{node}/qemu";
+
+const RUNNING_MACHINE = "pc-i440fx-9.2+pve1";
+const RUNNING_QEMU = "10.1.2";
+
+function listItem(ctx: Ctx, g: GuestState, full: boolean): Record<string, unknown> {
+  const rt = runtime(g, ctx.store, ctx.nowSec);
+  const item: Record<string, unknown> = {
+    vmid: g.vmid,
+    name: guestName(g),
+    status: g.status,
+    cpu: rt.cpu,
+    cpus: rt.cpus,
+    maxmem: rt.maxmem,
+    mem: rt.mem,
+    maxdisk: rt.maxdisk,
+    disk: rt.disk,
+    uptime: rt.uptime,
+    netin: rt.netin,
+    netout: rt.netout,
+    diskread: rt.diskread,
+    diskwrite: rt.diskwrite,
+  };
+  if (rt.running) {
+    item.pid = g.pid;
+    item.memhost = rt.mem;
+  }
+  if (g.config.tags !== undefined) item.tags = String(g.config.tags);
+  if (g.config.lock !== undefined) item.lock = String(g.config.lock);
+  if (isTemplate(g)) item.template = 1;
+  // Only the full status (QMP queries) knows qmpstatus and the running machine.
+  if (full) {
+    item.qmpstatus = rt.running ? (g.runState ?? "running") : "stopped";
+    if (rt.running) {
+      item["running-machine"] = RUNNING_MACHINE;
+      item["running-qemu"] = RUNNING_QEMU;
+    }
+  }
+  return item;
+}
+
+function statusCurrent(ctx: Ctx): Record<string, unknown> {
+  const g = loadGuest(ctx, "qemu");
+  const rt = runtime(g, ctx.store, ctx.nowSec);
+  const out = listItem(ctx, g, true);
+  out.ha = { managed: 0 };
+  if (rt.running) {
+    out.freemem = rt.maxmem - rt.mem;
+    out.balloon = rt.maxmem;
+    out.ballooninfo = {
+      actual: rt.maxmem,
+      max_mem: rt.maxmem,
+      free_mem: rt.maxmem - rt.mem,
+      total_mem: rt.maxmem,
+    };
+    out.nics = { [`tap${g.vmid}i0`]: { netin: rt.netin, netout: rt.netout } };
+    out["proxmox-support"] = {
+      "pbs-dirty-bitmap": true,
+      "pbs-dirty-bitmap-migration": true,
+      "pbs-dirty-bitmap-savevm": true,
+      "pbs-library-version": "1.5.2 (UNKNOWN)",
+      "pbs-masterkey": true,
+      "query-bitmap-info": true,
+      "backup-max-workers": true,
+    };
+  }
+  // get_qga_key($conf, 'enabled'): "1" or "enabled=1" enable the agent.
+  if (/^(1|enabled=1)(,|$)/.test(String(g.config.agent ?? ""))) out.agent = 1;
+  return out;
+}
+
+// ---- status actions ------------------------------------------------------------------------
+
+const DURATION = {
+  start: 1500,
+  stop: 800,
+  shutdown: 3000,
+  reboot: 4000,
+  reset: 300,
+  pause: 300,
+  resume: 300,
+};
+
+function start(ctx: Ctx): string {
+  const g = loadGuest(ctx, "qemu");
+  rootOnly(
+    ctx,
+    "skiplock",
+    "stateuri",
+    "migratedfrom",
+    "migration_type",
+    "migration_network",
+    "targetstorage",
+    "force-cpu",
+  );
+  // vm_start checks these inside the worker, in this order.
+  if (isTemplate(g)) return failingTask(ctx, g, "qmstart", "you can't start a vm if it's a template");
+  const suspended = g.config.lock === "suspended";
+  const lock = !suspended && lockError(g);
+  if (lock) return failingTask(ctx, g, "qmstart", lock);
+  if (g.status === "running") return failingTask(ctx, g, "qmstart", `VM ${g.vmid} already running`);
+  const effects: TaskEffect[] = [{ kind: "guest-running", vmid: g.vmid }];
+  if (suspended) effects.push({ kind: "guest-lock", vmid: g.vmid, lock: null });
+  const lines = g.config.tpmstate0 ? ["swtpm_setup: Not overwriting existing state file."] : [];
+  if (suspended) lines.push(`Resuming suspended VM`, "resume VM");
+  return guestTask(ctx, g, { type: "qmstart", durationMs: DURATION.start, lines, effects });
+}
+
+function stop(ctx: Ctx): string {
+  const g = loadGuest(ctx, "qemu");
+  rootOnly(ctx, "skiplock", "keepActive", "migratedfrom");
+  const lock = !ctx.bool("skiplock") && lockError(g);
+  if (lock) return failingTask(ctx, g, "qmstop", lock);
+  const effects: TaskEffect[] = g.status === "running" ? [{ kind: "guest-stopped", vmid: g.vmid }] : [];
+  return guestTask(ctx, g, { type: "qmstop", durationMs: DURATION.stop, effects });
+}
+
+function shutdown(ctx: Ctx): string {
+  const g = loadGuest(ctx, "qemu");
+  rootOnly(ctx, "skiplock", "keepActive");
+  if (g.status === "running" && g.runState === "paused" && !ctx.bool("forceStop")) {
+    throw new PveError("VM is paused - cannot shutdown");
+  }
+  const lock = !ctx.bool("skiplock") && lockError(g);
+  if (lock) return failingTask(ctx, g, "qmshutdown", lock);
+  if (g.status !== "running") return guestTask(ctx, g, { type: "qmshutdown", durationMs: DURATION.stop });
+  // A VM without a running guest agent still reacts to the ACPI button.
+  return guestTask(ctx, g, {
+    type: "qmshutdown",
+    durationMs: DURATION.shutdown,
+    effects: [{ kind: "guest-stopped", vmid: g.vmid }],
+  });
+}
+
+function reboot(ctx: Ctx): string {
+  const g = loadGuest(ctx, "qemu");
+  if (g.status === "running" && g.runState === "paused") throw new PveError("VM is paused - cannot shutdown");
+  if (g.status !== "running") throw new PveError(`VM ${g.vmid} not running`);
+  const lock = lockError(g);
+  if (lock) return failingTask(ctx, g, "qmreboot", lock);
+  return guestTask(ctx, g, {
+    type: "qmreboot",
+    durationMs: DURATION.reboot,
+    effects: [{ kind: "guest-rebooted", vmid: g.vmid }],
+  });
+}
+
+function reset(ctx: Ctx): string {
+  const g = loadGuest(ctx, "qemu");
+  rootOnly(ctx, "skiplock");
+  if (g.status !== "running") throw new PveError(`VM ${g.vmid} not running`);
+  const lock = !ctx.bool("skiplock") && lockError(g);
+  if (lock) return failingTask(ctx, g, "qmreset", lock);
+  // A reset keeps the QEMU process: uptime and pid stay, pending changes are not applied.
+  return guestTask(ctx, g, { type: "qmreset", durationMs: DURATION.reset });
+}
+
+function suspend(ctx: Ctx): string {
+  const g = loadGuest(ctx, "qemu");
+  rootOnly(ctx, "skiplock");
+  if (g.status !== "running") throw new PveError(`VM ${g.vmid} not running`);
+  const todisk = ctx.bool("todisk");
+  // qemu-server names a plain pause `qmpause`; only hibernation (todisk) is `qmsuspend`.
+  const type = todisk ? "qmsuspend" : "qmpause";
+  const lock = !ctx.bool("skiplock") && lockError(g);
+  if (lock) return failingTask(ctx, g, type, lock);
+  if (!todisk) {
+    return guestTask(ctx, g, {
+      type,
+      durationMs: DURATION.pause,
+      effects: [{ kind: "guest-paused", vmid: g.vmid, paused: true }],
+    });
+  }
+  const storage = ctx.optStr("statestorage") ?? "local-lvm";
+  return guestTask(ctx, g, {
+    type,
+    durationMs: DURATION.shutdown,
+    lines: [
+      `suspending to disk: saving VM state and RAM using storage '${storage}'`,
+      "completed saving the VM state in 3s, saved 1.12 GiB",
+    ],
+    startEffects: [{ kind: "guest-lock", vmid: g.vmid, lock: "suspending" }],
+    effects: [
+      { kind: "guest-stopped", vmid: g.vmid },
+      { kind: "guest-lock", vmid: g.vmid, lock: "suspended" },
+    ],
+    abortEffects: [{ kind: "guest-lock", vmid: g.vmid, lock: null }],
+  });
+}
+
+function resume(ctx: Ctx): string {
+  const g = loadGuest(ctx, "qemu");
+  rootOnly(ctx, "skiplock", "nocheck");
+  const toDiskSuspended = g.config.lock === "suspended";
+  if (!toDiskSuspended && g.status !== "running") throw new PveError(`VM ${g.vmid} not running`);
+  if (toDiskSuspended) {
+    return guestTask(ctx, g, {
+      type: "qmresume",
+      durationMs: DURATION.start,
+      lines: ["Resuming suspended VM", "resume VM"],
+      effects: [
+        { kind: "guest-running", vmid: g.vmid },
+        { kind: "guest-lock", vmid: g.vmid, lock: null },
+      ],
+    });
+  }
+  // vm_resume tolerates a backup lock (resuming a VM paused by a backup job).
+  const lock = !ctx.bool("skiplock") && g.config.lock !== "backup" && lockError(g);
+  if (lock) return failingTask(ctx, g, "qmresume", lock);
+  return guestTask(ctx, g, {
+    type: "qmresume",
+    durationMs: DURATION.resume,
+    effects: [{ kind: "guest-paused", vmid: g.vmid, paused: false }],
+  });
+}
+
+export const qemuRoutes: Route[] = [
+  {
+    method: "GET",
+    path: Q,
+    handler: (ctx) =>
+      ctx.store
+        .guestsOn(ctx.str("node"))
+        .filter((g) => g.type === "qemu")
+        .map((g) => listItem(ctx, g, ctx.bool("full"))),
+  },
+  { method: "GET", path: `${Q}/{vmid}/status/current`, handler: statusCurrent },
+  {
+    method: "GET",
+    path: `${Q}/{vmid}/config`,
+    handler: (ctx) => {
+      const g = loadGuest(ctx, "qemu");
+      const snapname = ctx.optStr("snapshot");
+      if (snapname) {
+        const { snaptime: _t, ...conf } = snapshotConfig(g, snapname);
+        return conf;
+      }
+      return configView(g, ctx.bool("current"));
+    },
+  },
+  { method: "GET", path: `${Q}/{vmid}/pending`, handler: (ctx) => pendingView(loadGuest(ctx, "qemu")) },
+  { method: "POST", path: `${Q}/{vmid}/status/start`, handler: start },
+  { method: "POST", path: `${Q}/{vmid}/status/stop`, handler: stop },
+  { method: "POST", path: `${Q}/{vmid}/status/shutdown`, handler: shutdown },
+  { method: "POST", path: `${Q}/{vmid}/status/reboot`, handler: reboot },
+  { method: "POST", path: `${Q}/{vmid}/status/reset`, handler: reset },
+  { method: "POST", path: `${Q}/{vmid}/status/suspend`, handler: suspend },
+  { method: "POST", path: `${Q}/{vmid}/status/resume`, handler: resume },
+  ...snapshotRoutes("qemu"),
+];

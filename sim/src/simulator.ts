@@ -1,0 +1,197 @@
+// The Proxmox VE simulator: one Durable Object owning the whole cluster. Requests under
+// /api2/json go through the same steps as in pveproxy/pvedaemon: auth, routing, the node proxy,
+// parameter extraction and validation, the handler, the envelope. /_sim/* is the control API.
+
+import { DurableObject } from "cloudflare:workers";
+import { authenticate, DEFAULT_TOKEN_ID, DEFAULT_TOKEN_SECRET } from "./api/auth";
+import { Ctx } from "./api/context";
+import { BodyError, type ExtractedParams, extractParams, type RawParams } from "./api/params";
+import { bareResponse, errorResponse, okResponse, PveError, paramError } from "./api/respond";
+import { Router } from "./api/router";
+import { coerceParams, normalizeLegacy, validateParams } from "./api/validate";
+import { handleControl, type RequestLogEntry } from "./control/control";
+import { faultResponse, takeFault } from "./control/faults";
+import { accessRoutes } from "./handlers/access";
+import { clusterRoutes } from "./handlers/cluster";
+import { lxcRoutes } from "./handlers/lxc";
+import { nodeRoutes } from "./handlers/nodes";
+import { poolRoutes } from "./handlers/pools";
+import { qemuRoutes } from "./handlers/qemu";
+import { storageRoutes } from "./handlers/storage";
+import { taskRoutes } from "./handlers/tasks";
+import { seedWorld } from "./state/seed";
+import { Store } from "./state/store";
+import { tick } from "./state/tasks";
+
+const router = new Router([
+  ...clusterRoutes,
+  ...nodeRoutes,
+  ...qemuRoutes,
+  ...lxcRoutes,
+  ...storageRoutes,
+  ...taskRoutes,
+  ...poolRoutes,
+  ...accessRoutes,
+]);
+
+const MAX_LOGGED_REQUESTS = 5000;
+
+interface SimVars {
+  SIM_TOKEN_ID?: string;
+  SIM_TOKEN_SECRET?: string;
+}
+
+const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
+
+/** uri_unescape of one path segment; malformed escapes stay as they are. */
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return seg.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+  }
+}
+
+/** Request log values as they were sent: strings or string arrays. */
+function asSent(params: RawParams): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) {
+    out[k] = Array.isArray(v)
+      ? v.map((x) => (typeof x === "string" ? x : JSON.stringify(x)))
+      : typeof v === "string"
+        ? v
+        : v;
+  }
+  return out;
+}
+
+export class PveSimulator extends DurableObject<SimEnv> {
+  readonly store: Store;
+  readonly requests: RequestLogEntry[] = [];
+
+  constructor(ctx: DurableObjectState, env: SimEnv) {
+    super(ctx, env);
+    this.store = new Store(ctx.storage);
+    ctx.blockConcurrencyWhile(async () => {
+      if (!this.store.load()) this.store.replace(seedWorld({ nodes: 3 }, Date.now()));
+    });
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname.startsWith("/_sim/")) return handleControl(this, request, url);
+    if (url.pathname.startsWith("/api2/") || url.pathname === "/api2") return this.api(request, url);
+    return bareResponse(501, "no such uri");
+  }
+
+  private token(): { id: string; secret: string } {
+    const vars = this.env as SimEnv & SimVars;
+    return {
+      id: vars.SIM_TOKEN_ID || DEFAULT_TOKEN_ID,
+      secret: vars.SIM_TOKEN_SECRET || DEFAULT_TOKEN_SECRET,
+    };
+  }
+
+  private async api(request: Request, url: URL): Promise<Response> {
+    await sleep(this.store.settings.latencyMs);
+    const m = /^\/api2\/([^/]+)(\/.*)?$/.exec(url.pathname);
+    const segments = (m?.[2] ?? "").split("/").filter(Boolean).map(decodeSegment);
+    const path = `/${segments.join("/")}`;
+    const entry: RequestLogEntry = {
+      method: request.method,
+      path,
+      query: {},
+      body: {},
+      contentType: request.headers.get("Content-Type"),
+      authorized: false,
+      status: 0,
+    };
+    this.requests.push(entry);
+    if (this.requests.length > MAX_LOGGED_REQUESTS)
+      this.requests.splice(0, this.requests.length - MAX_LOGGED_REQUESTS);
+    const res = await this.answer(request, url, m?.[1], segments, path, entry);
+    entry.status = res.status;
+    return res;
+  }
+
+  private async answer(
+    request: Request,
+    url: URL,
+    format: string | undefined,
+    segments: string[],
+    path: string,
+    entry: RequestLogEntry,
+  ): Promise<Response> {
+    const { store } = this;
+    const fault = takeFault(store.faults, path);
+    if (fault) {
+      store.saveFaults();
+      return faultResponse(fault, request.signal);
+    }
+    if (format !== "json") return bareResponse(501, "no such uri");
+
+    let params: ExtractedParams | undefined;
+    let bodyError: string | undefined;
+    try {
+      params = await extractParams(request, url);
+      entry.query = asSent(params.query);
+      entry.body = asSent(params.body);
+    } catch (e) {
+      if (!(e instanceof BodyError)) throw e;
+      bodyError = e.message;
+    }
+
+    const { id, secret } = this.token();
+    const auth = authenticate(request.headers.get("Authorization"), id, secret);
+    if (!auth.ok) {
+      // pveproxy delays every failed authentication (3 s) and answers with an empty body.
+      await sleep(store.settings.authFailureDelayMs);
+      return bareResponse(401, auth.reason);
+    }
+    entry.authorized = true;
+    if (bodyError !== undefined || !params) return bareResponse(501, bodyError ?? "bad request");
+
+    const method = request.method;
+    const match = router.match(method, segments);
+    if (!match) return errorResponse(new PveError(`Method '${method} ${path}' not implemented`, 501));
+
+    const now = Date.now();
+    tick(store, now);
+
+    try {
+      // pveproxy proxies /nodes/{node}/... to that node; offline nodes fail at the connection.
+      const nodeName = match.pathParams.node;
+      if (nodeName !== undefined && /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(nodeName)) {
+        const node = store.nodes.get(nodeName);
+        if (!node) throw new PveError(`no such cluster node '${nodeName}'`);
+        if (!node.online) {
+          return bareResponse(
+            595,
+            "Errors during connection establishment, proxy handshake: No route to host",
+          );
+        }
+      }
+
+      const merged: RawParams = { ...params.merged };
+      for (const [k, v] of Object.entries(match.pathParams)) {
+        const given = merged[k];
+        if (given !== undefined && given !== null && String(given) !== v) {
+          throw paramError({ [k]: "duplicate parameter (already defined in URI) with conflicting values!" });
+        }
+        merged[k] = v;
+      }
+      const schema = match.schema.parameters;
+      normalizeLegacy(merged, schema);
+      const errors = validateParams(merged, schema);
+      if (errors) throw paramError(errors);
+
+      const ctx = new Ctx(store, now, coerceParams(merged, schema), auth.user);
+      const data = match.handler(ctx);
+      return okResponse(data, ctx.total === undefined ? undefined : { total: ctx.total });
+    } catch (e) {
+      if (e instanceof PveError) return errorResponse(e);
+      console.error("simulator handler crashed", e);
+      return errorResponse(new PveError(`internal error: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  }
+}

@@ -1,0 +1,213 @@
+// The simulated cluster's state. Everything here is plain JSON so it can be persisted row by row.
+
+/** A value in a guest config file: property strings and names are strings, counts are numbers. */
+export type ConfigValue = string | number;
+export type GuestConfig = Record<string, ConfigValue>;
+export type GuestType = "qemu" | "lxc";
+
+export interface NodeState {
+  name: string;
+  nodeid: number;
+  ip: string;
+  online: boolean;
+  /** Epoch seconds when the node booted; uptime grows with real time. */
+  bootTime: number;
+  cpuModel: string;
+  sockets: number;
+  cores: number;
+  cpus: number;
+  memTotal: number;
+  memUsedBase: number;
+  swapTotal: number;
+  swapUsed: number;
+  rootTotal: number;
+  rootUsed: number;
+  loadavg: [number, number, number];
+  cpuUsage: number;
+  kernel: string;
+  kernelBuild: string;
+  sslFingerprint: string;
+  /** Next worker pid handed out on this node. */
+  nextPid: number;
+}
+
+export interface SnapshotState {
+  name: string;
+  parent?: string;
+  snaptime: number;
+  description: string;
+  /** qemu only: RAM state saved with the snapshot. */
+  vmstate?: boolean;
+  config: GuestConfig;
+}
+
+/** Runtime counters of a guest; derived values (uptime, net traffic) grow with time. */
+export interface GuestUsage {
+  cpu: number;
+  memFraction: number;
+  diskUsed: number;
+  netRate: number;
+  diskRate: number;
+}
+
+/**
+ * What runs inside a VM, for the guest-agent endpoints (a later issue): identity, network and a
+ * small file system. Kept on the guest so agent handlers need no extra store.
+ */
+export interface GuestOs {
+  id: string;
+  name: string;
+  prettyName: string;
+  version: string;
+  versionId: string;
+  kernelRelease: string;
+  machine: string;
+  hostname: string;
+  timezone: string;
+  ipv4?: string;
+  /** Whether qemu-ga answers (only meaningful when the VM runs and `agent` is configured). */
+  agentRunning: boolean;
+  files: Record<string, string>;
+}
+
+export interface GuestState {
+  vmid: number;
+  type: GuestType;
+  node: string;
+  status: "running" | "stopped";
+  /** qemu: QMP status ("running" | "paused" | "prelaunch"); lxc: "frozen" when suspended. */
+  runState?: "running" | "paused" | "frozen";
+  /** Epoch seconds when the guest started (running guests). */
+  startedAt?: number;
+  pid?: number;
+  config: GuestConfig;
+  pending: GuestConfig;
+  pendingDelete: string[];
+  snapshots: SnapshotState[];
+  usage: GuestUsage;
+  os?: GuestOs;
+}
+
+export type StorageType = "dir" | "lvmthin" | "nfs" | "zfspool" | "pbs";
+
+export interface StorageState {
+  storage: string;
+  type: StorageType;
+  content: string[];
+  shared: boolean;
+  enabled: boolean;
+  /** Nodes it is configured on; undefined = all nodes. */
+  nodes?: string[];
+  path?: string;
+  server?: string;
+  export?: string;
+  vgname?: string;
+  thinpool?: string;
+  total: number;
+  /** Bytes used by things the simulator does not model (OS files, other data). */
+  baseUsed: number;
+}
+
+export type VolumeContent = "iso" | "vztmpl" | "backup" | "snippets" | "import";
+
+/** A file-like volume (ISO, template, backup). Guest disks are derived from guest configs. */
+export interface VolumeState {
+  volid: string;
+  storage: string;
+  /** Node for node-local storages, undefined for shared ones. */
+  node?: string;
+  content: VolumeContent;
+  format: string;
+  size: number;
+  ctime: number;
+  vmid?: number;
+  subtype?: GuestType;
+  notes?: string;
+  protected?: boolean;
+}
+
+export interface PoolState {
+  poolid: string;
+  comment?: string;
+  vmids: number[];
+  storages: string[];
+}
+
+export type TaskOutcome =
+  | { kind: "ok" }
+  | { kind: "warnings"; count: number }
+  | { kind: "error"; message: string };
+
+/** A state change applied when a task ends (or when it starts, for locks). Plain data. */
+export type TaskEffect =
+  | { kind: "guest-running"; vmid: number }
+  | { kind: "guest-stopped"; vmid: number }
+  | { kind: "guest-paused"; vmid: number; paused: boolean }
+  | { kind: "guest-rebooted"; vmid: number }
+  | { kind: "guest-lock"; vmid: number; lock: string | null }
+  | { kind: "snapshot-create"; vmid: number; name: string; description: string; vmstate: boolean }
+  | { kind: "snapshot-delete"; vmid: number; name: string }
+  | { kind: "snapshot-rollback"; vmid: number; name: string };
+
+export interface TaskState {
+  upid: string;
+  node: string;
+  pid: number;
+  pstart: number;
+  starttime: number;
+  type: string;
+  id: string;
+  /** Full user id as in the UPID, e.g. "root@pam!mcp". */
+  user: string;
+  /** Epoch milliseconds. */
+  startMs: number;
+  durationMs: number;
+  /** Log lines with their offset (ms) from the task start. The final status line is not included. */
+  lines: [number, string][];
+  outcome: TaskOutcome;
+  effects: TaskEffect[];
+  /** Effects applied if the task is stopped (DELETE) before it ends. */
+  abortEffects: TaskEffect[];
+  /** Set once the task has ended and its effects are applied. */
+  finished: boolean;
+  /** Epoch ms when it was stopped through DELETE /nodes/{node}/tasks/{upid}. */
+  killedAtMs?: number;
+}
+
+export interface Settings {
+  latencyMs: number;
+  authFailureDelayMs: number;
+  /** When set, every new task takes exactly this long. */
+  taskDurationMs: number | null;
+  /** Multiplies the built-in task durations (ignored when taskDurationMs is set). */
+  taskDurationScale: number;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  latencyMs: 0,
+  authFailureDelayMs: 3000,
+  taskDurationMs: null,
+  taskDurationScale: 1,
+};
+
+export type FaultKind = "json" | "empty" | "access-login" | "tunnel-error" | "hang";
+
+export interface Fault {
+  remaining: number;
+  status?: number;
+  kind: FaultKind;
+  message?: string;
+  pathPrefix?: string;
+}
+
+export interface SeedOptions {
+  nodes: number;
+  /** Undefined: the hand-written homelab; a number: that many generated guests. */
+  guests?: number;
+}
+
+export interface Meta {
+  /** Epoch ms of the last reset; seeded times are relative to it. */
+  t0: number;
+  seed: SeedOptions;
+}
