@@ -28,7 +28,7 @@ export async function extractParams(request: Request, url: URL): Promise<Extract
   const query = searchParamsToObject(url.searchParams);
   let body: RawParams = {};
   const method = request.method;
-  const text = request.body ? await request.text() : "";
+  const text = request.body ? new TextDecoder().decode(await request.arrayBuffer()) : "";
   if (method === "GET" || method === "DELETE") {
     if (text.length > 0) throw new BodyError(`Unexpected content for method '${method}'`);
   } else if (text.length > 0) {

@@ -3,7 +3,7 @@
 import type { Ctx, Route } from "../api/context";
 import { splitList } from "../api/formats";
 import { PveError } from "../api/respond";
-import type { StorageState } from "../state/model";
+import type { GuestState, StorageState } from "../state/model";
 import type { Store } from "../state/store";
 import { guestDisks } from "./guests";
 
@@ -11,6 +11,12 @@ export interface StorageFigures {
   total: number;
   used: number;
   avail: number;
+}
+
+/** The creation time qemu-server records in `meta: ctime=...` (containers: a stable stand-in). */
+function createdAt(g: GuestState): number {
+  const m = /ctime=(\d+)/.exec(String(g.config.meta ?? ""));
+  return m ? Number(m[1]) : 1_760_000_000 + g.vmid * 3600;
 }
 
 /** One storage as seen from one node: volumes there plus guest disks that live on it. */
@@ -45,7 +51,7 @@ function volumesOn(store: Store, s: StorageState, node: string): Record<string, 
         size: d.size,
         used,
         vmid: g.vmid,
-        ctime: g.startedAt ?? 1_700_000_000 + g.vmid,
+        ctime: createdAt(g),
       });
     }
   }
