@@ -4,9 +4,9 @@ import type { Ctx, Route } from "../api/context";
 import { PveError, paramError } from "../api/respond";
 import { CLUSTER_NAME, PVE_RELEASE, PVE_REPOID, PVE_VERSION } from "../state/seed";
 import { isRunning } from "../state/tasks";
-import { resourceRow } from "./guests";
-import { nodeFigures } from "./nodes";
-import { storageRow } from "./storage";
+import { poolIndex, resourceRow } from "./guests";
+import { allNodeFigures } from "./nodes";
+import { storageRow, usageIndex } from "./storage";
 import { taskListItem } from "./tasks";
 
 function resources(ctx: Ctx): Record<string, unknown>[] {
@@ -15,9 +15,11 @@ function resources(ctx: Ctx): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   if (!type || type === "vm") {
     const guests = [...store.guests.values()].sort((a, b) => a.vmid - b.vmid);
-    for (const g of guests) out.push(resourceRow(g, store, ctx.nowSec));
+    const pools = poolIndex(store);
+    for (const g of guests) out.push(resourceRow(g, store, ctx.nowSec, pools));
   }
   if (!type || type === "node") {
+    const figures = allNodeFigures(store, ctx.nowSec);
     for (const n of store.nodes.values()) {
       const row: Record<string, unknown> = {
         id: `node/${n.name}`,
@@ -29,8 +31,8 @@ function resources(ctx: Ctx): Record<string, unknown>[] {
         maxmem: n.memTotal,
         maxdisk: n.rootTotal,
       };
-      if (n.online) {
-        const f = nodeFigures(store, n, ctx.nowSec);
+      const f = figures.get(n.name);
+      if (n.online && f) {
         Object.assign(row, {
           cpu: f.cpu,
           mem: f.memUsed,
@@ -43,9 +45,10 @@ function resources(ctx: Ctx): Record<string, unknown>[] {
     }
   }
   if (!type || type === "storage") {
+    const usage = usageIndex(store);
     for (const n of store.nodes.values()) {
       for (const s of store.storagesOn(n.name)) {
-        const st = storageRow(store, s, n.name);
+        const st = storageRow(store, s, n.name, usage);
         const row: Record<string, unknown> = {
           id: `storage/${n.name}/${s.storage}`,
           type: "storage",

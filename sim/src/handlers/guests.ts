@@ -115,14 +115,20 @@ export function runtime(g: GuestState, store: Store, nowSec: number): Runtime {
   };
 }
 
-/** The pool a guest belongs to, if any. */
-export function poolOf(store: Store, vmid: number): string | undefined {
-  for (const p of store.pools.values()) if (p.vmids.includes(vmid)) return p.poolid;
-  return undefined;
+/** vmid → pool, built once per request. */
+export function poolIndex(store: Store): Map<number, string> {
+  const index = new Map<number, string>();
+  for (const p of store.pools.values()) for (const vmid of p.vmids) index.set(vmid, p.poolid);
+  return index;
 }
 
 /** A row of /cluster/resources (also used for pool members). */
-export function resourceRow(g: GuestState, store: Store, nowSec: number): Record<string, unknown> {
+export function resourceRow(
+  g: GuestState,
+  store: Store,
+  nowSec: number,
+  pools = poolIndex(store),
+): Record<string, unknown> {
   const node = store.nodes.get(g.node);
   const rt = runtime(g, store, nowSec);
   const row: Record<string, unknown> = {
@@ -152,7 +158,7 @@ export function resourceRow(g: GuestState, store: Store, nowSec: number): Record
   }
   if (g.config.tags !== undefined) row.tags = String(g.config.tags);
   if (g.config.lock !== undefined) row.lock = String(g.config.lock);
-  const pool = poolOf(store, g.vmid);
+  const pool = pools.get(g.vmid);
   if (pool) row.pool = pool;
   return row;
 }

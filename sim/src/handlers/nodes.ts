@@ -12,24 +12,35 @@ export interface NodeFigures {
   memUsed: number;
 }
 
-/** Node load: its base usage plus what its running guests use. */
-export function nodeFigures(store: Store, node: NodeState, nowSec: number): NodeFigures {
-  let mem = node.memUsedBase;
-  let cpuSeconds = 0;
+/** Node load: its base usage plus what its running guests use. One pass over all guests. */
+export function allNodeFigures(store: Store, nowSec: number): Map<string, NodeFigures> {
+  const load = new Map<string, { mem: number; cpu: number }>();
   for (const g of store.guests.values()) {
-    if (g.node !== node.name || g.status !== "running") continue;
+    if (g.status !== "running") continue;
     const rt = runtime(g, store, nowSec);
-    mem += rt.mem;
-    cpuSeconds += rt.cpu * rt.cpus;
+    const l = load.get(g.node) ?? { mem: 0, cpu: 0 };
+    l.mem += rt.mem;
+    l.cpu += rt.cpu * rt.cpus;
+    load.set(g.node, l);
   }
-  return {
-    uptime: Math.max(0, nowSec - node.bootTime),
-    cpu: Math.min(1, Math.round((node.cpuUsage + cpuSeconds / node.cpus) * 1e6) / 1e6),
-    memUsed: Math.min(node.memTotal, mem),
-  };
+  const out = new Map<string, NodeFigures>();
+  for (const node of store.nodes.values()) {
+    const l = load.get(node.name) ?? { mem: 0, cpu: 0 };
+    out.set(node.name, {
+      uptime: Math.max(0, nowSec - node.bootTime),
+      cpu: Math.min(1, Math.round((node.cpuUsage + l.cpu / node.cpus) * 1e6) / 1e6),
+      memUsed: Math.min(node.memTotal, node.memUsedBase + l.mem),
+    });
+  }
+  return out;
+}
+
+export function nodeFigures(store: Store, node: NodeState, nowSec: number): NodeFigures {
+  return allNodeFigures(store, nowSec).get(node.name) as NodeFigures;
 }
 
 function nodeList(ctx: Ctx): Record<string, unknown>[] {
+  const figures = allNodeFigures(ctx.store, ctx.nowSec);
   return [...ctx.store.nodes.values()].map((n) => {
     const row: Record<string, unknown> = {
       node: n.name,
@@ -39,8 +50,8 @@ function nodeList(ctx: Ctx): Record<string, unknown>[] {
       level: "",
       ssl_fingerprint: n.sslFingerprint,
     };
-    if (n.online) {
-      const f = nodeFigures(ctx.store, n, ctx.nowSec);
+    const f = figures.get(n.name);
+    if (n.online && f) {
       Object.assign(row, {
         cpu: f.cpu,
         maxcpu: n.cpus,

@@ -4,8 +4,8 @@ import type { Ctx, Route } from "../api/context";
 import { splitList } from "../api/formats";
 import { PveError } from "../api/respond";
 import type { PoolState } from "../state/model";
-import { resourceRow } from "./guests";
-import { storageRow } from "./storage";
+import { poolIndex, resourceRow } from "./guests";
+import { storageRow, usageIndex } from "./storage";
 
 function getPool(ctx: Ctx, poolid: string): PoolState {
   const p = ctx.store.pools.get(poolid);
@@ -15,18 +15,20 @@ function getPool(ctx: Ctx, poolid: string): PoolState {
 
 function members(ctx: Ctx, p: PoolState, type?: string): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
+  const pools = poolIndex(ctx.store);
   for (const vmid of p.vmids) {
     const g = ctx.store.guests.get(vmid);
     if (!g || (type && g.type !== type)) continue;
-    out.push(resourceRow(g, ctx.store, ctx.nowSec));
+    out.push(resourceRow(g, ctx.store, ctx.nowSec, pools));
   }
   if (!type || type === "storage") {
+    const usage = usageIndex(ctx.store);
     for (const sid of p.storages) {
       const s = ctx.store.storages.get(sid);
       if (!s) continue;
       for (const n of ctx.store.nodes.values()) {
         if (s.nodes && !s.nodes.includes(n.name)) continue;
-        const f = storageRow(ctx.store, s, n.name);
+        const f = storageRow(ctx.store, s, n.name, usage);
         out.push({
           id: `storage/${n.name}/${sid}`,
           type: "storage",

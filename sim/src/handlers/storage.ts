@@ -43,7 +43,7 @@ function volumesOn(store: Store, s: StorageState, node: string): Record<string, 
     for (const d of guestDisks(g)) {
       if (!d.volid.startsWith(`${s.storage}:`)) continue;
       const content = g.type === "lxc" ? "rootdir" : "images";
-      const used = g.type === "lxc" ? Math.min(d.size, g.usage.diskUsed) : Math.floor(d.size * 0.42);
+      const used = diskUsed(g, d.size);
       out.push({
         volid: d.volid,
         content,
@@ -63,10 +63,34 @@ function volumesOn(store: Store, s: StorageState, node: string): Record<string, 
   );
 }
 
-export function storageRow(store: Store, s: StorageState, node: string): StorageFigures {
-  let used = s.baseUsed;
-  for (const v of volumesOn(store, s, node)) used += Number(v.used ?? v.size);
-  used = Math.min(used, s.total);
+/** Bytes used per storage and node ("*" for shared storages), in one pass over the world. */
+export type UsageIndex = Map<string, number>;
+
+export function usageIndex(store: Store): UsageIndex {
+  const index: UsageIndex = new Map();
+  const add = (key: string, bytes: number) => index.set(key, (index.get(key) ?? 0) + bytes);
+  for (const v of store.volumes.values()) add(`${v.node ?? "*"}|${v.storage}`, v.size);
+  for (const g of store.guests.values()) {
+    for (const d of guestDisks(g)) {
+      const s = store.storages.get(d.volid.split(":")[0] as string);
+      if (!s) continue;
+      add(`${s.shared ? "*" : g.node}|${s.storage}`, diskUsed(g, d.size));
+    }
+  }
+  return index;
+}
+
+function diskUsed(g: GuestState, size: number): number {
+  return g.type === "lxc" ? Math.min(size, g.usage.diskUsed) : Math.floor(size * 0.42);
+}
+
+export function storageRow(
+  store: Store,
+  s: StorageState,
+  node: string,
+  index = usageIndex(store),
+): StorageFigures {
+  const used = Math.min(s.total, s.baseUsed + (index.get(`${s.shared ? "*" : node}|${s.storage}`) ?? 0));
   return { total: s.total, used, avail: s.total - used };
 }
 
@@ -80,8 +104,8 @@ function findStorage(ctx: Ctx): StorageState {
   return s;
 }
 
-function statusOf(store: Store, s: StorageState, node: string): Record<string, unknown> {
-  const f = storageRow(store, s, node);
+function statusOf(store: Store, s: StorageState, node: string, index?: UsageIndex): Record<string, unknown> {
+  const f = storageRow(store, s, node, index);
   const row: Record<string, unknown> = {
     storage: s.storage,
     type: s.type,
@@ -107,12 +131,13 @@ function list(ctx: Ctx): Record<string, unknown>[] {
   const only = ctx.optStr("storage");
   const target = ctx.optStr("target");
   const out: Record<string, unknown>[] = [];
+  const index = usageIndex(ctx.store);
   for (const s of ctx.store.storagesOn(node)) {
     if (only && s.storage !== only) continue;
     if (wanted && !wanted.some((c) => s.content.includes(c))) continue;
     if (ctx.bool("enabled") && !s.enabled) continue;
     if (target && target !== node && !s.shared) continue;
-    const row = statusOf(ctx.store, s, node);
+    const row = statusOf(ctx.store, s, node, index);
     if (ctx.bool("format")) {
       row.formats =
         s.type === "dir" || s.type === "nfs"
