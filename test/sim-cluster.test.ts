@@ -65,8 +65,8 @@ describe("cluster views", () => {
     });
     expect(vms.find((g) => g.vmid === 107)).toMatchObject({ template: 1, status: "stopped" });
     expect(vms.find((g) => g.vmid === 106)).toMatchObject({ lock: "backup" });
-    // A paused VM still counts as running here; only the full status shows qmpstatus.
-    expect(vms.find((g) => g.vmid === 105)).toMatchObject({ status: "running" });
+    // pvestatd records qmpstatus here, so a paused VM is "paused" (it is "running" in node lists).
+    expect(vms.find((g) => g.vmid === 105)).toMatchObject({ status: "paused" });
   });
 
   it("filters /cluster/resources by type and uses disk/maxdisk for storage rows", async () => {
@@ -338,6 +338,9 @@ describe("pools", () => {
     const prod = await data<{ comment: string; members: Row[] }>("/pools/prod");
     expect(prod.comment).toBe("Production services");
     expect(prod.members.filter((m) => m.type !== "storage").map((m) => m.vmid)).toEqual([101, 102, 109, 201]);
+    expect(prod.members.filter((m) => m.type === "storage")).toEqual([
+      expect.objectContaining({ id: "storage/pve1/nas", storage: "nas", node: "pve1", shared: 1 }),
+    ]);
     const [viaQuery] = await data<Row[]>("/pools?poolid=lab");
     expect(viaQuery).toMatchObject({ poolid: "lab", members: expect.any(Array) });
   });

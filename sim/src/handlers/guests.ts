@@ -137,7 +137,8 @@ export function resourceRow(
     vmid: g.vmid,
     name: guestName(g),
     node: g.node,
-    status: node?.online ? g.status : "unknown",
+    // pvestatd records `qmpstatus || status`, so a paused VM shows as "paused" here.
+    status: node?.online ? (g.type === "qemu" && g.runState === "paused" ? "paused" : g.status) : "unknown",
     maxcpu: rt.cpus,
     maxmem: rt.maxmem,
     maxdisk: rt.maxdisk,

@@ -23,25 +23,25 @@ function members(ctx: Ctx, p: PoolState, type?: string): Record<string, unknown>
   }
   if (!type || type === "storage") {
     const usage = usageIndex(ctx.store);
+    // Pool.pm lists each storage once, as seen from the node answering (or its first node).
+    const local = [...ctx.store.nodes.values()][0]?.name ?? "";
     for (const sid of p.storages) {
       const s = ctx.store.storages.get(sid);
       if (!s) continue;
-      for (const n of ctx.store.nodes.values()) {
-        if (s.nodes && !s.nodes.includes(n.name)) continue;
-        const f = storageRow(ctx.store, s, n.name, usage);
-        out.push({
-          id: `storage/${n.name}/${sid}`,
-          type: "storage",
-          storage: sid,
-          node: n.name,
-          plugintype: s.type,
-          status: n.online ? "available" : "unknown",
-          shared: s.shared ? 1 : 0,
-          content: s.content.join(","),
-          disk: f.used,
-          maxdisk: f.total,
-        });
-      }
+      const node = !s.nodes || s.nodes.includes(local) ? local : ([...s.nodes].sort()[0] ?? local);
+      const f = storageRow(ctx.store, s, node, usage);
+      out.push({
+        id: `storage/${node}/${sid}`,
+        type: "storage",
+        storage: sid,
+        node,
+        plugintype: s.type,
+        status: ctx.store.nodes.get(node)?.online ? "available" : "unknown",
+        shared: s.shared ? 1 : 0,
+        content: s.content.join(","),
+        disk: f.used,
+        maxdisk: f.total,
+      });
     }
   }
   return out;

@@ -41,6 +41,7 @@ function statusType(status: string | undefined): string {
   if (!status) return "unknown";
   if (status === "OK") return "ok";
   if (/^WARNINGS: \d+$/.test(status)) return "warning";
+  if (status === "unexpected status") return "unknown";
   return "error";
 }
 

@@ -217,7 +217,6 @@ const HOMELAB: GuestSpec[] = [
     diskGiB: 20,
     os: "ubuntu",
     agent: "1",
-    tags: "template",
     template: true,
     description: "Ubuntu 24.04 cloud-init template",
   },
