@@ -111,6 +111,10 @@ const TASK_ITEM = {
   },
 };
 
+/** `x-ts` gives the TypeScript type; it is not emitted into the simulator schema. */
+const CONFIG_VALUE = { type: "any", optional: 1, "x-ts": "string | number" };
+const PENDING_VALUES = { value: CONFIG_VALUE, pending: CONFIG_VALUE };
+
 const OVERRIDES = {
   // Tasks started by an API token report user "root@pam" plus this extra field. SEMANTICS §2.5 [V].
   "GET /nodes/{node}/tasks/{upid}/status": { extra: { tokenid: { type: "string", optional: 1 } } },
@@ -127,6 +131,10 @@ const OVERRIDES = {
   // A directory index of the sub-commands, e.g. [{"cmd":"rollback"},{"cmd":"config"}].
   "GET /nodes/{node}/qemu/{vmid}/snapshot/{snapname}": { ts: "{ cmd: string }[]" },
   "GET /nodes/{node}/lxc/{vmid}/snapshot/{snapname}": { ts: "{ cmd: string }[]" },
+  // Pending values are config values: integers come back as JSON numbers, property strings as
+  // strings (qemu-server parse_vm_config check_type), although the schema says string.
+  "GET /nodes/{node}/qemu/{vmid}/pending": { extra: PENDING_VALUES },
+  "GET /nodes/{node}/lxc/{vmid}/pending": { extra: PENDING_VALUES },
   // The agent index: one row per sub-command.
   "GET /nodes/{node}/qemu/{vmid}/agent": { ts: "{ name: string }[]" },
   // Note: qemu config `memory` is already `type: string` in the 9.x schema (a property string since
@@ -317,6 +325,7 @@ const lit = (v) => JSON.stringify(String(v));
 
 function tsType(schema, mode, indent) {
   if (!schema || typeof schema !== "object") return "unknown";
+  if (schema["x-ts"]) return schema["x-ts"];
   switch (schema.type) {
     case "string":
       return schema.enum ? schema.enum.map(lit).join(" | ") : "string";

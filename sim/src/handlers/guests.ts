@@ -245,3 +245,29 @@ export function guestDisks(g: GuestState): { key: string; volid: string; size: n
   }
   return out;
 }
+
+/** Online nodes other than the guest's own: where a migration could go. */
+export function migrationTargets(store: Store, g: GuestState): string[] {
+  return [...store.nodes.values()].filter((n) => n.online && n.name !== g.node).map((n) => n.name);
+}
+
+/** Disks of a guest on non-shared storage (incl. local ISOs in CD drives). */
+export function localDisks(store: Store, g: GuestState): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const [key, value] of Object.entries(g.config)) {
+    if (typeof value !== "string") continue;
+    const volid = value.split(",")[0] ?? "";
+    const sid = volid.split(":")[0] ?? "";
+    const storage = store.storages.get(sid);
+    if (!storage || storage.shared || !volid.includes(":")) continue;
+    if (g.type === "qemu" && !/^(scsi|virtio|sata|ide|efidisk|tpmstate|unused)\d+$/.test(key)) continue;
+    out.push({
+      volid,
+      size: sizeOf(value),
+      drivename: key,
+      cdrom: value.includes("media=cdrom") ? 1 : 0,
+      is_unused: key.startsWith("unused") ? 1 : 0,
+    });
+  }
+  return out;
+}

@@ -11,6 +11,7 @@ import {
   isTemplate,
   loadGuest,
   lockError,
+  migrationTargets,
   pendingView,
   rootOnly,
   runtime,
@@ -158,6 +159,19 @@ export const lxcRoutes: Route[] = [
     },
   },
   { method: "GET", path: `${L}/{vmid}/pending`, handler: (ctx) => pendingView(loadGuest(ctx, "lxc")) },
+  {
+    method: "GET",
+    path: `${L}/{vmid}/migrate`,
+    handler: (ctx) => {
+      const g = loadGuest(ctx, "lxc");
+      const out: Record<string, unknown> = { running: g.status === "running" ? 1 : 0 };
+      if (!ctx.has("target")) {
+        out["allowed-nodes"] = migrationTargets(ctx.store, g);
+        out["not-allowed-nodes"] = {};
+      }
+      return out;
+    },
+  },
   { method: "POST", path: `${L}/{vmid}/status/start`, handler: start },
   { method: "POST", path: `${L}/{vmid}/status/stop`, handler: stop },
   { method: "POST", path: `${L}/{vmid}/status/shutdown`, handler: shutdown },

@@ -10,7 +10,9 @@ import {
   guestTask,
   isTemplate,
   loadGuest,
+  localDisks,
   lockError,
+  migrationTargets,
   pendingView,
   rootOnly,
   runtime,
@@ -234,6 +236,25 @@ function resume(ctx: Ctx): string {
   });
 }
 
+/** GET .../migrate: preconditions (PVE::API2::Qemu migrate_vm_precondition). */
+function migratePreconditions(ctx: Ctx): Record<string, unknown> {
+  const g = loadGuest(ctx, "qemu");
+  const disks = localDisks(ctx.store, g);
+  const out: Record<string, unknown> = {
+    running: g.status === "running" ? 1 : 0,
+    "has-dbus-vmstate": 0,
+    local_disks: disks,
+    local_resources: disks.filter((d) => d.cdrom === 1).map((d) => String(d.drivename)),
+    "mapped-resources": [],
+    "mapped-resource-info": {},
+  };
+  if (!ctx.has("target")) {
+    out.allowed_nodes = migrationTargets(ctx.store, g);
+    out.not_allowed_nodes = {};
+  }
+  return out;
+}
+
 export const qemuRoutes: Route[] = [
   {
     method: "GET",
@@ -259,6 +280,7 @@ export const qemuRoutes: Route[] = [
     },
   },
   { method: "GET", path: `${Q}/{vmid}/pending`, handler: (ctx) => pendingView(loadGuest(ctx, "qemu")) },
+  { method: "GET", path: `${Q}/{vmid}/migrate`, handler: migratePreconditions },
   { method: "POST", path: `${Q}/{vmid}/status/start`, handler: start },
   { method: "POST", path: `${Q}/{vmid}/status/stop`, handler: stop },
   { method: "POST", path: `${Q}/{vmid}/status/shutdown`, handler: shutdown },

@@ -2,7 +2,7 @@
 
 import type { Ctx, Route } from "../api/context";
 import { PveError } from "../api/respond";
-import type { GuestState, GuestType } from "../state/model";
+import type { GuestState, GuestType, TaskEffect } from "../state/model";
 import {
   failingTask,
   guestDisks,
@@ -99,7 +99,11 @@ export function snapshotRoutes(type: GuestType): Route[] {
       return failingTask(ctx, g, taskType, `snapshot '${name}' does not exist`);
     const lock = lockError(g);
     if (lock) return failingTask(ctx, g, taskType, lock);
-    const effects = [{ kind: "snapshot-rollback" as const, vmid: g.vmid, name }];
+    const effects: TaskEffect[] = [{ kind: "snapshot-rollback", vmid: g.vmid, name }];
+    const snap = g.snapshots.find((s) => s.name === name);
+    // qemu: `start` boots the VM after a rollback to a snapshot without RAM state.
+    if (type === "qemu" && ctx.bool("start") && !snap?.vmstate)
+      effects.push({ kind: "guest-running", vmid: g.vmid });
     return guestTask(ctx, g, {
       type: taskType,
       durationMs: 2000,

@@ -621,8 +621,8 @@ export interface NodesQemuPendingGetParams {
 export interface NodesQemuPendingGetItem {
   delete?: number;
   key: string;
-  pending?: string;
-  value?: string;
+  pending?: string | number;
+  value?: string | number;
   [key: string]: unknown;
 }
 
@@ -1368,8 +1368,8 @@ export interface NodesLxcPendingGetParams {
 export interface NodesLxcPendingGetItem {
   delete?: number;
   key: string;
-  pending?: string;
-  value?: string;
+  pending?: string | number;
+  value?: string | number;
   [key: string]: unknown;
 }
 
