@@ -27,7 +27,11 @@ const READ_TOOLS = [
 /** Every answer of the run, checked at the end for leaked credentials. */
 const answers: string[] = [];
 
-async function call(client: TestClient, name: string, args: Record<string, unknown> = {}): Promise<ToolCallResult> {
+async function call(
+  client: TestClient,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<ToolCallResult> {
   const result = await client.call(name, args);
   answers.push(JSON.stringify(result));
   return result;
@@ -89,7 +93,9 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
     expect(all.text.split("\n")[0]).toMatch(/^\d+ resources: 3 nodes, 12 VMs, 6 containers, \d+ storages/);
     const vms = await ok(client, "get_cluster_resources", { type: "vm" });
     expect(vms.data.total).toBe(18);
-    expect(vms.text).toMatch(/^vm 101 web-01 on pve1: running, cpu [\d.]+% of \d+, mem [\d.]+\/[\d.]+ GiB, up \S+/m);
+    expect(vms.text).toMatch(
+      /^vm 101 web-01 on pve1: running, cpu [\d.]+% of \d+, mem [\d.]+\/[\d.]+ GiB, up \S+/m,
+    );
     expect(vms.text).toMatch(/^ct 201 monitoring on pve1: running/m);
     expect(await upstream()).toEqual(["GET /cluster/resources", "GET /cluster/resources"]);
     const limited = await ok(client, "get_cluster_resources", { type: "vm", limit: 5 });
@@ -102,7 +108,11 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
     expect(nodes.data.nodes).toHaveLength(3);
     expect(nodes.text).toMatch(/^pve2: online, cpu [\d.]+% of 20, mem [\d.]+\/64\.0 GiB, up \d+d \d+h$/m);
     const status = await ok(client, "get_node_status", { node: "pve1" });
-    expect(status.data).toMatchObject({ node: "pve1", cpus: 32, cpuModel: "AMD Ryzen 9 5950X 16-Core Processor" });
+    expect(status.data).toMatchObject({
+      node: "pve1",
+      cpus: 32,
+      cpuModel: "AMD Ryzen 9 5950X 16-Core Processor",
+    });
     expect(status.data.pveversion).toContain("pve-manager/9.1");
     expect(status.text).toMatch(/^memory [\d.]+\/128\.0 GiB/m);
     expect(await upstream()).toEqual(["GET /nodes", "GET /nodes/pve1/status"]);
@@ -139,7 +149,14 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
 
   it("get_vm: one request with node, a cached lookup without", async () => {
     const withNode = await ok(client, "get_vm", { vmid: 101, node: "pve1" });
-    expect(withNode.data).toMatchObject({ vmid: 101, name: "web-01", node: "pve1", status: "running", type: "qemu", agent: true });
+    expect(withNode.data).toMatchObject({
+      vmid: 101,
+      name: "web-01",
+      node: "pve1",
+      status: "running",
+      type: "qemu",
+      agent: true,
+    });
     expect(withNode.text).toMatch(/^VM 101 web-01 on pve1: running, cpu/);
     expect(withNode.text).toContain("guest agent enabled");
     expect(await upstream()).toEqual(["GET /nodes/pve1/qemu/101/status/current"]);
@@ -157,7 +174,9 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
     expect(await fails(client, "get_vm", { vmid: 101, node: "pve2" })).toBe(
       "VM 101 'web-01' is on node pve1, not pve2. Omit node or pass node=pve1.",
     );
-    expect(await fails(client, "get_vm", { vmid: 200 })).toContain("200 is a container ('proxy') on pve1, not a VM");
+    expect(await fails(client, "get_vm", { vmid: 200 })).toContain(
+      "200 is a container ('proxy') on pve1, not a VM",
+    );
     expect(await fails(client, "get_vm", { vmid: 999 })).toContain("There is no VM or container with ID 999");
   });
 
@@ -178,9 +197,17 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
     expect(list.data.guests.map((g: { vmid: number }) => g.vmid)).toEqual([200, 201, 202, 203, 204, 205]);
     expect(list.text.split("\n")[0]).toBe("6 containers: 4 running, 2 stopped");
     const one = await ok(client, "get_container", { vmid: 201 });
-    expect(one.data).toMatchObject({ vmid: 201, name: "monitoring", node: "pve1", type: "lxc", status: "running" });
+    expect(one.data).toMatchObject({
+      vmid: 201,
+      name: "monitoring",
+      node: "pve1",
+      type: "lxc",
+      status: "running",
+    });
     expect(one.text).toMatch(/^Container 201 monitoring on pve1: running/);
-    expect(await fails(client, "get_container", { vmid: 101 })).toContain("101 is a VM ('web-01') on pve1, not a container");
+    expect(await fails(client, "get_container", { vmid: 101 })).toContain(
+      "101 is a VM ('web-01') on pve1, not a container",
+    );
   });
 
   it("get_storages and get_storage_content", async () => {
@@ -189,8 +216,14 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
     expect(nas).toHaveLength(3);
     expect(nas[0]).toMatchObject({ type: "nfs", shared: true, status: "available" });
     const onNode = await ok(client, "get_storages", { node: "pve1" });
-    expect(onNode.data.storages.map((s: { storage: string }) => s.storage)).toEqual(["local", "local-lvm", "nas"]);
-    expect(onNode.text).toMatch(/^local-lvm on pve1: lvmthin, available, [\d.]+\/[\d.]+ [GT]iB \(\d+(\.\d)?%\), content images,rootdir$/m);
+    expect(onNode.data.storages.map((s: { storage: string }) => s.storage)).toEqual([
+      "local",
+      "local-lvm",
+      "nas",
+    ]);
+    expect(onNode.text).toMatch(
+      /^local-lvm on pve1: lvmthin, available, [\d.]+\/[\d.]+ [GT]iB \(\d+(\.\d)?%\), content images,rootdir$/m,
+    );
     const isos = await ok(client, "get_storage_content", { storage: "nas", content: "iso" });
     expect(isos.data.volumes.length).toBeGreaterThan(0);
     for (const v of isos.data.volumes) expect(v.volid).toMatch(/^nas:iso\/.+\.iso$/);
@@ -199,14 +232,18 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
     expect(await fails(client, "get_storage_content", { storage: "local" })).toBe(
       "Storage 'local' is local to each of pve1, pve2, pve3: pass node to say which one.",
     );
-    expect(await fails(client, "get_storage_content", { storage: "nope" })).toContain("There is no storage 'nope'");
+    expect(await fails(client, "get_storage_content", { storage: "nope" })).toContain(
+      "There is no storage 'nope'",
+    );
   });
 
   it("get_snapshots for a VM and a container", async () => {
     const vm = await ok(client, "get_snapshots", { vmid: 101 });
     expect(vm.data).toMatchObject({ vmid: 101, type: "qemu", current: "before-nginx" });
     expect(vm.data.snapshots.map((s: { name: string }) => s.name)).toEqual(["pre-upgrade", "before-nginx"]);
-    expect(vm.text).toMatch(/^before-nginx: \d{4}-\d\d-\d\d \d\d:\d\d UTC, parent pre-upgrade \(current state derives from it\) "Before nginx config rewrite"$/m);
+    expect(vm.text).toMatch(
+      /^before-nginx: \d{4}-\d\d-\d\d \d\d:\d\d UTC, parent pre-upgrade \(current state derives from it\) "Before nginx config rewrite"$/m,
+    );
     const withRam = await ok(client, "get_snapshots", { vmid: 109, node: "pve3" });
     expect(withRam.data.snapshots[0]).toMatchObject({ name: "stable", vmstate: true });
     const ct = await ok(client, "get_snapshots", { vmid: 202, node: "pve2" });
@@ -256,7 +293,9 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
     expect(guests.map((m: { vmid: number }) => m.vmid)).toEqual([201, 101, 102, 109]);
     expect(prod.text.split("\n")[0]).toBe('Pool prod "Production services": 5 members');
     expect(prod.text).toMatch(/^storage nas on /m);
-    expect(await fails(client, "get_pool", { poolid: "nope" })).toBe("There is no pool 'nope'. get_pools lists the pools.");
+    expect(await fails(client, "get_pool", { poolid: "nope" })).toBe(
+      "There is no pool 'nope'. get_pools lists the pools.",
+    );
   });
 });
 
@@ -328,13 +367,22 @@ describe("upstream failures become error results a person can act on", () => {
 
   it("a tunnel that is down, and a bad gateway", async () => {
     await sim.fail({ count: 1, kind: "tunnel-error", status: 530 });
-    expect(await fails(client, "get_nodes", {})).toContain("Cloudflare Tunnel to Proxmox is not connected (HTTP 530, error 1033)");
+    expect(await fails(client, "get_nodes", {})).toContain(
+      "Cloudflare Tunnel to Proxmox is not connected (HTTP 530, error 1033)",
+    );
     await sim.fail({ count: 1, kind: "tunnel-error", status: 502 });
-    expect(await fails(client, "get_nodes", {})).toContain("Cloudflare reached the tunnel but not Proxmox (HTTP 502");
+    expect(await fails(client, "get_nodes", {})).toContain(
+      "Cloudflare reached the tunnel but not Proxmox (HTTP 502",
+    );
   });
 
   it("a missing privilege", async () => {
-    await sim.fail({ count: 1, status: 403, kind: "json", message: "Permission check failed (/vms/101, VM.Audit)" });
+    await sim.fail({
+      count: 1,
+      status: 403,
+      kind: "json",
+      message: "Permission check failed (/vms/101, VM.Audit)",
+    });
     expect(await fails(client, "get_vm", { vmid: 101, node: "pve1" })).toContain(
       "The API token needs the privilege VM.Audit on /vms/101",
     );
@@ -352,8 +400,15 @@ describe("upstream failures become error results a person can act on", () => {
   });
 
   it("a Proxmox 500", async () => {
-    await sim.fail({ count: 1, status: 500, kind: "json", message: "cfs-lock 'file-user_cfg' error: got lock request timeout" });
-    expect(await fails(client, "get_pools", {})).toBe("Proxmox: cfs-lock 'file-user_cfg' error: got lock request timeout");
+    await sim.fail({
+      count: 1,
+      status: 500,
+      kind: "json",
+      message: "cfs-lock 'file-user_cfg' error: got lock request timeout",
+    });
+    expect(await fails(client, "get_pools", {})).toBe(
+      "Proxmox: cfs-lock 'file-user_cfg' error: got lock request timeout",
+    );
   });
 });
 

@@ -86,7 +86,8 @@ export function registerTaskTools(server: McpServer, deps: ToolDeps): void {
             vmid: args.vmid,
             typefilter: args.type,
             errors: args.errors || undefined,
-            source: args.running ? "active" : "all",
+            // A running task has no status yet and would slip through `errors`.
+            source: args.running ? "active" : args.errors ? "archive" : "all",
             since: args.since,
             limit: args.limit,
           }),
