@@ -122,7 +122,10 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
     const all = await ok(client, "get_vms");
     expect(all.data.total).toBe(12);
     expect(all.text.split("\n")[0]).toMatch(/^12 VMs: /);
-    expect(all.text).toMatch(/^105 k8s-worker-1 on pve2: paused, cpu/m);
+    expect(all.text).toMatch(
+      /^105 k8s-worker-1 on pve2: paused, cpu [\d.]+% of 2, mem [\d.]+\/4\.0 GiB, up \d+d \d+h/m,
+    );
+    expect(all.text).toMatch(/^103 win11 on pve1: stopped, 4 cpu, 8\.0 GiB mem \[desktop\]$/m);
     expect(all.text).toMatch(/^107 ubuntu-2404-template on pve2: template$/m);
     expect(all.text).toMatch(/^106 k8s-worker-2 on pve2: running, .*locked \(backup\)/m);
     expect(all.text).toMatch(/^101 web-01 on pve1: running, .* \[prod, web\]$/m);
@@ -270,6 +273,9 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
     expect(failed).toMatchObject({ status: "VM quit/powerdown failed - got timeout", ok: false, id: "105" });
     const running = tasks.data.tasks.find((t: { status: string }) => t.status === "running");
     expect(running).toMatchObject({ type: "vzdump", id: "106" });
+    expect(tasks.text).toMatch(
+      / qmshutdown 105 on pve2: FAILED: VM quit\/powerdown failed - got timeout after 3m 0s, by root@pam \| UPID:pve2:/,
+    );
     const errorsOnly = await ok(client, "get_tasks", { node: "pve2", errors: true });
     expect(errorsOnly.data.tasks.every((t: { ok: boolean }) => t.ok === false)).toBe(true);
 

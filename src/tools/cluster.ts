@@ -35,7 +35,7 @@ type Resource = z.infer<typeof resourceSchema>;
 const TYPE_ORDER = ["node", "qemu", "lxc", "storage", "sdn", "network", "pool"];
 
 function toResource(item: ClusterResourcesGetItem): Resource {
-  const live = item.status === "running" || item.status === "online";
+  const live = item.status === "running" || item.status === "paused" || item.status === "online";
   const isStorage = item.type === "storage";
   return compact({
     id: item.id,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { compact, duration, flag, percent, round, usage } from "../mcp/format";
+import { bytes, compact, duration, flag, percent, round, usage } from "../mcp/format";
 import type { GuestType } from "../proxmox/locate";
 
 /**
@@ -56,7 +56,8 @@ export function guestStatus(raw: RawGuest): string {
 }
 
 export function toGuestRow(raw: RawGuest, node: string): GuestRow {
-  const running = raw.status === "running";
+  // pvestatd reports a paused VM as "paused" in /cluster/resources, "running" elsewhere.
+  const running = raw.status === "running" || raw.status === "paused";
   return compact({
     vmid: raw.vmid as number,
     name: raw.name,
@@ -84,7 +85,7 @@ export function guestLine(row: GuestRow): string {
     parts.push(`mem ${usage(row.mem, row.maxmem)}`);
     parts.push(`up ${duration(row.uptime)}`);
   } else if (!row.template) {
-    parts.push(`${row.maxcpu ?? "?"} cpu, ${usage(undefined, row.maxmem).replace(/^0\//, "")} mem`);
+    parts.push(`${row.maxcpu ?? "?"} cpu, ${bytes(row.maxmem)} mem`);
   }
   let line = parts.join(", ");
   if (row.lock) line += `, locked (${row.lock})`;
@@ -160,7 +161,7 @@ export function guestStatusText(status: GuestStatus): string {
   const io: string[] = [];
   if (status.type === "lxc" && status.disk !== undefined)
     io.push(`disk ${usage(status.disk, status.maxdisk)}`);
-  else if (status.maxdisk) io.push(`disk ${usage(undefined, status.maxdisk).replace(/^0\//, "")}`);
+  else if (status.maxdisk) io.push(`disk ${bytes(status.maxdisk)}`);
   if (status.status === "running") {
     if (status.netin !== undefined)
       io.push(`net in ${bytesShort(status.netin)} / out ${bytesShort(status.netout)}`);

@@ -53,7 +53,7 @@ function taskLine(t: TaskRow): string {
   const state =
     t.status === "running"
       ? `running for ${duration(Date.now() / 1000 - t.starttime)}`
-      : `${t.status}${took}`;
+      : `${t.ok === false ? "FAILED: " : ""}${t.status}${took}`;
   return `${timestamp(t.starttime)} ${t.type}${t.id ? ` ${t.id}` : ""} on ${t.node}: ${state}, by ${t.user} | ${t.upid}`;
 }
 
