@@ -1,10 +1,9 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { describe, limit, node, vmid } from "../mcp/args";
-import { onGuest } from "../mcp/guests";
 import { defineTool, READ_ONLY, type ToolDeps } from "../mcp/tool";
-import { listGuests } from "./guest-list";
-import { guestListOutput, guestStatusOutput, guestStatusText, toGuestStatus } from "./guest-views";
+import { guestStatus, listGuests } from "./guest-list";
+import { guestListOutput, guestStatusOutput } from "./guest-views";
 
 export function registerContainerTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
@@ -38,18 +37,6 @@ export function registerContainerTools(server: McpServer, deps: ToolDeps): void 
     }),
     output: guestStatusOutput,
     annotations: READ_ONLY,
-    handler: async (args) => {
-      const status = await onGuest(deps, { vmid: args.vmid, node: args.node, type: "lxc" }, async (guest) =>
-        toGuestStatus(
-          await deps.client.call("GET /nodes/{node}/lxc/{vmid}/status/current", {
-            node: guest.node,
-            vmid: guest.vmid,
-          }),
-          guest.node,
-          "lxc",
-        ),
-      );
-      return { text: guestStatusText(status), data: status };
-    },
+    handler: (args) => guestStatus(deps, "lxc", args),
   });
 }

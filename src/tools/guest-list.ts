@@ -1,8 +1,17 @@
 import { moreNote } from "../mcp/format";
-import { onNode } from "../mcp/guests";
+import { onGuest, onNode } from "../mcp/guests";
 import type { ToolAnswer, ToolDeps } from "../mcp/tool";
 import type { GuestType } from "../proxmox/locate";
-import { type GuestRow, guestLine, guestSummary, type RawGuest, toGuestRow } from "./guest-views";
+import {
+  type GuestRow,
+  type GuestStatus,
+  guestLine,
+  guestStatusText,
+  guestSummary,
+  type RawGuest,
+  toGuestRow,
+  toGuestStatus,
+} from "./guest-views";
 
 export interface GuestListArgs {
   node?: string;
@@ -59,4 +68,21 @@ export async function listGuests(
       : `${guestSummary(rows, type)}${where}${filters ? ` (${filters})` : ""}`;
   const text = [header, ...shown.map(guestLine)].join("\n") + moreNote(shown.length, total, noun);
   return { text, data: { total, guests: shown } };
+}
+
+/** Live status of one VM or container (`status/current`), node found from the vmid when omitted. */
+export async function guestStatus(
+  deps: ToolDeps,
+  type: GuestType,
+  args: { vmid: number; node?: string },
+): Promise<ToolAnswer<GuestStatus>> {
+  const status = await onGuest(deps, { vmid: args.vmid, node: args.node, type }, async (guest) => {
+    const params = { node: guest.node, vmid: guest.vmid };
+    const raw =
+      type === "qemu"
+        ? await deps.client.call("GET /nodes/{node}/qemu/{vmid}/status/current", params)
+        : await deps.client.call("GET /nodes/{node}/lxc/{vmid}/status/current", params);
+    return toGuestStatus(raw, guest.node, type);
+  });
+  return { text: guestStatusText(status), data: status };
 }

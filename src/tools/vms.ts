@@ -3,8 +3,8 @@ import { z } from "zod";
 import { describe, limit, node, vmid } from "../mcp/args";
 import { onGuest } from "../mcp/guests";
 import { defineTool, READ_ONLY, type ToolDeps } from "../mcp/tool";
-import { listGuests } from "./guest-list";
-import { guestListOutput, guestStatusOutput, guestStatusText, toGuestStatus } from "./guest-views";
+import { guestStatus, listGuests } from "./guest-list";
+import { guestListOutput, guestStatusOutput } from "./guest-views";
 
 const statusFilter = z
   .enum(["running", "stopped", "paused", "template"])
@@ -62,19 +62,7 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
     }),
     output: guestStatusOutput,
     annotations: READ_ONLY,
-    handler: async (args) => {
-      const status = await onGuest(deps, { vmid: args.vmid, node: args.node, type: "qemu" }, async (guest) =>
-        toGuestStatus(
-          await deps.client.call("GET /nodes/{node}/qemu/{vmid}/status/current", {
-            node: guest.node,
-            vmid: guest.vmid,
-          }),
-          guest.node,
-          "qemu",
-        ),
-      );
-      return { text: guestStatusText(status), data: status };
-    },
+    handler: (args) => guestStatus(deps, "qemu", args),
   });
 
   defineTool(server, deps, {
