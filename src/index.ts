@@ -94,3 +94,5 @@ export default {
     return app.fetch(request, workerEnv, ctx);
   },
 } satisfies ExportedHandler<Env>;
+
+export { Session } from "./session/session";

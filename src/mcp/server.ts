@@ -1,28 +1,38 @@
 import { McpServer } from "@modelcontextprotocol/server";
-import { clientFromEnv, type UpstreamEnv } from "../proxmox/client";
+import { clientFromEnv } from "../proxmox/client";
 import { GuestLocator } from "../proxmox/locate";
+import type { SessionApi } from "../session/session";
 import { registerBackupTools } from "../tools/backups";
 import { registerClusterTools } from "../tools/cluster";
 import { registerContainerTools } from "../tools/containers";
 import { registerNodeTools } from "../tools/nodes";
 import { registerPoolTools } from "../tools/pools";
+import { registerPowerTools } from "../tools/power";
 import { registerSnapshotTools } from "../tools/snapshots";
 import { registerStorageTools } from "../tools/storage";
-import { registerTaskTools } from "../tools/tasks";
+import { registerTaskControlTools, registerTaskTools } from "../tools/tasks";
 import { registerVmTools } from "../tools/vms";
 import { PRODUCT } from "../version";
+import { policyFromEnv } from "./changes";
 import type { ToolDeps } from "./tool";
 
 const INSTRUCTIONS =
   "Tools for one Proxmox VE cluster. Guests are identified by vmid; node is optional wherever a vmid is given. " +
   "Start with get_cluster_status or get_cluster_resources for an overview.";
 
-export function toolDeps(env: UpstreamEnv): ToolDeps {
+/** Until sign-in lands every request belongs to the one local session. */
+export const LOCAL_SESSION = "local";
+
+export function toolDeps(env: Env, sessionName = LOCAL_SESSION): ToolDeps {
   const client = clientFromEnv(env);
   return {
     client,
     locator: new GuestLocator(client, client.upstreamLabel + (env.PROXMOX_URL ?? "")),
     secrets: [env.PROXMOX_TOKEN_SECRET, env.CF_ACCESS_CLIENT_SECRET],
+    // The stub's RPC methods are the SessionApi; its generated stub type cannot express `unknown` args.
+    session: env.SESSION.get(env.SESSION.idFromName(sessionName)) as unknown as SessionApi,
+    actor: sessionName,
+    policy: policyFromEnv(env),
   };
 }
 
@@ -41,5 +51,7 @@ export function createServer(deps: ToolDeps): McpServer {
   registerBackupTools(server, deps);
   registerTaskTools(server, deps);
   registerPoolTools(server, deps);
+  registerPowerTools(server, deps);
+  registerTaskControlTools(server, deps);
   return server;
 }

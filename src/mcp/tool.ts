@@ -9,6 +9,8 @@ import { z } from "zod";
 import type { ProxmoxClient } from "../proxmox/client";
 import { ProxmoxError, scrub } from "../proxmox/errors";
 import type { GuestLocator } from "../proxmox/locate";
+import type { SessionApi } from "../session/session";
+import type { Policy } from "./changes";
 
 /** What every tool handler gets: the Proxmox client and the guest locator for this request. */
 export interface ToolDeps {
@@ -16,6 +18,11 @@ export interface ToolDeps {
   locator: GuestLocator;
   /** Values that must never appear in a tool result, whatever went wrong. */
   secrets: readonly (string | undefined)[];
+  /** This session's Durable Object: tracked tasks and the audit log. */
+  session: SessionApi;
+  /** Who is acting, for the audit log ("local" while sign-in is off). */
+  actor: string;
+  policy: Policy;
 }
 
 /** A failure the tool explains itself (wrong kind of guest, ambiguous storage, ...). */
@@ -38,9 +45,20 @@ export interface ToolSpec<I extends z.ZodObject, O extends z.ZodObject> {
   title: string;
   description: string;
   input: I;
-  output: O;
+  /** Read tools declare their structured result; tools that change things answer in text. */
+  output?: O;
   annotations: ToolAnnotations;
   handler: (args: z.output<I>, ctx: ServerContext) => Promise<ToolAnswer<z.output<O>>>;
+}
+
+/** Annotations of a tool that changes the cluster. */
+export function changes(options: { destructive: boolean; idempotent: boolean }): ToolAnnotations {
+  return {
+    readOnlyHint: false,
+    destructiveHint: options.destructive,
+    idempotentHint: options.idempotent,
+    openWorldHint: false,
+  };
 }
 
 /**
@@ -59,7 +77,7 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
       title: spec.title,
       description: spec.description,
       inputSchema: lean(spec.name, spec.input, "input"),
-      outputSchema: lean(spec.name, spec.output, "output"),
+      ...(spec.output ? { outputSchema: lean(spec.name, spec.output, "output") } : {}),
       annotations: spec.annotations,
     },
     (async (args: z.output<I>, ctx: ServerContext): Promise<CallToolResult> => {
@@ -67,7 +85,7 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
         const answer = await spec.handler(args, ctx);
         return {
           content: [{ type: "text", text: scrub(answer.text, deps.secrets) }],
-          structuredContent: answer.data as Record<string, unknown>,
+          ...(spec.output ? { structuredContent: answer.data as Record<string, unknown> } : {}),
         };
       } catch (error) {
         return errorResult(error, spec.name, deps.secrets);

@@ -1,10 +1,12 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { describe, limit, node, upid, vmid } from "../mcp/args";
+import { assertAllowed, confirmArg, MAX_WAIT_SECONDS, preview, waitWithProgress } from "../mcp/changes";
 import { compact, duration, moreNote, timestamp } from "../mcp/format";
 import { onNode } from "../mcp/guests";
-import { defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
-import { exitStatusIsError, parseUpid } from "../proxmox/upid";
+import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
+import { exitStatusIsError, parseUpid, type Upid } from "../proxmox/upid";
+import { checkTask, type TaskOutcome, waitForTask } from "../session/poll";
 
 const taskRowSchema = z.object({
   upid: z.string(),
@@ -193,6 +195,233 @@ export function registerTaskTools(server: McpServer, deps: ToolDeps): void {
           : `FAILED: ${status.exitstatus}.`;
       const text = [`${subject} ${outcome}`, ...(lastLog ? ["Last log lines:", ...lastLog] : [])].join("\n");
       return { text, data };
+    },
+  });
+}
+
+function parsed(value: string): Upid {
+  const task = parseUpid(value);
+  if (!task) {
+    throw new ToolError(
+      `'${value}' is not a valid Proxmox task ID. A UPID looks like UPID:pve1:0000ABCD:0012F00D:6740A1B2:qmstart:101:root@pam: (with the trailing colon).`,
+    );
+  }
+  return task;
+}
+
+const outcomeSchema = z.object({
+  upid: z.string(),
+  status: z.enum(["running", "stopped"]),
+  exitstatus: z.string().optional(),
+  ok: z.boolean().optional(),
+  lastLog: z.array(z.string()).optional(),
+});
+
+function outcomeText(task: Upid, outcome: TaskOutcome): string {
+  const subject = `Task ${task.type}${task.id ? ` ${task.id}` : ""} on ${task.node}`;
+  if (outcome.status === "running") {
+    return `${subject} is still running after ${duration(Date.now() / 1000 - task.starttime)}. Call wait_for_task again to keep waiting.`;
+  }
+  if (outcome.ok) return `${subject} finished: ${outcome.exitstatus}.`;
+  const log = outcome.lastLog?.length ? `\nLast log lines:\n${outcome.lastLog.join("\n")}` : "";
+  return `${subject} FAILED: ${outcome.exitstatus}.${log}`;
+}
+
+export function registerTaskControlTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, {
+    name: "wait_for_task",
+    title: "Wait for task",
+    description:
+      "Wait (bounded) until a Proxmox task ends, with progress; returns how it ended, or that it still runs.",
+    input: z.object({
+      upid: upid.describe("Task ID, UPID:node:..."),
+      wait_seconds: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(MAX_WAIT_SECONDS)
+        .default(60)
+        .describe(`Longest wait, max ${MAX_WAIT_SECONDS}.`),
+    }),
+    output: outcomeSchema,
+    annotations: READ_ONLY,
+    handler: async (args, ctx) => {
+      const task = parsed(args.upid);
+      const tracked = await deps.session.getTask(task.upid);
+      let outcome: TaskOutcome;
+      if (tracked?.status === "stopped") {
+        // Known already (the Session followed it): no need to ask Proxmox again.
+        outcome = {
+          upid: tracked.upid,
+          node: task.node,
+          status: "stopped",
+          exitstatus: tracked.exitstatus,
+          ok: tracked.ok,
+          lastLog: tracked.lastLog,
+        };
+      } else {
+        outcome = await onNode(deps, task.node, () =>
+          waitWithProgress(deps, ctx, task.upid, args.wait_seconds),
+        );
+      }
+      return {
+        text: outcomeText(task, outcome),
+        data: compact({
+          upid: task.upid,
+          status: outcome.status,
+          exitstatus: outcome.exitstatus,
+          ok: outcome.ok,
+          lastLog: outcome.ok === false ? outcome.lastLog : undefined,
+        }),
+      };
+    },
+  });
+
+  defineTool(server, deps, {
+    name: "get_task_log",
+    title: "Task log",
+    description:
+      "Read a task's log, paged: lines from `start` (0-based), `limit` at a time. Says where the next page starts.",
+    input: z.object({
+      upid: upid.describe("Task ID, UPID:node:..."),
+      start: z.coerce.number().int().min(0).default(0).describe("Lines to skip."),
+      limit: limit(100, 1000).describe("Most lines."),
+    }),
+    output: z.object({
+      upid: z.string(),
+      total: z.number(),
+      start: z.number(),
+      lines: z.array(z.string()),
+      next: z.number().optional(),
+    }),
+    annotations: READ_ONLY,
+    handler: async (args) => {
+      const task = parsed(args.upid);
+      const { data, total } = await onNode(deps, task.node, () =>
+        deps.client.callWithTotal("GET /nodes/{node}/tasks/{upid}/log", {
+          node: task.node,
+          upid: task.upid,
+          start: args.start,
+          limit: args.limit,
+        }),
+      );
+      const lines = data.map((line) => line.t);
+      const count = total ?? lines.length;
+      const next = args.start + lines.length < count ? args.start + lines.length : undefined;
+      const header = `Task ${task.type}${task.id ? ` ${task.id}` : ""} on ${task.node}: lines ${lines.length ? `${args.start + 1}-${args.start + lines.length}` : "none"} of ${count}`;
+      const footer = next !== undefined ? `\n… more: call again with start=${next}.` : "";
+      return {
+        text: [header, ...lines].join("\n") + footer,
+        data: compact({ upid: task.upid, total: count, start: args.start, lines, next }),
+      };
+    },
+  });
+
+  defineTool(server, deps, {
+    name: "stop_task",
+    title: "Stop task",
+    description: "Abort a running Proxmox task (a backup, clone, migration...). Needs confirm.",
+    input: z.object({ upid: upid.describe("Task ID, UPID:node:..."), confirm: confirmArg }),
+    annotations: changes({ destructive: true, idempotent: true }),
+    handler: async (args, ctx) => {
+      const task = parsed(args.upid);
+      assertAllowed(deps.policy, {
+        node: task.node,
+        vmid: /^\d+$/.test(task.id) ? Number(task.id) : undefined,
+      });
+      const before = await onNode(deps, task.node, () =>
+        checkTask(deps.client, task.upid, ctx.mcpReq.signal),
+      );
+      const subject = `task ${task.type}${task.id ? ` ${task.id}` : ""} on ${task.node}`;
+      if (before.status === "stopped")
+        throw new ToolError(`The ${subject} already ended: ${before.exitstatus}.`);
+      if (!args.confirm) {
+        return preview(
+          "stop_task",
+          `This aborts the ${subject}, running for ${duration(Date.now() / 1000 - task.starttime)}; what it did so far may be rolled back or left half done.`,
+        );
+      }
+      await deps.client.call("DELETE /nodes/{node}/tasks/{upid}", { node: task.node, upid: task.upid });
+      const after = await waitForTask(deps.client, task.upid, {
+        timeoutMs: 10_000,
+        signal: ctx.mcpReq.signal,
+      });
+      await deps.session.recordOutcome(after);
+      await deps.session.audit({
+        actor: deps.actor,
+        tool: "stop_task",
+        target: subject,
+        args: { upid: task.upid },
+        upid: task.upid,
+        outcome: after.status === "stopped" ? `stopped: ${after.exitstatus}` : "stop requested",
+      });
+      return {
+        text:
+          after.status === "stopped"
+            ? `Stopped the ${subject}: it ended with ${after.exitstatus}.`
+            : `Asked Proxmox to stop the ${subject}; it is still winding down.`,
+        data: { upid: task.upid, status: after.status },
+      };
+    },
+  });
+
+  defineTool(server, deps, {
+    name: "get_tracked_tasks",
+    title: "Tracked tasks",
+    description:
+      "Tasks this session started, newest first, with how each ended (followed to the end even after the tool stopped waiting).",
+    input: z.object({
+      running: z.boolean().default(false).describe("Only tasks still running."),
+      limit: limit(20, 200).describe(describe.limit),
+    }),
+    output: z.object({
+      total: z.number(),
+      tasks: z.array(
+        z.object({
+          upid: z.string(),
+          tool: z.string(),
+          target: z.string(),
+          started: z.number(),
+          status: z.string(),
+          ok: z.boolean().optional(),
+        }),
+      ),
+    }),
+    annotations: READ_ONLY,
+    handler: async (args) => {
+      const page = await deps.session.listTasks({ limit: args.limit, running: args.running });
+      // Refresh the ones still running so the answer is current, not as of the last alarm.
+      const tasks = await Promise.all(
+        page.tasks.map(async (task) => {
+          if (task.status !== "running") return task;
+          try {
+            return (await deps.session.recordOutcome(await checkTask(deps.client, task.upid))) ?? task;
+          } catch {
+            return task;
+          }
+        }),
+      );
+      const rows = tasks.map((t) =>
+        compact({
+          upid: t.upid,
+          tool: t.tool,
+          target: t.target,
+          started: Math.floor(t.startedAt / 1000),
+          status: t.status === "running" ? "running" : (t.exitstatus ?? "unknown"),
+          ok: t.status === "running" ? undefined : t.ok,
+        }),
+      );
+      const lines = rows.map(
+        (r) =>
+          `${timestamp(r.started)} ${r.tool} ${r.target}: ${r.status === "running" ? "running" : r.ok ? r.status : `FAILED: ${r.status}`} | ${r.upid}`,
+      );
+      const header = rows.length
+        ? `${page.total} task${page.total === 1 ? "" : "s"} started in this session`
+        : "This session has not started any task yet.";
+      return {
+        text: [header, ...lines].join("\n") + moreNote(rows.length, page.total, "tasks"),
+        data: { total: page.total, tasks: rows },
+      };
     },
   });
 }

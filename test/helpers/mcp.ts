@@ -30,12 +30,20 @@ export interface TestClient {
     }[]
   >;
   call(name: string, args?: Record<string, unknown>): Promise<ToolCallResult>;
+  /** Calls with a progress token; every progress notification is passed to `onProgress`. */
+  callWithProgress(
+    name: string,
+    args: Record<string, unknown>,
+    onProgress: (progress: { progress: number; total?: number; message?: string }) => void,
+  ): Promise<ToolCallResult>;
   serverInfo(): { name: string; version: string } | undefined;
   close(): Promise<void>;
 }
 
 /** Sends requests straight into the Worker under test, as an HTTP client would. */
-function workerFetch(rewriteInitialize?: string): typeof fetch {
+type Send = (request: Request) => Promise<Response>;
+
+function workerFetch(rewriteInitialize?: string, send: Send = (r) => exports.default.fetch(r)): typeof fetch {
   return async (input, init) => {
     let request = new Request(input as RequestInfo, init);
     if (rewriteInitialize && request.method === "POST") {
@@ -52,21 +60,24 @@ function workerFetch(rewriteInitialize?: string): typeof fetch {
       headers.set("host", new URL(request.url).host);
       request = new Request(request, { headers });
     }
-    return exports.default.fetch(request);
+    return send(request);
   };
 }
 
-export async function connect(era: Era): Promise<TestClient> {
+/** Connects to the Worker under test, or to another handler (`send`) built by the test. */
+export async function connect(era: Era, send?: Send): Promise<TestClient> {
   if (era === "2026-07-28") {
     const client = new ClientV2(
       { name: "test-v2", version: "1.0.0" },
       { versionNegotiation: { mode: { pin: "2026-07-28" } } },
     );
-    await client.connect(new TransportV2(new URL(MCP_URL), { fetch: workerFetch() }));
+    await client.connect(new TransportV2(new URL(MCP_URL), { fetch: workerFetch(undefined, send) }));
     return {
       era,
       listTools: async () => (await client.listTools()).tools as never,
       call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as ToolCallResult,
+      callWithProgress: async (name, args, onProgress) =>
+        (await client.callTool({ name, arguments: args }, { onprogress: onProgress })) as ToolCallResult,
       serverInfo: () => client.getServerVersion() as never,
       close: () => client.close(),
     };
@@ -74,13 +85,17 @@ export async function connect(era: Era): Promise<TestClient> {
   // The v1 SDK speaks 2025-11-25; a 2025-06-18 client is the same SDK asking for the older revision.
   const client = new ClientV1({ name: "test-v1", version: "1.0.0" });
   const transport = new TransportV1(new URL(MCP_URL), {
-    fetch: workerFetch(era === "2025-06-18" ? era : undefined),
+    fetch: workerFetch(era === "2025-06-18" ? era : undefined, send),
   });
   await client.connect(transport);
   return {
     era,
     listTools: async () => (await client.listTools()).tools as never,
     call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as ToolCallResult,
+    callWithProgress: async (name, args, onProgress) =>
+      (await client.callTool({ name, arguments: args }, undefined, {
+        onprogress: onProgress,
+      })) as ToolCallResult,
     serverInfo: () => client.getServerVersion() as never,
     close: () => client.close(),
   };

@@ -1,0 +1,232 @@
+import type { ServerContext } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import { ProxmoxError } from "../proxmox/errors";
+import { parseUpid } from "../proxmox/upid";
+import { type TaskOutcome, waitForTask } from "../session/poll";
+import { duration } from "./format";
+import { type ToolAnswer, type ToolDeps, ToolError } from "./tool";
+
+/**
+ * Everything a tool that changes the cluster does the same way: guard rails (allowlists,
+ * protection, confirmation), starting a Proxmox task, recording it in the Session, waiting for it
+ * with progress notifications, and the audit log.
+ */
+
+export const DEFAULT_WAIT_SECONDS = 60;
+export const MAX_WAIT_SECONDS = 240;
+
+export const waitArgs = {
+  wait: z.boolean().default(true).describe("Wait for the task to finish (default)."),
+  wait_seconds: z.coerce
+    .number()
+    .int()
+    .min(1, { error: "wait_seconds must be at least 1" })
+    .max(MAX_WAIT_SECONDS, { error: `wait_seconds must be at most ${MAX_WAIT_SECONDS}` })
+    .default(DEFAULT_WAIT_SECONDS)
+    .describe(`Longest wait, default ${DEFAULT_WAIT_SECONDS}, max ${MAX_WAIT_SECONDS}.`),
+};
+
+export const confirmArg = z
+  .boolean()
+  .default(false)
+  .describe("Must be true to do it. Without it nothing changes and the answer says what would happen.");
+
+/** Guard rails from the environment: which guests and nodes tools may change. */
+export interface Policy {
+  vmids?: { from: number; to: number }[];
+  nodes?: Set<string>;
+}
+
+export function policyFromEnv(env: { PVE_ALLOWED_VMIDS?: string; PVE_ALLOWED_NODES?: string }): Policy {
+  const policy: Policy = {};
+  const vmids = (env.PVE_ALLOWED_VMIDS ?? "").trim();
+  if (vmids) {
+    policy.vmids = vmids
+      .split(",")
+      .map((part) => part.trim())
+      .filter(Boolean)
+      .map((part) => {
+        const [from, to] = part.split("-").map((n) => Number.parseInt(n.trim(), 10));
+        return { from: from ?? Number.NaN, to: to ?? from ?? Number.NaN };
+      })
+      .filter((range) => Number.isInteger(range.from) && Number.isInteger(range.to));
+  }
+  const nodes = (env.PVE_ALLOWED_NODES ?? "").trim();
+  if (nodes)
+    policy.nodes = new Set(
+      nodes
+        .split(",")
+        .map((n) => n.trim())
+        .filter(Boolean),
+    );
+  return policy;
+}
+
+export function assertAllowed(policy: Policy, target: { vmid?: number; node?: string }): void {
+  const { vmid } = target;
+  if (vmid !== undefined && policy.vmids && !policy.vmids.some((r) => vmid >= r.from && vmid <= r.to)) {
+    throw new ToolError(
+      `Guest ${vmid} is outside PVE_ALLOWED_VMIDS, so this server will not change it. The owner can widen that list.`,
+    );
+  }
+  if (target.node !== undefined && policy.nodes && !policy.nodes.has(target.node)) {
+    throw new ToolError(
+      `Node ${target.node} is outside PVE_ALLOWED_NODES, so this server will not change anything on it. The owner can widen that list.`,
+    );
+  }
+}
+
+/** The answer of a destructive tool called without confirm: nothing happened, here is what would. */
+export function preview(tool: string, what: string): ToolAnswer<Record<string, unknown>> {
+  return {
+    text: `Not done: ${what} Call ${tool} again with confirm: true to go ahead.`,
+    data: { done: false, confirmationRequired: true },
+  };
+}
+
+/** Audits a change that is not a task, then runs it; failures are audited too. */
+export async function auditedChange<T>(
+  deps: ToolDeps,
+  entry: { tool: string; target: string; args: Record<string, unknown> },
+  change: () => Promise<T>,
+): Promise<T> {
+  try {
+    const result = await change();
+    await deps.session.audit({ ...entry, actor: deps.actor, outcome: "done" });
+    return result;
+  } catch (error) {
+    await deps.session.audit({ ...entry, actor: deps.actor, outcome: `failed: ${messageOf(error)}` });
+    throw error;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export interface TaskSpec {
+  tool: string;
+  /** What the audit log and the answers name, e.g. "VM 101". */
+  target: string;
+  args: Record<string, unknown>;
+  /** One sentence for the answer, e.g. "Start VM 101 'web-01'". */
+  action: string;
+  start: () => Promise<string | null>;
+  wait: boolean;
+  waitSeconds: number;
+}
+
+/**
+ * Starts a Proxmox task, tracks it in the Session, and (unless wait is false) waits for it with
+ * progress notifications. A task that outlives the wait stays tracked: the Session's alarm
+ * follows it to the end.
+ */
+export async function runTask(
+  deps: ToolDeps,
+  ctx: ServerContext,
+  spec: TaskSpec,
+): Promise<ToolAnswer<Record<string, unknown>>> {
+  let upid: string | null;
+  try {
+    upid = await spec.start();
+  } catch (error) {
+    await deps.session.audit({
+      actor: deps.actor,
+      tool: spec.tool,
+      target: spec.target,
+      args: spec.args,
+      outcome: `failed: ${messageOf(error)}`,
+    });
+    throw error;
+  }
+  if (!upid || !parseUpid(upid)) {
+    // Some calls finish synchronously (e.g. POST config with background_delay) and return null.
+    await deps.session.audit({
+      actor: deps.actor,
+      tool: spec.tool,
+      target: spec.target,
+      args: spec.args,
+      outcome: "done",
+    });
+    return { text: `${spec.action}: done.`, data: { done: true } };
+  }
+  await deps.session.trackTask({
+    upid,
+    tool: spec.tool,
+    target: spec.target,
+    args: spec.args,
+    actor: deps.actor,
+  });
+  if (!spec.wait) {
+    return {
+      text: `${spec.action}: started, task ${upid}. Follow it with wait_for_task or get_task_status.`,
+      data: { upid, status: "running" },
+    };
+  }
+  const outcome = await waitWithProgress(deps, ctx, upid, spec.waitSeconds);
+  return describeOutcome(spec.action, outcome, spec.waitSeconds);
+}
+
+/** Waits on a task, sending MCP progress notifications when the client asked for them. */
+export async function waitWithProgress(
+  deps: ToolDeps,
+  ctx: ServerContext,
+  upid: string,
+  waitSeconds: number,
+): Promise<TaskOutcome> {
+  const token = ctx.mcpReq._meta?.progressToken;
+  let lastProgress = 0;
+  const outcome = await waitForTask(deps.client, upid, {
+    timeoutMs: waitSeconds * 1000,
+    signal: ctx.mcpReq.signal,
+    onProgress:
+      token === undefined
+        ? undefined
+        : async (progress) => {
+            // progress must only grow: elapsed seconds do, and the percentage goes in the message.
+            const elapsed = Math.max(lastProgress + 0.001, progress.elapsedMs / 1000);
+            lastProgress = elapsed;
+            const parts = [`${duration(progress.elapsedMs / 1000)} elapsed`];
+            if (progress.percent !== undefined) parts.push(`${progress.percent}%`);
+            if (progress.line) parts.push(progress.line);
+            await ctx.mcpReq
+              .notify({
+                method: "notifications/progress",
+                params: { progressToken: token, progress: elapsed, message: parts.join(", ") },
+              })
+              .catch(() => undefined);
+          },
+  });
+  await deps.session.recordOutcome(outcome);
+  return outcome;
+}
+
+export function describeOutcome(
+  action: string,
+  outcome: TaskOutcome,
+  waitedSeconds: number,
+): ToolAnswer<Record<string, unknown>> {
+  const data = { upid: outcome.upid, status: outcome.status, exitstatus: outcome.exitstatus, ok: outcome.ok };
+  if (outcome.status === "running") {
+    return {
+      text:
+        `${action}: still running after ${waitedSeconds} s (task ${outcome.upid}). It stays tracked: ` +
+        "call wait_for_task with this upid to keep waiting, or get_tracked_tasks later to see how it ended.",
+      data,
+    };
+  }
+  if (outcome.ok) {
+    const warn =
+      outcome.exitstatus && outcome.exitstatus !== "OK" ? ` with ${outcome.exitstatus.toLowerCase()}` : "";
+    return { text: `${action}: done${warn} (task ${outcome.upid}).`, data };
+  }
+  const log = outcome.lastLog?.length ? `\nLast log lines:\n${outcome.lastLog.join("\n")}` : "";
+  throw new ToolError(
+    `${action} failed: ${outcome.exitstatus ?? "unknown error"} (task ${outcome.upid}).${log}`,
+  );
+}
+
+/** Proxmox says the guest config is missing: the guest was deleted or moved meanwhile. */
+export function isMissing(error: unknown): boolean {
+  return error instanceof ProxmoxError && error.kind === "not_found";
+}

@@ -1,0 +1,136 @@
+import type { ProxmoxClient } from "../proxmox/client";
+import { exitStatusIsError, parseUpid } from "../proxmox/upid";
+
+/**
+ * The one place a UPID gets polled. A tool waiting on its task and the Session's alarm both use
+ * `checkTask`; tools wait with `waitForTask`, which polls quickly at first and backs off, and
+ * reads new task-log lines only when someone wants progress.
+ */
+
+export interface TaskOutcome {
+  upid: string;
+  node: string;
+  status: "running" | "stopped";
+  /** Proxmox's exit status: "OK", "WARNINGS: N" or the error text. */
+  exitstatus?: string;
+  /** Set once stopped: OK and WARNINGS count as success, as Proxmox itself counts them. */
+  ok?: boolean;
+  /** Last log lines, for a failed task (and the latest line while running, when read). */
+  lastLog?: string[];
+}
+
+export interface TaskProgress {
+  elapsedMs: number;
+  /** Latest task-log line. */
+  line?: string;
+  /** 0-100 when the log shows a percentage. */
+  percent?: number;
+}
+
+/** Progress percentages as vzdump, clone, migrate and restore print them. */
+export function percentFromLog(line: string): number | undefined {
+  const match = /(\d{1,3}(?:\.\d+)?)\s?%/.exec(line);
+  if (!match) return undefined;
+  const value = Number(match[1]);
+  return value >= 0 && value <= 100 ? value : undefined;
+}
+
+async function lastLogLines(
+  client: ProxmoxClient,
+  node: string,
+  upid: string,
+  count: number,
+): Promise<string[]> {
+  const { data, total } = await client.callWithTotal("GET /nodes/{node}/tasks/{upid}/log", {
+    node,
+    upid,
+    start: 0,
+    limit: 50,
+  });
+  if ((total ?? 0) <= 50) return data.map((line) => line.t).slice(-count);
+  const tail = await client.call("GET /nodes/{node}/tasks/{upid}/log", {
+    node,
+    upid,
+    start: Math.max(0, (total ?? 0) - count),
+    limit: count,
+  });
+  return tail.map((line) => line.t);
+}
+
+/** One status request; for a failed task also its last log lines. */
+export async function checkTask(
+  client: ProxmoxClient,
+  upid: string,
+  signal?: AbortSignal,
+): Promise<TaskOutcome> {
+  const parsed = parseUpid(upid);
+  if (!parsed) throw new Error(`not a UPID: ${upid}`);
+  const status = await client.call(
+    "GET /nodes/{node}/tasks/{upid}/status",
+    { node: parsed.node, upid: parsed.upid },
+    { signal },
+  );
+  if (status.status === "running") return { upid, node: parsed.node, status: "running" };
+  const ok = !exitStatusIsError(status.exitstatus);
+  const outcome: TaskOutcome = {
+    upid,
+    node: parsed.node,
+    status: "stopped",
+    exitstatus: status.exitstatus,
+    ok,
+  };
+  if (!ok) outcome.lastLog = await lastLogLines(client, parsed.node, parsed.upid, 5);
+  return outcome;
+}
+
+/** Poll intervals: a few hundred ms at first, backing off to a few seconds. */
+export function nextPollDelay(attempt: number): number {
+  return Math.min(3000, Math.round(250 * 1.3 ** attempt));
+}
+
+export interface WaitOptions {
+  /** How long to wait at most. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Called after each poll while running; reading the log costs one extra request per poll. */
+  onProgress?: (progress: TaskProgress) => Promise<void> | void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Waits until the task stops or the time is up; returns the last known outcome. */
+export async function waitForTask(
+  client: ProxmoxClient,
+  upid: string,
+  options: WaitOptions,
+): Promise<TaskOutcome> {
+  const started = Date.now();
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const parsed = parseUpid(upid);
+  if (!parsed) throw new Error(`not a UPID: ${upid}`);
+  let logSeen = 0;
+  let lastLine: string | undefined;
+  let percent: number | undefined;
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await checkTask(client, upid, options.signal);
+    if (outcome.status === "stopped") return outcome;
+    if (options.onProgress) {
+      const { data, total } = await client.callWithTotal(
+        "GET /nodes/{node}/tasks/{upid}/log",
+        { node: parsed.node, upid: parsed.upid, start: logSeen, limit: 500 },
+        { signal: options.signal },
+      );
+      logSeen = Math.max(logSeen, total ?? logSeen + data.length);
+      for (const line of data) {
+        if (!line.t || line.t === "no content") continue;
+        lastLine = line.t;
+        percent = percentFromLog(line.t) ?? percent;
+      }
+      await options.onProgress({ elapsedMs: Date.now() - started, line: lastLine, percent });
+    }
+    const remaining = options.timeoutMs - (Date.now() - started);
+    if (remaining <= 0 || options.signal?.aborted) {
+      return { ...outcome, lastLog: lastLine ? [lastLine] : undefined };
+    }
+    await sleep(Math.min(nextPollDelay(attempt), remaining));
+  }
+}
