@@ -25,6 +25,7 @@ const READ_TOOLS = [
   "wait_for_task",
   "get_task_log",
   "get_tracked_tasks",
+  "get_next_vmid",
 ];
 
 /** Every answer of the run, checked at the end for leaked credentials. */

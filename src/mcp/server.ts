@@ -6,9 +6,9 @@ import { registerBackupTools } from "../tools/backups";
 import { registerClusterTools } from "../tools/cluster";
 import { registerContainerTools } from "../tools/containers";
 import { registerNodeTools } from "../tools/nodes";
-import { registerPoolTools } from "../tools/pools";
+import { registerPoolChangeTools, registerPoolTools } from "../tools/pools";
 import { registerPowerTools } from "../tools/power";
-import { registerSnapshotTools } from "../tools/snapshots";
+import { registerSnapshotChangeTools, registerSnapshotTools } from "../tools/snapshots";
 import { registerStorageTools } from "../tools/storage";
 import { registerTaskControlTools, registerTaskTools } from "../tools/tasks";
 import { registerVmTools } from "../tools/vms";
@@ -53,5 +53,7 @@ export function createServer(deps: ToolDeps): McpServer {
   registerPoolTools(server, deps);
   registerPowerTools(server, deps);
   registerTaskControlTools(server, deps);
+  registerSnapshotChangeTools(server, deps);
+  registerPoolChangeTools(server, deps);
   return server;
 }

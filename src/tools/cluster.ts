@@ -192,4 +192,18 @@ export function registerClusterTools(server: McpServer, deps: ToolDeps): void {
       return { text, data: { total: resources.length, resources: shown } };
     },
   });
+
+  defineTool(server, deps, {
+    name: "get_next_vmid",
+    title: "Next free VM ID",
+    description: "The next free guest ID, for create_vm, create_container, clone_vm and restore_backup.",
+    input: z.object({}),
+    output: z.object({ vmid: z.number() }),
+    annotations: READ_ONLY,
+    handler: async () => {
+      // Proxmox returns it as a string (Perl), so read it as whatever comes.
+      const next = Number(await deps.client.call("GET /cluster/nextid", {}));
+      return { text: `Next free VM ID: ${next}`, data: { vmid: next } };
+    },
+  });
 }

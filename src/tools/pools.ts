@@ -1,8 +1,9 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { poolid } from "../mcp/args";
+import { auditedChange, confirmArg, preview } from "../mcp/changes";
 import { compact } from "../mcp/format";
-import { defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
+import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
 import { ProxmoxError } from "../proxmox/errors";
 
 const memberSchema = z.object({
@@ -103,6 +104,64 @@ export function registerPoolTools(server: McpServer, deps: ToolDeps): void {
         text: [header, ...members.map(memberLine)].join("\n"),
         data: compact({ poolid: args.poolid, comment: pool.comment || undefined, members }),
       };
+    },
+  });
+}
+
+export function registerPoolChangeTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, {
+    name: "create_pool",
+    title: "Create pool",
+    description: "Create a resource pool to group guests and storages (e.g. for permissions).",
+    input: z.object({
+      poolid: poolid.describe("New pool name."),
+      comment: z.string().max(1024).optional().describe("What the pool is for."),
+    }),
+    annotations: changes({ destructive: false, idempotent: false }),
+    handler: async (args) => {
+      await auditedChange(deps, { tool: "create_pool", target: `pool ${args.poolid}`, args }, () =>
+        deps.client.call("POST /pools", { poolid: args.poolid, comment: args.comment }),
+      );
+      return { text: `Created pool ${args.poolid}.`, data: { poolid: args.poolid } };
+    },
+  });
+
+  defineTool(server, deps, {
+    name: "delete_pool",
+    title: "Delete pool",
+    description:
+      "Delete an empty resource pool (guests and storages are never deleted with it). Needs confirm.",
+    input: z.object({ poolid: poolid.describe("Pool to delete."), confirm: confirmArg }),
+    annotations: changes({ destructive: true, idempotent: true }),
+    handler: async (args) => {
+      let pool: Awaited<ReturnType<typeof deps.client.call<"GET /pools/{poolid}">>>;
+      try {
+        pool = await deps.client.call("GET /pools/{poolid}", { poolid: args.poolid });
+      } catch (error) {
+        if (error instanceof ProxmoxError && error.kind === "not_found") {
+          throw new ToolError(`There is no pool '${args.poolid}'. get_pools lists the pools.`);
+        }
+        throw error;
+      }
+      const members = pool.members.map((m) => toMember(m as Record<string, unknown>));
+      if (members.length > 0) {
+        throw new ToolError(
+          `Pool ${args.poolid} still has ${members.length} member${members.length === 1 ? "" : "s"} (${members.map(memberLine).join("; ")}). ` +
+            "Proxmox deletes only empty pools: take the members out of it first.",
+        );
+      }
+      if (!args.confirm) {
+        return preview(
+          "delete_pool",
+          `This deletes the empty pool ${args.poolid}${pool.comment ? ` ("${pool.comment}")` : ""} and the permissions granted on it.`,
+        );
+      }
+      await auditedChange(
+        deps,
+        { tool: "delete_pool", target: `pool ${args.poolid}`, args: { poolid: args.poolid } },
+        () => deps.client.call("DELETE /pools/{poolid}", { poolid: args.poolid }),
+      );
+      return { text: `Deleted pool ${args.poolid}.`, data: { poolid: args.poolid } };
     },
   });
 }

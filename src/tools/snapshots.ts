@@ -1,9 +1,11 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { describe, node, vmid } from "../mcp/args";
+import { confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
 import { compact, flag, timestamp } from "../mcp/format";
 import { onGuest } from "../mcp/guests";
-import { defineTool, READ_ONLY, type ToolDeps } from "../mcp/tool";
+import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
+import { assertUnlocked, assertUnprotected, type GuestFacts, guestFacts, label } from "./guest-state";
 
 const snapshotSchema = z.object({
   name: z.string(),
@@ -67,5 +69,184 @@ export function registerSnapshotTools(server: McpServer, deps: ToolDeps): void {
           data: compact({ vmid: guest.vmid, node: guest.node, type: guest.type, current, snapshots }),
         };
       }),
+  });
+}
+
+// pve-configid-like: a letter, then letters, digits, '-' and '_' (PVE::AbstractConfig snapshot names).
+const snapname = z
+  .string({ error: "snapname must be a snapshot name" })
+  .max(40, { error: "snapname may be at most 40 characters" })
+  .refine((value) => /^[a-zA-Z][a-zA-Z0-9_-]*$/.test(value), {
+    error: "snapname must start with a letter and use only letters, digits, '-' and '_'",
+  });
+
+async function snapshotsOf(deps: ToolDeps, guest: GuestFacts) {
+  const params = { node: guest.node, vmid: guest.vmid };
+  const items =
+    guest.type === "qemu"
+      ? await deps.client.call("GET /nodes/{node}/qemu/{vmid}/snapshot", params)
+      : await deps.client.call("GET /nodes/{node}/lxc/{vmid}/snapshot", params);
+  return items.filter((item) => item.name !== "current");
+}
+
+function noSuchSnapshot(guest: GuestFacts, name: string, names: string[]): ToolError {
+  return new ToolError(
+    `${label(guest)} has no snapshot '${name}'. ${names.length ? `Its snapshots: ${names.join(", ")}.` : "It has no snapshots."}`,
+  );
+}
+
+export function registerSnapshotChangeTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, {
+    name: "create_snapshot",
+    title: "Create snapshot",
+    description:
+      "Snapshot a VM or container. For VMs, vmstate=true also saves RAM so a rollback resumes it running.",
+    input: z.object({
+      vmid: vmid.describe(describe.vmid),
+      node: node.optional().describe(describe.nodeOptional),
+      snapname: snapname.describe("Snapshot name, e.g. before-upgrade."),
+      description: z.string().max(8192).optional().describe("What this snapshot is for."),
+      vmstate: z.boolean().default(false).describe("VMs only: include RAM."),
+      ...waitArgs,
+    }),
+    annotations: changes({ destructive: false, idempotent: false }),
+    handler: async (args, ctx) => {
+      const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node });
+      assertUnlocked(guest);
+      if (guest.template)
+        throw new ToolError(`${label(guest)} is a template; templates cannot have snapshots.`);
+      if (args.vmstate && guest.type === "lxc")
+        throw new ToolError("vmstate (saving RAM) exists only for VMs.");
+      const existing = await snapshotsOf(deps, guest);
+      if (existing.some((s) => s.name === args.snapname)) {
+        throw new ToolError(
+          `${label(guest)} already has a snapshot '${args.snapname}'. Pick another name or delete that one first.`,
+        );
+      }
+      const params = {
+        node: guest.node,
+        vmid: guest.vmid,
+        snapname: args.snapname,
+        description: args.description,
+      };
+      return runTask(deps, ctx, {
+        tool: "create_snapshot",
+        target: label(guest),
+        args: {
+          vmid: guest.vmid,
+          node: guest.node,
+          snapname: args.snapname,
+          vmstate: args.vmstate || undefined,
+        },
+        action: `Snapshot '${args.snapname}' of ${label(guest)}${args.vmstate ? " with RAM" : ""}`,
+        start: () =>
+          guest.type === "qemu"
+            ? deps.client.call("POST /nodes/{node}/qemu/{vmid}/snapshot", {
+                ...params,
+                vmstate: args.vmstate || undefined,
+              })
+            : deps.client.call("POST /nodes/{node}/lxc/{vmid}/snapshot", params),
+        wait: args.wait,
+        waitSeconds: args.wait_seconds,
+      });
+    },
+  });
+
+  defineTool(server, deps, {
+    name: "delete_snapshot",
+    title: "Delete snapshot",
+    description:
+      "Delete one snapshot of a VM or container. The guest's current state is not touched. Needs confirm.",
+    input: z.object({
+      vmid: vmid.describe(describe.vmid),
+      node: node.optional().describe(describe.nodeOptional),
+      snapname: snapname.describe("Snapshot to delete."),
+      confirm: confirmArg,
+      ...waitArgs,
+    }),
+    annotations: changes({ destructive: true, idempotent: true }),
+    handler: async (args, ctx) => {
+      const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node });
+      assertUnlocked(guest);
+      const existing = await snapshotsOf(deps, guest);
+      const snap = existing.find((s) => s.name === args.snapname);
+      if (!snap)
+        throw noSuchSnapshot(
+          guest,
+          args.snapname,
+          existing.map((s) => s.name),
+        );
+      if (!args.confirm) {
+        return preview(
+          "delete_snapshot",
+          `This deletes snapshot '${snap.name}' of ${label(guest)} (taken ${timestamp(snap.snaptime)}${flag(snap.vmstate) ? ", with RAM" : ""}); it cannot be rolled back to afterwards.`,
+        );
+      }
+      const params = { node: guest.node, vmid: guest.vmid, snapname: args.snapname };
+      return runTask(deps, ctx, {
+        tool: "delete_snapshot",
+        target: label(guest),
+        args: { vmid: guest.vmid, node: guest.node, snapname: args.snapname },
+        action: `Delete snapshot '${args.snapname}' of ${label(guest)}`,
+        start: () =>
+          guest.type === "qemu"
+            ? deps.client.call("DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}", params)
+            : deps.client.call("DELETE /nodes/{node}/lxc/{vmid}/snapshot/{snapname}", params),
+        wait: args.wait,
+        waitSeconds: args.wait_seconds,
+      });
+    },
+  });
+
+  defineTool(server, deps, {
+    name: "rollback_snapshot",
+    title: "Roll back to snapshot",
+    description:
+      "Return a VM or container to a snapshot: everything since it is lost. Needs confirm. For VMs, start=true starts it afterwards.",
+    input: z.object({
+      vmid: vmid.describe(describe.vmid),
+      node: node.optional().describe(describe.nodeOptional),
+      snapname: snapname.describe("Snapshot to return to."),
+      start: z.boolean().default(false).describe("VMs only: start after the rollback."),
+      confirm: confirmArg,
+      ...waitArgs,
+    }),
+    annotations: changes({ destructive: true, idempotent: false }),
+    handler: async (args, ctx) => {
+      const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node });
+      assertUnlocked(guest);
+      assertUnprotected(guest, "roll back");
+      const existing = await snapshotsOf(deps, guest);
+      const snap = existing.find((s) => s.name === args.snapname);
+      if (!snap)
+        throw noSuchSnapshot(
+          guest,
+          args.snapname,
+          existing.map((s) => s.name),
+        );
+      if (!args.confirm) {
+        return preview(
+          "rollback_snapshot",
+          `This returns ${label(guest)} (now ${guest.status}) to snapshot '${snap.name}' from ${timestamp(snap.snaptime)}; ` +
+            `every change since then is lost${flag(snap.vmstate) ? ", and it resumes running from the saved RAM" : ""}.`,
+        );
+      }
+      const params = { node: guest.node, vmid: guest.vmid, snapname: args.snapname };
+      return runTask(deps, ctx, {
+        tool: "rollback_snapshot",
+        target: label(guest),
+        args: { vmid: guest.vmid, node: guest.node, snapname: args.snapname, start: args.start || undefined },
+        action: `Roll ${label(guest)} back to '${args.snapname}'`,
+        start: () =>
+          guest.type === "qemu"
+            ? deps.client.call("POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback", {
+                ...params,
+                start: args.start || undefined,
+              })
+            : deps.client.call("POST /nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback", params),
+        wait: args.wait,
+        waitSeconds: args.wait_seconds,
+      });
+    },
   });
 }
