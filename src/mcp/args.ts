@@ -10,8 +10,7 @@ import { z } from "zod";
 // Checked with refine rather than regex so the pattern is not repeated in every tool's schema.
 export const node = z
   .string({ error: "node must be a cluster node name such as pve1" })
-  .max(63, { error: "node must be a cluster node name of at most 63 characters" })
-  .refine((value) => /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(value), {
+  .refine((value) => value.length <= 63 && /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(value), {
     error: "node must be a cluster node name (letters, digits and '-'), not an IP address or FQDN",
   });
 
@@ -52,8 +51,8 @@ export function limit(defaultValue: number, max = 5000) {
 }
 
 export const describe = {
-  node: "Cluster node name, e.g. pve1.",
-  nodeOptional: "Cluster node name. Optional: found from the vmid when omitted.",
-  vmid: "Guest ID (100-999999999).",
-  limit: "Most items to return.",
+  node: "Node name, e.g. pve1.",
+  nodeOptional: "Node; found from vmid if omitted.",
+  vmid: "Guest ID.",
+  limit: "Most items.",
 };

@@ -95,9 +95,10 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
 }
 
 /**
- * `tools/list` is paid for in every conversation, so schemas go out lean: no `$schema`, and output
- * schemas keep their shape but not their prose. The JSON is built once per tool per isolate,
- * not on every request (each request builds a fresh McpServer).
+ * `tools/list` is paid for in every conversation, so schemas go out lean: no `$schema`, no
+ * meaningless bounds, and output schemas only one level deep (field names and types; nested
+ * rows are described by the result itself). Validation still uses the full zod schemas. The JSON
+ * is built once per tool per isolate, not on every request (each request builds a fresh McpServer).
  */
 const schemaCache = new Map<string, Record<string, unknown>>();
 
@@ -106,10 +107,8 @@ function lean(tool: string, schema: z.ZodObject, io: "input" | "output"): Standa
   const json = () => {
     let cached = schemaCache.get(key);
     if (!cached) {
-      cached = strip(
-        z.toJSONSchema(schema, { io, target: "draft-2020-12" }) as Record<string, unknown>,
-        io === "output",
-      );
+      const full = z.toJSONSchema(schema, { io, target: "draft-2020-12" }) as Record<string, unknown>;
+      cached = io === "output" ? shallow(full, 0) : strip(full);
       schemaCache.set(key, cached);
     }
     return cached;
@@ -124,29 +123,59 @@ function lean(tool: string, schema: z.ZodObject, io: "input" | "output"): Standa
   } as unknown as StandardSchemaWithJSON;
 }
 
-function strip(schema: Record<string, unknown>, dropProse: boolean): Record<string, unknown> {
+const HUGE = Number.MAX_SAFE_INTEGER;
+
+/** Input schemas: everything a caller needs, minus `$schema` and bounds that say nothing. */
+function strip(schema: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === "$schema") continue;
-    if (dropProse && (key === "description" || key === "additionalProperties")) continue;
+    if ((key === "maximum" && value === HUGE) || (key === "minimum" && value === -HUGE)) continue;
+    // An option that is off unless given says nothing by its default.
+    if (key === "default" && value === false) continue;
     if (key === "properties" && value && typeof value === "object") {
       // Keys here are property names (a property may well be called "description").
       const properties: Record<string, unknown> = {};
       for (const [name, sub] of Object.entries(value as Record<string, unknown>)) {
-        properties[name] = strip(sub as Record<string, unknown>, dropProse);
+        properties[name] = strip(sub as Record<string, unknown>);
       }
       out[key] = properties;
     } else if (Array.isArray(value)) {
       out[key] = value.map((item) =>
-        item && typeof item === "object" ? strip(item as Record<string, unknown>, dropProse) : item,
+        item && typeof item === "object" ? strip(item as Record<string, unknown>) : item,
       );
     } else if (value && typeof value === "object") {
-      out[key] = strip(value as Record<string, unknown>, dropProse);
+      out[key] = strip(value as Record<string, unknown>);
     } else {
       out[key] = value;
     }
   }
   return out;
+}
+
+/** Output schemas: top-level field names and types; nested objects and rows stay generic. */
+function shallow(schema: Record<string, unknown>, depth: number): Record<string, unknown> {
+  const type = schema.type;
+  if (type === "array") {
+    const items = (schema.items ?? {}) as Record<string, unknown>;
+    return { type: "array", items: items.type ? { type: items.type } : {} };
+  }
+  if (type === "object" || schema.properties) {
+    if (depth >= 1) return { type: "object" };
+    const properties: Record<string, unknown> = {};
+    for (const [name, sub] of Object.entries(
+      (schema.properties ?? {}) as Record<string, Record<string, unknown>>,
+    )) {
+      properties[name] = shallow(sub, depth + 1);
+    }
+    return {
+      type: "object",
+      properties,
+      ...(Array.isArray(schema.required) ? { required: schema.required } : {}),
+    };
+  }
+  if (Array.isArray(schema.anyOf)) return {};
+  return type === undefined ? {} : { type };
 }
 
 export function errorResult(
