@@ -2,12 +2,13 @@ import { McpServer } from "@modelcontextprotocol/server";
 import { clientFromEnv } from "../proxmox/client";
 import { GuestLocator } from "../proxmox/locate";
 import type { SessionApi } from "../session/session";
-import { registerBackupTools } from "../tools/backups";
+import { registerBackupChangeTools, registerBackupTools } from "../tools/backups";
 import { registerClusterTools } from "../tools/cluster";
 import { registerContainerTools } from "../tools/containers";
 import { registerNodeTools } from "../tools/nodes";
 import { registerPoolChangeTools, registerPoolTools } from "../tools/pools";
 import { registerPowerTools } from "../tools/power";
+import { registerProvisionTools } from "../tools/provision";
 import { registerSnapshotChangeTools, registerSnapshotTools } from "../tools/snapshots";
 import { registerStorageTools } from "../tools/storage";
 import { registerTaskControlTools, registerTaskTools } from "../tools/tasks";
@@ -55,5 +56,7 @@ export function createServer(deps: ToolDeps): McpServer {
   registerTaskControlTools(server, deps);
   registerSnapshotChangeTools(server, deps);
   registerPoolChangeTools(server, deps);
+  registerProvisionTools(server, deps);
+  registerBackupChangeTools(server, deps);
   return server;
 }

@@ -1,9 +1,21 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { describe, limit, node, storage, vmid } from "../mcp/args";
+import { assertAllowed, confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
 import { bytes, moreNote } from "../mcp/format";
 import { onNode } from "../mcp/guests";
-import { defineTool, READ_ONLY, type ToolDeps } from "../mcp/tool";
+import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
+import { ProxmoxError } from "../proxmox/errors";
+import type { GuestType } from "../proxmox/locate";
+import {
+  assertUnlocked,
+  assertUnprotected,
+  disksOf,
+  type GuestFacts,
+  guestFacts,
+  label,
+} from "./guest-state";
+import { pickNode } from "./provision";
 import { clusterStorages, storageNode, toVolume, type Volume, volumeLine, volumeSchema } from "./storage";
 
 export function registerBackupTools(server: McpServer, deps: ToolDeps): void {
@@ -75,6 +87,174 @@ export function registerBackupTools(server: McpServer, deps: ToolDeps): void {
           [header, ...shown.map(volumeLine)].join("\n") + moreNote(shown.length, backups.length, "backups"),
         data: { total: backups.length, backups: shown, searched },
       };
+    },
+  });
+}
+
+/** Backup volume names say what they hold: vzdump-qemu-101-... or vzdump-lxc-201-... */
+function backupKind(volid: string): { type: GuestType; vmid?: number } | undefined {
+  const match = /vzdump-(qemu|lxc|openvz)-(\d+)-/.exec(volid);
+  if (!match) return undefined;
+  return { type: match[1] === "qemu" ? "qemu" : "lxc", vmid: Number(match[2]) };
+}
+
+export function registerBackupChangeTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, {
+    name: "create_backup",
+    title: "Back up guest",
+    description:
+      "Back up one VM or container (vzdump) to a backup storage. mode snapshot (default, no downtime), suspend, or stop.",
+    input: z.object({
+      vmid: vmid.describe(describe.vmid),
+      node: node.optional().describe(describe.nodeOptional),
+      storage: storage.optional().describe("Backup storage; the only/shared one if omitted."),
+      mode: z.enum(["snapshot", "suspend", "stop"]).default("snapshot"),
+      notes: z.string().max(1024).optional().describe("Notes shown with the backup."),
+      protected: z.boolean().default(false).describe("Keep it from pruning and deletion."),
+      ...waitArgs,
+    }),
+    annotations: changes({ destructive: false, idempotent: false }),
+    handler: async (args, ctx) => {
+      const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node });
+      assertUnlocked(guest);
+      const rows = (await clusterStorages(deps)).filter((row) => row.node === guest.node);
+      let target = args.storage;
+      if (target) {
+        const row = rows.find((r) => r.storage === target);
+        if (!row)
+          throw new ToolError(
+            `Storage '${target}' is not available on ${guest.node}. get_storages node=${guest.node} lists them.`,
+          );
+        if (!row.content.includes("backup")) {
+          const usable = rows.filter((r) => r.content.includes("backup")).map((r) => r.storage);
+          throw new ToolError(
+            `Storage '${target}' does not hold backups (content ${row.content.join(",")}). Backup storages on ${guest.node}: ${usable.join(", ") || "none"}.`,
+          );
+        }
+      } else {
+        const usable = rows.filter((r) => r.content.includes("backup") && r.status === "available");
+        const shared = usable.filter((r) => r.shared);
+        const pick = shared.length === 1 ? shared[0] : usable.length === 1 ? usable[0] : undefined;
+        if (!pick) {
+          throw new ToolError(
+            `Say which storage to back up to: ${usable.map((r) => r.storage).join(", ") || `no backup storage is available on ${guest.node}`}.`,
+          );
+        }
+        target = pick.storage;
+      }
+      return runTask(deps, ctx, {
+        tool: "create_backup",
+        target: label(guest),
+        args: {
+          vmid: guest.vmid,
+          node: guest.node,
+          storage: target,
+          mode: args.mode,
+          protected: args.protected || undefined,
+        },
+        action: `Back up ${label(guest)} to ${target} (${args.mode} mode)`,
+        start: () =>
+          deps.client.call("POST /nodes/{node}/vzdump", {
+            node: guest.node,
+            vmid: String(guest.vmid),
+            storage: target,
+            mode: args.mode,
+            compress: "zstd",
+            "notes-template": args.notes,
+            protected: args.protected || undefined,
+          }),
+        wait: args.wait,
+        waitSeconds: args.wait_seconds,
+      });
+    },
+  });
+
+  defineTool(server, deps, {
+    name: "restore_backup",
+    title: "Restore backup",
+    description:
+      "Restore a backup (volid from get_backups) to a new guest, or over an existing one (needs confirm; it must be stopped; its current disks are replaced).",
+    input: z.object({
+      volid: z
+        .string()
+        .min(3)
+        .max(512)
+        .describe("Backup volume, e.g. nas:backup/vzdump-qemu-101-....vma.zst."),
+      vmid: vmid.optional().describe("Target ID; next free one if omitted."),
+      node: node.optional().describe("Node to restore on; the guest's node or the best node if omitted."),
+      storage: storage.optional().describe("Storage for the restored disks."),
+      start: z.boolean().default(false).describe("Start after restoring."),
+      unique: z.boolean().default(false).describe("New MAC addresses (for a copy next to the original)."),
+      confirm: confirmArg,
+      ...waitArgs,
+    }),
+    annotations: changes({ destructive: true, idempotent: false }),
+    handler: async (args, ctx) => {
+      const kind = backupKind(args.volid);
+      if (!kind)
+        throw new ToolError(
+          `'${args.volid}' is not a vzdump backup volume (vzdump-qemu-... or vzdump-lxc-...). get_backups lists them.`,
+        );
+      let existing: GuestFacts | undefined;
+      let nodeName: string;
+      let targetId: number;
+      if (args.vmid !== undefined) {
+        try {
+          existing = await guestFacts(deps, { vmid: args.vmid, node: args.node });
+        } catch (error) {
+          if (!(error instanceof ProxmoxError && error.kind === "not_found")) throw error;
+        }
+      }
+      if (existing) {
+        if (existing.type !== kind.type) {
+          throw new ToolError(
+            `${label(existing)} is a ${existing.type === "qemu" ? "VM" : "container"} but this backup is of a ${kind.type === "qemu" ? "VM" : "container"}; restore it to another ID.`,
+          );
+        }
+        assertUnlocked(existing);
+        assertUnprotected(existing, "overwrite");
+        if (existing.status !== "stopped")
+          throw new ToolError(`${label(existing)} is ${existing.status}; stop it before restoring over it.`);
+        if (!args.confirm) {
+          const disks = disksOf(existing.config).map((d) => d.volume);
+          return preview(
+            "restore_backup",
+            `This replaces ${label(existing)} on ${existing.node} with the backup ${args.volid}: its current config and ${disks.length} disk${disks.length === 1 ? "" : "s"} (${disks.join(", ") || "none"}) are overwritten.`,
+          );
+        }
+        nodeName = existing.node;
+        targetId = existing.vmid;
+      } else {
+        targetId = args.vmid ?? Number(await deps.client.call("GET /cluster/nextid", {}));
+        assertAllowed(deps.policy, { vmid: targetId });
+        nodeName = await pickNode(deps, args.node);
+      }
+      assertAllowed(deps.policy, { node: nodeName, vmid: targetId });
+      const overwrite = Boolean(existing);
+      const common = {
+        node: nodeName,
+        vmid: targetId,
+        storage: args.storage,
+        force: overwrite || undefined,
+        unique: args.unique || undefined,
+        start: args.start || undefined,
+      };
+      return runTask(deps, ctx, {
+        tool: "restore_backup",
+        target: `${kind.type === "qemu" ? "VM" : "Container"} ${targetId}`,
+        args: { volid: args.volid, ...common },
+        action: `Restore ${args.volid} ${overwrite ? "over" : "to new"} ${kind.type === "qemu" ? "VM" : "container"} ${targetId} on ${nodeName}`,
+        start: () =>
+          kind.type === "qemu"
+            ? deps.client.call("POST /nodes/{node}/qemu", { ...common, archive: args.volid })
+            : deps.client.call("POST /nodes/{node}/lxc", {
+                ...common,
+                ostemplate: args.volid,
+                restore: true,
+              }),
+        wait: args.wait,
+        waitSeconds: args.wait_seconds,
+      });
     },
   });
 }

@@ -688,6 +688,15 @@ export interface NodesQemuSnapshotConfigGetParams {
 
 export type NodesQemuSnapshotConfigGetResult = Record<string, unknown>;
 
+export interface NodesQemuSnapshotConfigPutParams {
+  description?: string;
+  node: string;
+  snapname: string;
+  vmid: number;
+}
+
+export type NodesQemuSnapshotConfigPutResult = null;
+
 export interface NodesQemuClonePostParams {
   bwlimit?: number;
   description?: string;
@@ -1433,6 +1442,15 @@ export interface NodesLxcSnapshotConfigGetParams {
 
 export type NodesLxcSnapshotConfigGetResult = Record<string, unknown>;
 
+export interface NodesLxcSnapshotConfigPutParams {
+  description?: string;
+  node: string;
+  snapname: string;
+  vmid: number;
+}
+
+export type NodesLxcSnapshotConfigPutResult = null;
+
 export interface NodesLxcClonePostParams {
   bwlimit?: number;
   description?: string;
@@ -1853,6 +1871,8 @@ export interface PveEndpoints {
   "POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback": { params: NodesQemuSnapshotRollbackPostParams; result: NodesQemuSnapshotRollbackPostResult };
   /** Get snapshot configuration */
   "GET /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config": { params: NodesQemuSnapshotConfigGetParams; result: NodesQemuSnapshotConfigGetResult };
+  /** Update snapshot metadata. */
+  "PUT /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config": { params: NodesQemuSnapshotConfigPutParams; result: NodesQemuSnapshotConfigPutResult };
   /** Create a copy of virtual machine/template. Returns a task UPID. */
   "POST /nodes/{node}/qemu/{vmid}/clone": { params: NodesQemuClonePostParams; result: NodesQemuClonePostResult };
   /** Get preconditions for migration. */
@@ -1958,6 +1978,8 @@ export interface PveEndpoints {
   "POST /nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback": { params: NodesLxcSnapshotRollbackPostParams; result: NodesLxcSnapshotRollbackPostResult };
   /** Get snapshot configuration */
   "GET /nodes/{node}/lxc/{vmid}/snapshot/{snapname}/config": { params: NodesLxcSnapshotConfigGetParams; result: NodesLxcSnapshotConfigGetResult };
+  /** Update snapshot metadata. */
+  "PUT /nodes/{node}/lxc/{vmid}/snapshot/{snapname}/config": { params: NodesLxcSnapshotConfigPutParams; result: NodesLxcSnapshotConfigPutResult };
   /** Create a container clone/copy. Returns a task UPID. */
   "POST /nodes/{node}/lxc/{vmid}/clone": { params: NodesLxcClonePostParams; result: NodesLxcClonePostResult };
   /** Get preconditions for migration. */

@@ -1,0 +1,640 @@
+import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import { describe, node, poolid, storage, vmid } from "../mcp/args";
+import { assertAllowed, auditedChange, confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
+import { bytes } from "../mcp/format";
+import { changes, defineTool, type ToolAnswer, type ToolDeps, ToolError } from "../mcp/tool";
+import type { EndpointParams } from "../proxmox/client";
+import { ProxmoxError } from "../proxmox/errors";
+import type { GuestType } from "../proxmox/locate";
+import {
+  assertUnlocked,
+  assertUnprotected,
+  disksOf,
+  type GuestFacts,
+  guestFacts,
+  label,
+  WORD,
+} from "./guest-state";
+
+/**
+ * Creating, changing and removing guests: create, delete, update, clone, migrate, resize.
+ * Every tool checks what Proxmox would refuse (taken IDs, running guests, same-node migration,
+ * shrinking disks, protection) before it sends anything.
+ */
+
+const extraArg = z
+  .string()
+  .max(8192)
+  .optional()
+  .describe("More Proxmox options, one key=value per line (e.g. bios=ovmf). Proxmox validates them.");
+
+/** "bios=ovmf\nmachine=q35" → { bios: "ovmf", machine: "q35" }. */
+export function parseExtra(
+  extra: string | undefined,
+  reserved: readonly string[] = [],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!extra) return out;
+  for (const raw of extra.split("\n")) {
+    const line = raw.trim();
+    if (!line) continue;
+    const eq = line.indexOf("=");
+    const key = eq > 0 ? line.slice(0, eq).trim() : "";
+    if (!/^[a-z][a-z0-9_-]*$/i.test(key)) {
+      throw new ToolError(`extra: '${line}' is not a key=value option (one per line, e.g. bios=ovmf).`);
+    }
+    if (reserved.includes(key)) throw new ToolError(`extra: set ${key} with its own argument, not in extra.`);
+    out[key] = line.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/** A size as Proxmox writes it ("32G", "512M", "1T") in bytes. */
+export function sizeBytes(size: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)([KMGT]?)$/i.exec(size.trim());
+  if (!match) return undefined;
+  const unit =
+    { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[(match[2] ?? "").toUpperCase()] ?? 1;
+  return Number(match[1]) * unit;
+}
+
+/** The node to create on: the one asked for (online and allowed), else the online node with most free memory. */
+export async function pickNode(deps: ToolDeps, requested: string | undefined): Promise<string> {
+  const nodes = (await deps.client.call("GET /cluster/resources", { type: "node" })).filter(
+    (n) => n.type === "node",
+  );
+  if (requested) {
+    const found = nodes.find((n) => n.node === requested);
+    if (!found) {
+      throw new ToolError(
+        `There is no node '${requested}' in this cluster. Nodes: ${nodes
+          .map((n) => n.node)
+          .sort()
+          .join(", ")}.`,
+      );
+    }
+    if (found.status !== "online")
+      throw new ToolError(`Node ${requested} is ${found.status ?? "not online"}; pick an online node.`);
+    assertAllowed(deps.policy, { node: requested });
+    return requested;
+  }
+  const candidates = nodes
+    .filter((n) => n.status === "online" && (!deps.policy.nodes || deps.policy.nodes.has(n.node as string)))
+    .sort((a, b) => (b.maxmem ?? 0) - (b.mem ?? 0) - ((a.maxmem ?? 0) - (a.mem ?? 0)));
+  const best = candidates[0]?.node;
+  if (!best)
+    throw new ToolError(
+      "No online node is available (or allowed by PVE_ALLOWED_NODES) to create the guest on.",
+    );
+  return best;
+}
+
+/** A free guest ID: the one asked for, checked with Proxmox, or the next free one. */
+async function freeVmid(deps: ToolDeps, requested: number | undefined): Promise<number> {
+  if (requested === undefined) return Number(await deps.client.call("GET /cluster/nextid", {}));
+  try {
+    await deps.client.call("GET /cluster/nextid", { vmid: requested });
+  } catch (error) {
+    if (error instanceof ProxmoxError && error.kind === "invalid_params") {
+      let who = "";
+      try {
+        const owner = await deps.locator.locate(requested, undefined, { fresh: true });
+        who = ` by ${WORD[owner.type]}${owner.name ? ` '${owner.name}'` : ""} on ${owner.node}`;
+      } catch {
+        // The ID may belong to something the index does not show; the message stands without it.
+      }
+      throw new ToolError(`VM ID ${requested} is already taken${who}. get_next_vmid gives a free one.`);
+    }
+    throw error;
+  }
+  assertAllowed(deps.policy, { vmid: requested });
+  return requested;
+}
+
+function createdAnswer(
+  answer: ToolAnswer<Record<string, unknown>>,
+  noun: string,
+  vmidValue: number,
+  nodeName: string,
+) {
+  return { ...answer, text: answer.text.replace(/: done/, `: done. ${noun} ${vmidValue} is on ${nodeName}`) };
+}
+
+export function registerProvisionTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, {
+    name: "create_vm",
+    title: "Create VM",
+    description:
+      "Create a VM: CPU, memory, one disk, a NIC, optional ISO and cloud-init (user, SSH key, IP). Defaults: 2 cores, 2048 MiB, 32 GiB on local-lvm, vmbr0.",
+    input: z.object({
+      vmid: vmid.optional().describe("ID; next free one if omitted."),
+      node: node.optional().describe("Node; the one with most free memory if omitted."),
+      name: z.string().max(128).optional().describe("VM name (DNS-style)."),
+      cores: z.coerce.number().int().min(1).max(512).default(2),
+      memory: z.coerce.number().int().min(16).default(2048).describe("MiB."),
+      disk_gb: z.coerce.number().int().min(1).max(65536).default(32),
+      storage: storage.default("local-lvm").describe("Disk storage."),
+      bridge: z.string().max(15).default("vmbr0"),
+      iso: z.string().max(256).optional().describe("ISO volume, e.g. local:iso/debian-13.iso."),
+      ostype: z.enum(["l26", "win11", "win10", "other"]).default("l26"),
+      ciuser: z.string().max(64).optional().describe("Cloud-init user."),
+      sshkey: z.string().max(8192).optional().describe("Cloud-init SSH public key."),
+      ip: z.string().max(128).optional().describe("Cloud-init IPv4: dhcp or 10.0.0.5/24,gw=10.0.0.1."),
+      start: z.boolean().default(false).describe("Start when created."),
+      pool: poolid.optional(),
+      tags: z.string().max(256).optional().describe("Tags, ;-separated."),
+      extra: extraArg,
+      ...waitArgs,
+    }),
+    annotations: changes({ destructive: false, idempotent: false }),
+    handler: async (args, ctx) => {
+      const nodeName = await pickNode(deps, args.node);
+      const id = await freeVmid(deps, args.vmid);
+      const cloudInit = Boolean(args.ciuser || args.sshkey || args.ip);
+      const params: Record<string, string | number | boolean | undefined> = {
+        node: nodeName,
+        vmid: id,
+        name: args.name,
+        cores: args.cores,
+        sockets: 1,
+        memory: String(args.memory),
+        ostype: args.ostype,
+        scsihw: "virtio-scsi-single",
+        scsi0: `${args.storage}:${args.disk_gb},iothread=1`,
+        net0: `virtio,bridge=${args.bridge}`,
+        ide2: args.iso ? `${args.iso},media=cdrom` : cloudInit ? `${args.storage}:cloudinit` : undefined,
+        boot: args.iso ? "order=scsi0;ide2;net0" : "order=scsi0;net0",
+        agent: "1",
+        ciuser: args.ciuser,
+        // Proxmox wants the key list URL-encoded inside the value (qemu-server sshkeys format).
+        sshkeys: args.sshkey ? encodeURIComponent(args.sshkey.trim()) : undefined,
+        ipconfig0: args.ip
+          ? args.ip === "dhcp"
+            ? "ip=dhcp"
+            : args.ip.startsWith("ip=")
+              ? args.ip
+              : `ip=${args.ip}`
+          : undefined,
+        start: args.start || undefined,
+        pool: args.pool,
+        tags: args.tags,
+        ...parseExtra(args.extra, [
+          "vmid",
+          "node",
+          "name",
+          "cores",
+          "memory",
+          "scsi0",
+          "net0",
+          "start",
+          "pool",
+        ]),
+      };
+      if (args.iso && cloudInit) params.ide0 = `${args.storage}:cloudinit`;
+      const answer = await runTask(deps, ctx, {
+        tool: "create_vm",
+        target: `VM ${id}`,
+        args: { ...params, sshkeys: params.sshkeys ? "(set)" : undefined },
+        action: `Create VM ${id}${args.name ? ` '${args.name}'` : ""} on ${nodeName}`,
+        start: () =>
+          deps.client.call(
+            "POST /nodes/{node}/qemu",
+            params as unknown as EndpointParams<"POST /nodes/{node}/qemu">,
+          ),
+        wait: args.wait,
+        waitSeconds: args.wait_seconds,
+      });
+      return createdAnswer(answer, "VM", id, nodeName);
+    },
+  });
+
+  defineTool(server, deps, {
+    name: "create_container",
+    title: "Create container",
+    description:
+      "Create an LXC container from a template (see get_storage_content content=vztmpl). Defaults: 1 core, 512 MiB, 8 GiB on local-lvm, DHCP on vmbr0, unprivileged.",
+    input: z.object({
+      vmid: vmid.optional().describe("ID; next free one if omitted."),
+      node: node.optional().describe("Node; the one with most free memory if omitted."),
+      template: z
+        .string()
+        .min(3)
+        .max(256)
+        .describe("Template volume, e.g. local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst."),
+      hostname: z.string().max(128).optional(),
+      cores: z.coerce.number().int().min(1).max(512).default(1),
+      memory: z.coerce.number().int().min(16).default(512).describe("MiB."),
+      swap: z.coerce.number().int().min(0).default(512).describe("MiB."),
+      disk_gb: z.coerce.number().int().min(1).max(65536).default(8),
+      storage: storage.default("local-lvm").describe("Root disk storage."),
+      bridge: z.string().max(15).default("vmbr0"),
+      ip: z.string().max(128).default("dhcp").describe("dhcp or 10.0.0.5/24,gw=10.0.0.1."),
+      password: z.string().min(5).max(64).optional().describe("Root password (never shown or logged)."),
+      sshkey: z.string().max(8192).optional().describe("Root SSH public key."),
+      unprivileged: z.boolean().default(true),
+      start: z.boolean().default(false).describe("Start when created."),
+      pool: poolid.optional(),
+      tags: z.string().max(256).optional(),
+      extra: extraArg,
+      ...waitArgs,
+    }),
+    annotations: changes({ destructive: false, idempotent: false }),
+    handler: async (args, ctx) => {
+      const nodeName = await pickNode(deps, args.node);
+      const id = await freeVmid(deps, args.vmid);
+      const ip = args.ip === "dhcp" ? "ip=dhcp" : args.ip.startsWith("ip=") ? args.ip : `ip=${args.ip}`;
+      const params: Record<string, string | number | boolean | undefined> = {
+        node: nodeName,
+        vmid: id,
+        ostemplate: args.template,
+        hostname: args.hostname,
+        cores: args.cores,
+        memory: args.memory,
+        swap: args.swap,
+        rootfs: `${args.storage}:${args.disk_gb}`,
+        net0: `name=eth0,bridge=${args.bridge},${ip}`,
+        password: args.password,
+        "ssh-public-keys": args.sshkey,
+        unprivileged: args.unprivileged,
+        start: args.start || undefined,
+        pool: args.pool,
+        tags: args.tags,
+        ...parseExtra(args.extra, [
+          "vmid",
+          "node",
+          "ostemplate",
+          "hostname",
+          "password",
+          "rootfs",
+          "net0",
+          "start",
+          "pool",
+        ]),
+      };
+      const answer = await runTask(deps, ctx, {
+        tool: "create_container",
+        target: `Container ${id}`,
+        args: params,
+        action: `Create container ${id}${args.hostname ? ` '${args.hostname}'` : ""} on ${nodeName}`,
+        start: () =>
+          deps.client.call(
+            "POST /nodes/{node}/lxc",
+            params as unknown as EndpointParams<"POST /nodes/{node}/lxc">,
+          ),
+        wait: args.wait,
+        waitSeconds: args.wait_seconds,
+      });
+      return createdAnswer(answer, "Container", id, nodeName);
+    },
+  });
+
+  for (const type of ["qemu", "lxc"] as const) {
+    const noun = type === "qemu" ? "vm" : "container";
+    const word = WORD[type];
+    defineTool(server, deps, {
+      name: `delete_${noun}`,
+      title: `Delete ${word.toLowerCase()}`,
+      description: `Delete a stopped ${word.toLowerCase()} and all its disks. Cannot be undone. Needs confirm.`,
+      input: z.object({
+        vmid: vmid.describe(describe.vmid),
+        node: node.optional().describe(describe.nodeOptional),
+        confirm: confirmArg,
+        ...waitArgs,
+      }),
+      annotations: changes({ destructive: true, idempotent: true }),
+      handler: async (args, ctx) => {
+        const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node, type });
+        assertUnlocked(guest);
+        assertUnprotected(guest, "delete");
+        if (guest.status !== "stopped") {
+          throw new ToolError(
+            `${label(guest)} is ${guest.status}; shut it down (shutdown_${noun}) before deleting it.`,
+          );
+        }
+        const disks = disksOf(guest.config);
+        if (!args.confirm) {
+          const list = disks.map((d) => `${d.volume}${d.size ? ` (${d.size})` : ""}`).join(", ");
+          return preview(
+            `delete_${noun}`,
+            `This deletes ${label(guest)} on ${guest.node} and its ${disks.length} disk${disks.length === 1 ? "" : "s"}${list ? `: ${list}` : ""}. Backups are kept.`,
+          );
+        }
+        const params = {
+          node: guest.node,
+          vmid: guest.vmid,
+          purge: true,
+          "destroy-unreferenced-disks": true,
+        };
+        return runTask(deps, ctx, {
+          tool: `delete_${noun}`,
+          target: label(guest),
+          args: { vmid: guest.vmid, node: guest.node },
+          action: `Delete ${label(guest)}`,
+          start: () =>
+            type === "qemu"
+              ? deps.client.call("DELETE /nodes/{node}/qemu/{vmid}", params)
+              : deps.client.call("DELETE /nodes/{node}/lxc/{vmid}", params),
+          wait: args.wait,
+          waitSeconds: args.wait_seconds,
+        });
+      },
+    });
+  }
+
+  defineTool(server, deps, {
+    name: "update_vm",
+    title: "Update VM config",
+    description:
+      "Change a VM's configuration (cores, memory, name, tags, description, start at boot, or any option via extra; delete removes keys). Says which changes wait for a reboot.",
+    input: z.object({
+      vmid: vmid.describe(describe.vmid),
+      node: node.optional().describe(describe.nodeOptional),
+      name: z.string().max(128).optional(),
+      cores: z.coerce.number().int().min(1).max(512).optional(),
+      memory: z.coerce.number().int().min(16).optional().describe("MiB."),
+      description: z.string().max(8192).optional(),
+      tags: z.string().max(256).optional().describe("Tags, ;-separated (replaces them)."),
+      onboot: z.boolean().optional().describe("Start at node boot."),
+      delete: z.string().max(512).optional().describe("Keys to remove, comma-separated."),
+      extra: extraArg,
+    }),
+    annotations: changes({ destructive: false, idempotent: true }),
+    handler: async (args) => updateGuest(deps, "qemu", args),
+  });
+
+  defineTool(server, deps, {
+    name: "update_container",
+    title: "Update container config",
+    description:
+      "Change a container's configuration (cores, memory, swap, hostname, tags, description, start at boot, or any option via extra; delete removes keys).",
+    input: z.object({
+      vmid: vmid.describe(describe.vmid),
+      node: node.optional().describe(describe.nodeOptional),
+      hostname: z.string().max(128).optional(),
+      cores: z.coerce.number().int().min(1).max(512).optional(),
+      memory: z.coerce.number().int().min(16).optional().describe("MiB."),
+      swap: z.coerce.number().int().min(0).optional().describe("MiB."),
+      description: z.string().max(8192).optional(),
+      tags: z.string().max(256).optional().describe("Tags, ;-separated (replaces them)."),
+      onboot: z.boolean().optional().describe("Start at node boot."),
+      delete: z.string().max(512).optional().describe("Keys to remove, comma-separated."),
+      extra: extraArg,
+    }),
+    annotations: changes({ destructive: false, idempotent: true }),
+    handler: async (args) => updateGuest(deps, "lxc", args),
+  });
+
+  defineTool(server, deps, {
+    name: "clone_vm",
+    title: "Clone VM",
+    description:
+      "Clone a VM or template to a new VM: full copy, or linked (templates only, fast, shares the base disk). Optionally to another node or storage.",
+    input: z.object({
+      vmid: vmid.describe("Source VM or template."),
+      node: node.optional().describe(describe.nodeOptional),
+      newid: vmid.optional().describe("New ID; next free one if omitted."),
+      name: z.string().max(128).optional().describe("New VM name."),
+      full: z.boolean().optional().describe("Full copy; default full, linked for templates."),
+      target: node.optional().describe("Node for the clone."),
+      storage: storage.optional().describe("Storage for a full clone's disks."),
+      pool: poolid.optional(),
+      ...waitArgs,
+    }),
+    annotations: changes({ destructive: false, idempotent: false }),
+    handler: async (args, ctx) => {
+      const source = await guestFacts(deps, { vmid: args.vmid, node: args.node, type: "qemu" });
+      assertUnlocked(source);
+      const full = args.full ?? !source.template;
+      if (!full && !source.template) {
+        throw new ToolError(
+          `${label(source)} is not a template: a linked clone needs a template. Clone it with full=true, or convert it to a template first.`,
+        );
+      }
+      if (args.target) await pickNode(deps, args.target);
+      const newid = await freeVmid(deps, args.newid);
+      const where = args.target && args.target !== source.node ? ` on ${args.target}` : "";
+      return runTask(deps, ctx, {
+        tool: "clone_vm",
+        target: label(source),
+        args: {
+          vmid: source.vmid,
+          node: source.node,
+          newid,
+          name: args.name,
+          full,
+          target: args.target,
+          storage: args.storage,
+          pool: args.pool,
+        },
+        action: `${full ? "Full" : "Linked"} clone of ${label(source)} to VM ${newid}${args.name ? ` '${args.name}'` : ""}${where}`,
+        start: () =>
+          deps.client.call("POST /nodes/{node}/qemu/{vmid}/clone", {
+            node: source.node,
+            vmid: source.vmid,
+            newid,
+            name: args.name,
+            full,
+            target: args.target,
+            storage: full ? args.storage : undefined,
+            pool: args.pool,
+          }),
+        wait: args.wait,
+        waitSeconds: args.wait_seconds,
+      });
+    },
+  });
+
+  defineTool(server, deps, {
+    name: "migrate_vm",
+    title: "Migrate VM",
+    description: "Move a VM to another node; a running VM is migrated live. Local disks are copied along.",
+    input: z.object({
+      vmid: vmid.describe(describe.vmid),
+      node: node.optional().describe(describe.nodeOptional),
+      target: node.describe("Destination node."),
+      ...waitArgs,
+    }),
+    annotations: changes({ destructive: false, idempotent: false }),
+    handler: async (args, ctx) => migrate(deps, ctx, args),
+  });
+
+  defineTool(server, deps, {
+    name: "resize_vm_disk",
+    title: "Grow VM disk",
+    description:
+      "Grow a VM disk: size '+10G' adds, '64G' sets the new total. Disks can only grow. The guest must still grow its partition.",
+    input: z.object({
+      vmid: vmid.describe(describe.vmid),
+      node: node.optional().describe(describe.nodeOptional),
+      disk: z
+        .string()
+        .regex(/^(scsi|virtio|sata|ide)\d+$/, { error: "disk must be a disk key such as scsi0" })
+        .describe("e.g. scsi0."),
+      size: z
+        .string()
+        .regex(/^\+?\d+(\.\d+)?[KMGT]$/, { error: "size must look like +10G or 64G" })
+        .describe("+10G to add, 64G for the new total."),
+      ...waitArgs,
+    }),
+    annotations: changes({ destructive: false, idempotent: false }),
+    handler: async (args, ctx) => {
+      const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node, type: "qemu" });
+      assertUnlocked(guest);
+      const disk = disksOf(guest.config).find((d) => d.key === args.disk);
+      if (!disk) {
+        const keys = disksOf(guest.config).map((d) => d.key);
+        throw new ToolError(
+          `${label(guest)} has no disk ${args.disk}. Its disks: ${keys.join(", ") || "none"}.`,
+        );
+      }
+      const current = disk.size ? sizeBytes(disk.size) : undefined;
+      const requested = sizeBytes(args.size.replace(/^\+/, ""));
+      if (
+        !args.size.startsWith("+") &&
+        current !== undefined &&
+        requested !== undefined &&
+        requested <= current
+      ) {
+        throw new ToolError(
+          `${args.disk} of ${label(guest)} is ${disk.size} already; Proxmox can only grow disks. Ask for more than ${disk.size}, or +NG to add.`,
+        );
+      }
+      const after =
+        args.size.startsWith("+") && current !== undefined && requested !== undefined
+          ? ` to ${bytes(current + requested)}`
+          : ` to ${args.size}`;
+      return runTask(deps, ctx, {
+        tool: "resize_vm_disk",
+        target: label(guest),
+        args: { vmid: guest.vmid, node: guest.node, disk: args.disk, size: args.size },
+        action: `Grow ${args.disk} of ${label(guest)} from ${disk.size ?? "?"}${args.size.startsWith("+") ? ` by ${args.size.slice(1)}` : ""}${after}`,
+        start: () =>
+          deps.client.call("PUT /nodes/{node}/qemu/{vmid}/resize", {
+            node: guest.node,
+            vmid: guest.vmid,
+            disk: args.disk as EndpointParams<"PUT /nodes/{node}/qemu/{vmid}/resize">["disk"],
+            size: args.size,
+          }),
+        wait: args.wait,
+        waitSeconds: args.wait_seconds,
+      });
+    },
+  });
+}
+
+async function migrate(
+  deps: ToolDeps,
+  ctx: ServerContext,
+  args: { vmid: number; node?: string; target: string; wait: boolean; wait_seconds: number },
+) {
+  const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node, type: "qemu" });
+  assertUnlocked(guest);
+  if (args.target === guest.node) throw new ToolError(`${label(guest)} is already on ${guest.node}.`);
+  await pickNode(deps, args.target);
+  const online = guest.status === "running" || guest.status === "paused";
+  const localDisks = disksOf(guest.config).some(
+    (d) => !/^(nas|ceph|rbd|cephfs|nfs)/.test(d.volume.split(":")[0] ?? ""),
+  );
+  return runTask(deps, ctx, {
+    tool: "migrate_vm",
+    target: label(guest),
+    args: { vmid: guest.vmid, node: guest.node, target: args.target, online },
+    action: `${online ? "Live-migrate" : "Migrate"} ${label(guest)} from ${guest.node} to ${args.target}`,
+    start: () =>
+      deps.client.call("POST /nodes/{node}/qemu/{vmid}/migrate", {
+        node: guest.node,
+        vmid: guest.vmid,
+        target: args.target,
+        online: online || undefined,
+        "with-local-disks": localDisks || undefined,
+      }),
+    wait: args.wait,
+    waitSeconds: args.wait_seconds,
+  });
+}
+
+interface UpdateArgs {
+  vmid: number;
+  node?: string;
+  name?: string;
+  hostname?: string;
+  cores?: number;
+  memory?: number;
+  swap?: number;
+  description?: string;
+  tags?: string;
+  onboot?: boolean;
+  delete?: string;
+  extra?: string;
+}
+
+async function updateGuest(
+  deps: ToolDeps,
+  type: GuestType,
+  args: UpdateArgs,
+): Promise<ToolAnswer<Record<string, unknown>>> {
+  const guest: GuestFacts = await guestFacts(deps, { vmid: args.vmid, node: args.node, type });
+  assertUnlocked(guest);
+  const changesWanted: Record<string, string | number | boolean | undefined> = {
+    name: args.name,
+    hostname: args.hostname,
+    cores: args.cores,
+    memory: args.memory === undefined ? undefined : type === "qemu" ? String(args.memory) : args.memory,
+    swap: args.swap,
+    description: args.description,
+    tags: args.tags,
+    onboot: args.onboot,
+    ...parseExtra(args.extra, ["vmid", "node", "digest"]),
+  };
+  const keys = Object.keys(changesWanted).filter((k) => changesWanted[k] !== undefined);
+  if (keys.length === 0 && !args.delete)
+    throw new ToolError("Nothing to change: give at least one setting, extra or delete.");
+  if (
+    (changesWanted.protection === "0" || args.delete?.split(",").includes("protection")) &&
+    guest.protection
+  ) {
+    assertUnprotected(guest, "remove protection from");
+  }
+  const params = {
+    ...changesWanted,
+    node: guest.node,
+    vmid: guest.vmid,
+    delete: args.delete,
+    // Refuse to overwrite a config someone else changed since we read it.
+    digest: typeof guest.config.digest === "string" ? guest.config.digest : undefined,
+  };
+  await auditedChange(
+    deps,
+    { tool: `update_${type === "qemu" ? "vm" : "container"}`, target: label(guest), args: params },
+    () =>
+      type === "qemu"
+        ? deps.client.call(
+            "PUT /nodes/{node}/qemu/{vmid}/config",
+            params as EndpointParams<"PUT /nodes/{node}/qemu/{vmid}/config">,
+          )
+        : deps.client.call(
+            "PUT /nodes/{node}/lxc/{vmid}/config",
+            params as EndpointParams<"PUT /nodes/{node}/lxc/{vmid}/config">,
+          ),
+  );
+  const summary = keys.map(
+    (k) => `${k} ${String(guest.config[k] ?? "(unset)")} -> ${String(changesWanted[k])}`,
+  );
+  if (args.delete) summary.push(`removed ${args.delete}`);
+  let pendingNote = "";
+  if (type === "qemu" && guest.status !== "stopped") {
+    const pending = await deps.client.call("GET /nodes/{node}/qemu/{vmid}/pending", {
+      node: guest.node,
+      vmid: guest.vmid,
+    });
+    const waiting = pending
+      .filter((p) => p.pending !== undefined || p.delete !== undefined)
+      .map((p) => p.key);
+    if (waiting.length) pendingNote = ` Waiting for a reboot: ${waiting.join(", ")}.`;
+  }
+  return {
+    text: `Updated ${label(guest)}: ${summary.join(", ")}.${pendingNote}`,
+    data: { vmid: guest.vmid, changed: keys },
+  };
+}
