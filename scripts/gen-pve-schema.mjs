@@ -47,6 +47,7 @@ const GUEST_COMMON = [
   "DELETE {g}/{vmid}/snapshot/{snapname}",
   "POST {g}/{vmid}/snapshot/{snapname}/rollback",
   "GET {g}/{vmid}/snapshot/{snapname}/config",
+  "PUT {g}/{vmid}/snapshot/{snapname}/config",
   "POST {g}/{vmid}/clone",
   "GET {g}/{vmid}/migrate",
   "POST {g}/{vmid}/migrate",

@@ -352,7 +352,10 @@ describe("pools", () => {
     expect(test.members.map((m) => m.vmid)).toEqual([110, 204]);
     const busy = await api("/pools/test", { method: "DELETE" });
     expect(busy.status).toBe(500);
-    expect(await busy.json()).toEqual({ data: null, message: "pool 'test' is not empty\n" });
+    expect(await busy.json()).toEqual({
+      data: null,
+      message: "delete pool failed: pool 'test' is not empty (contains VM 110)\n",
+    });
     expect(await data("/pools/test", form("vms=110,204&delete=1", "PUT"))).toBeNull();
     expect(await data("/pools/test", { method: "DELETE" })).toBeNull();
     const gone = await api("/pools/test");

@@ -12,10 +12,15 @@ import { coerceParams, normalizeLegacy, validateParams } from "./api/validate";
 import { handleControl, type RequestLogEntry } from "./control/control";
 import { faultResponse, takeFault } from "./control/faults";
 import { accessRoutes } from "./handlers/access";
+import { backupRoutes } from "./handlers/backup";
+import { cloneRoutes } from "./handlers/clone";
 import { clusterRoutes } from "./handlers/cluster";
+import { configRoutes } from "./handlers/config";
 import { lxcRoutes } from "./handlers/lxc";
+import { migrateRoutes } from "./handlers/migrate";
 import { nodeRoutes } from "./handlers/nodes";
 import { poolRoutes } from "./handlers/pools";
+import { provisionRoutes } from "./handlers/provision";
 import { qemuRoutes } from "./handlers/qemu";
 import { storageRoutes } from "./handlers/storage";
 import { taskRoutes } from "./handlers/tasks";
@@ -28,6 +33,11 @@ const router = new Router([
   ...nodeRoutes,
   ...qemuRoutes,
   ...lxcRoutes,
+  ...provisionRoutes,
+  ...configRoutes,
+  ...cloneRoutes,
+  ...migrateRoutes,
+  ...backupRoutes,
   ...storageRoutes,
   ...taskRoutes,
   ...poolRoutes,
@@ -186,7 +196,8 @@ export class PveSimulator extends DurableObject<SimEnv> {
       if (errors) throw paramError(errors);
 
       const ctx = new Ctx(store, now, coerceParams(merged, schema), auth.user);
-      const data = match.handler(ctx);
+      // Handlers that wait for their task (background_delay, delay) answer asynchronously.
+      const data = await match.handler(ctx);
       return okResponse(data, ctx.total === undefined ? undefined : { total: ctx.total });
     } catch (e) {
       if (e instanceof PveError) return errorResponse(e);

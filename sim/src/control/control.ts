@@ -134,5 +134,20 @@ export async function handleControl(sim: PveSimulator, request: Request, url: UR
     return json({ ok: true, node: node.name, online: node.online });
   }
 
+  // Fills or resizes a storage, e.g. to make backups and allocations run out of space.
+  const storageRoute = /^\/_sim\/storages\/([^/]+)$/.exec(url.pathname);
+  if (storageRoute) {
+    const s = store.storages.get(decodeURIComponent(storageRoute[1] as string));
+    if (!s) return bad(`no such storage '${storageRoute[1]}'`, 404);
+    for (const key of ["total", "baseUsed"] as const) {
+      if (body[key] === undefined) continue;
+      if (!isInt(body[key], 0, Number.MAX_SAFE_INTEGER))
+        return bad(`${key} must be a non-negative integer (bytes)`);
+      s[key] = body[key] as number;
+    }
+    store.storages.put(s);
+    return json({ ok: true, storage: s.storage, total: s.total, baseUsed: s.baseUsed });
+  }
+
   return bad(`no such control endpoint: ${route}`, 404);
 }

@@ -238,10 +238,12 @@ export function guestDisks(g: GuestState): { key: string; volid: string; size: n
       g.type === "qemu"
         ? /^(scsi|virtio|sata|ide|efidisk|tpmstate|unused)\d+$/.test(key)
         : /^(rootfs|mp\d+|unused\d+)$/.test(key);
-    if (!isDisk || value.includes("media=cdrom")) continue;
-    const volid = value.split(",")[0]?.replace(/^volume=/, "") ?? "";
+    const volid = value.split(",")[0]?.replace(/^(volume|file)=/, "") ?? "";
+    // A cloud-init drive is a CD drive, but its image is a volume of the VM (4 MiB).
+    const cloudinit = /cloudinit/.test(volid);
+    if (!isDisk || (value.includes("media=cdrom") && !cloudinit)) continue;
     if (!volid.includes(":")) continue;
-    out.push({ key, volid, size: sizeOf(value) });
+    out.push({ key, volid, size: sizeOf(value) || (cloudinit ? 4 * MiB : 0) });
   }
   return out;
 }

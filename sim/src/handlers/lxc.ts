@@ -2,7 +2,7 @@
 
 import type { Ctx, Route } from "../api/context";
 import { PveError } from "../api/respond";
-import type { GuestState } from "../state/model";
+import type { GuestState, TaskEffect } from "../state/model";
 import {
   configView,
   failingTask,
@@ -17,6 +17,7 @@ import {
   runtime,
   snapshotConfig,
 } from "./guests";
+import { shutdownInTheWay } from "./guestutil";
 import { snapshotRoutes } from "./snapshots";
 
 const L = "/nodes/{node}/lxc";
@@ -78,9 +79,17 @@ function stop(ctx: Ctx): string {
   const g = running(ctx);
   const lock = !ctx.bool("skiplock") && g.config.lock !== "mounted" && lockError(g);
   if (lock) return failingTask(ctx, g, "vzstop", lock);
+  const busy = shutdownInTheWay(ctx, g, "vzshutdown");
+  if (busy.error)
+    return guestTask(ctx, g, {
+      type: "vzstop",
+      durationMs: busy.waitMs,
+      outcome: { kind: "error", message: busy.error },
+    });
   return guestTask(ctx, g, {
     type: "vzstop",
-    durationMs: DURATION.stop,
+    durationMs: DURATION.stop + busy.waitMs,
+    lines: busy.lines,
     effects: [{ kind: "guest-stopped", vmid: g.vmid }],
   });
 }
@@ -89,10 +98,20 @@ function shutdown(ctx: Ctx): string {
   const g = running(ctx);
   const lock = lockError(g);
   if (lock) return failingTask(ctx, g, "vzshutdown", lock);
+  // lxc-stop --timeout <timeout> (default 60); with forceStop it kills what is left.
+  const timeout = ctx.optInt("timeout") ?? 60;
+  const effects: TaskEffect[] = [{ kind: "guest-stopped", vmid: g.vmid }];
+  if (DURATION.shutdown <= timeout * 1000)
+    return guestTask(ctx, g, { type: "vzshutdown", durationMs: DURATION.shutdown, effects });
+  if (ctx.bool("forceStop"))
+    return guestTask(ctx, g, { type: "vzshutdown", durationMs: timeout * 1000 + DURATION.stop, effects });
   return guestTask(ctx, g, {
     type: "vzshutdown",
-    durationMs: DURATION.shutdown,
-    effects: [{ kind: "guest-stopped", vmid: g.vmid }],
+    durationMs: timeout * 1000,
+    outcome: {
+      kind: "error",
+      message: `command 'lxc-stop -n ${g.vmid} --nokill --timeout ${timeout}' failed: exit code 1`,
+    },
   });
 }
 

@@ -60,60 +60,94 @@ function index(ctx: Ctx): Record<string, unknown>[] {
     .map((p) => (p.comment !== undefined ? { poolid: p.poolid, comment: p.comment } : { poolid: p.poolid }));
 }
 
-function create(ctx: Ctx): null {
-  const poolid = ctx.str("poolid");
-  if (ctx.store.pools.has(poolid)) throw new PveError(`pool '${poolid}' already exists`);
-  const parent = poolid.includes("/") ? poolid.slice(0, poolid.lastIndexOf("/")) : null;
-  if (parent && !ctx.store.pools.has(parent)) throw new PveError(`parent '${parent}' does not exist`);
-  const p: PoolState = { poolid, vmids: [], storages: [] };
-  const comment = ctx.optStr("comment");
-  if (comment !== undefined) p.comment = comment;
-  ctx.store.pools.put(p);
-  return null;
+/** PVE::AccessControl::lock_user_config: errors inside the lock get the operation as prefix. */
+function locked<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof PveError && e.status === 500) throw new PveError(`${what}: ${e.message}`);
+    throw e;
+  }
 }
 
+function create(ctx: Ctx): null {
+  const poolid = ctx.str("poolid");
+  return locked("create pool failed", () => {
+    if (ctx.store.pools.has(poolid)) throw new PveError(`pool '${poolid}' already exists`);
+    const parent = poolid.includes("/") ? poolid.slice(0, poolid.lastIndexOf("/")) : null;
+    if (parent && !ctx.store.pools.has(parent)) throw new PveError(`parent '${parent}' does not exist`);
+    const p: PoolState = { poolid, vmids: [], storages: [] };
+    const comment = ctx.optStr("comment");
+    if (comment !== undefined) p.comment = comment;
+    ctx.store.pools.put(p);
+    return null;
+  });
+}
+
+/** Pool.pm update_pool: all checks pass before anything is written. */
 function update(ctx: Ctx): null {
-  const p = getPool(ctx, ctx.str("poolid"));
-  const remove = ctx.bool("delete");
-  const comment = ctx.optStr("comment");
-  if (comment !== undefined) p.comment = comment;
-  for (const v of ctx.has("vms") ? splitList(ctx.str("vms")) : []) {
-    const vmid = Number(v);
-    if (remove) {
-      if (!p.vmids.includes(vmid)) throw new PveError(`VM ${vmid} is not a pool member`);
-      p.vmids = p.vmids.filter((x) => x !== vmid);
-      continue;
+  return locked("update pools failed", () => {
+    const current = getPool(ctx, ctx.str("poolid"));
+    const p: PoolState = { ...current, vmids: [...current.vmids], storages: [...current.storages] };
+    const moved = new Map<string, PoolState>();
+    const remove = ctx.bool("delete");
+    const comment = ctx.optStr("comment");
+    if (comment !== undefined) p.comment = comment;
+    for (const v of ctx.has("vms") ? splitList(ctx.str("vms")) : []) {
+      const vmid = Number(v);
+      if (remove) {
+        if (!p.vmids.includes(vmid)) throw new PveError(`VM ${vmid} is not a pool member`);
+        p.vmids = p.vmids.filter((x) => x !== vmid);
+        continue;
+      }
+      if (p.vmids.includes(vmid)) throw new PveError(`VM ${vmid} is already a pool member`);
+      const other = [...ctx.store.pools.values()].find(
+        (o) => o.poolid !== p.poolid && o.vmids.includes(vmid),
+      );
+      if (other) {
+        if (!ctx.bool("allow-move"))
+          throw new PveError(
+            `VM ${vmid} belongs already to pool '${other.poolid}' and 'allow-move' is not set`,
+          );
+        const from = moved.get(other.poolid) ?? { ...other, vmids: [...other.vmids] };
+        from.vmids = from.vmids.filter((x) => x !== vmid);
+        moved.set(other.poolid, from);
+      }
+      if (!ctx.store.guests.has(vmid)) throw new PveError(`VM ${vmid} does not exist`);
+      p.vmids.push(vmid);
     }
-    if (!ctx.store.guests.has(vmid)) throw new PveError(`VM ${vmid} does not exist`);
-    const other = [...ctx.store.pools.values()].find((o) => o.vmids.includes(vmid));
-    if (other && other.poolid !== p.poolid) {
-      if (!ctx.bool("allow-move"))
-        throw new PveError(
-          `VM ${vmid} belongs already to pool '${other.poolid}' and 'allow-move' is not set`,
-        );
-      other.vmids = other.vmids.filter((x) => x !== vmid);
-      ctx.store.pools.put(other);
+    for (const sid of ctx.has("storage") ? splitList(ctx.str("storage")) : []) {
+      if (remove) {
+        if (!p.storages.includes(sid)) throw new PveError(`Storage '${sid}' is not a pool member`);
+        p.storages = p.storages.filter((x) => x !== sid);
+        continue;
+      }
+      if (p.storages.includes(sid)) throw new PveError(`Storage '${sid}' is already a pool member`);
+      if (!ctx.store.storages.has(sid)) throw new PveError(`Storage '${sid}' does not exist`);
+      p.storages.push(sid);
     }
-    if (!p.vmids.includes(vmid)) p.vmids.push(vmid);
-  }
-  for (const sid of ctx.has("storage") ? splitList(ctx.str("storage")) : []) {
-    if (remove) {
-      if (!p.storages.includes(sid)) throw new PveError(`storage '${sid}' is not a pool member`);
-      p.storages = p.storages.filter((x) => x !== sid);
-      continue;
-    }
-    if (!ctx.store.storages.has(sid)) throw new PveError(`storage '${sid}' does not exist`);
-    if (!p.storages.includes(sid)) p.storages.push(sid);
-  }
-  ctx.store.pools.put(p);
-  return null;
+    for (const o of moved.values()) ctx.store.pools.put(o);
+    ctx.store.pools.put(p);
+    return null;
+  });
 }
 
 function remove(ctx: Ctx): null {
-  const p = getPool(ctx, ctx.str("poolid"));
-  if (p.vmids.length > 0 || p.storages.length > 0) throw new PveError(`pool '${p.poolid}' is not empty`);
-  ctx.store.pools.delete(p.poolid);
-  return null;
+  return locked("delete pool failed", () => {
+    const p = getPool(ctx, ctx.str("poolid"));
+    // Members that no longer exist do not count (the VM list and storage.cfg are checked).
+    const vmid = p.vmids.find((v) => ctx.store.guests.has(v));
+    if (vmid !== undefined) throw new PveError(`pool '${p.poolid}' is not empty (contains VM ${vmid})`);
+    const sid = p.storages.find((s) => ctx.store.storages.has(s));
+    if (sid !== undefined) throw new PveError(`pool '${p.poolid}' is not empty (contains storage '${sid}')`);
+    const child = [...ctx.store.pools.values()]
+      .map((o) => o.poolid)
+      .find((id) => id.startsWith(`${p.poolid}/`));
+    if (child !== undefined)
+      throw new PveError(`pool '${p.poolid}' is not empty (contains sub-pool '${child}')`);
+    ctx.store.pools.delete(p.poolid);
+    return null;
+  });
 }
 
 export const poolRoutes: Route[] = [

@@ -18,6 +18,7 @@ import {
   runtime,
   snapshotConfig,
 } from "./guests";
+import { shutdownInTheWay } from "./guestutil";
 import { snapshotRoutes } from "./snapshots";
 
 const Q = "/nodes/{node}/qemu";
@@ -133,24 +134,62 @@ function stop(ctx: Ctx): string {
   rootOnly(ctx, "skiplock", "keepActive", "migratedfrom");
   const lock = !ctx.bool("skiplock") && lockError(g);
   if (lock) return failingTask(ctx, g, "qmstop", lock);
+  const busy = shutdownInTheWay(ctx, g, "qmshutdown");
+  if (busy.error)
+    return guestTask(ctx, g, {
+      type: "qmstop",
+      durationMs: busy.waitMs,
+      outcome: { kind: "error", message: busy.error },
+    });
   const effects: TaskEffect[] = g.status === "running" ? [{ kind: "guest-stopped", vmid: g.vmid }] : [];
-  return guestTask(ctx, g, { type: "qmstop", durationMs: DURATION.stop, effects });
+  return guestTask(ctx, g, {
+    type: "qmstop",
+    durationMs: DURATION.stop + busy.waitMs,
+    lines: busy.lines,
+    effects,
+  });
+}
+
+/** Whether qemu-ga is configured but does not answer (vm_stop then falls back to ACPI). */
+function agentSilent(g: GuestState): boolean {
+  return /^(1|enabled=1)(,|$)/.test(String(g.config.agent ?? "")) && !g.os?.agentRunning;
 }
 
 function shutdown(ctx: Ctx): string {
   const g = loadGuest(ctx, "qemu");
   rootOnly(ctx, "skiplock", "keepActive");
-  if (g.status === "running" && g.runState === "paused" && !ctx.bool("forceStop")) {
+  const force = ctx.bool("forceStop");
+  if (g.status === "running" && g.runState === "paused" && !force) {
     throw new PveError("VM is paused - cannot shutdown");
   }
   const lock = !ctx.bool("skiplock") && lockError(g);
   if (lock) return failingTask(ctx, g, "qmshutdown", lock);
   if (g.status !== "running") return guestTask(ctx, g, { type: "qmshutdown", durationMs: DURATION.stop });
-  // A VM without a running guest agent still reacts to the ACPI button.
+  // _do_vm_stop waits `timeout` seconds (default 60) for the guest, then gives up or kills it.
+  const timeoutMs = (ctx.optInt("timeout") ?? 60) * 1000;
+  const lines = agentSilent(g)
+    ? [`QEMU Guest Agent is not running - VM ${g.vmid} qga command 'guest-ping' failed - got timeout`]
+    : [];
+  const stopped: TaskEffect[] = [{ kind: "guest-stopped", vmid: g.vmid }];
+  // A paused VM cannot react; with forceStop it is simply stopped.
+  if (g.runState === "paused")
+    return guestTask(ctx, g, { type: "qmshutdown", durationMs: DURATION.stop, effects: stopped });
+  if (!g.ignoresAcpi && DURATION.shutdown <= timeoutMs)
+    return guestTask(ctx, g, { type: "qmshutdown", durationMs: DURATION.shutdown, lines, effects: stopped });
+  if (force) {
+    lines.push("VM still running - terminating now with SIGTERM");
+    return guestTask(ctx, g, {
+      type: "qmshutdown",
+      durationMs: timeoutMs + DURATION.stop,
+      lines,
+      effects: stopped,
+    });
+  }
   return guestTask(ctx, g, {
     type: "qmshutdown",
-    durationMs: DURATION.shutdown,
-    effects: [{ kind: "guest-stopped", vmid: g.vmid }],
+    durationMs: timeoutMs,
+    lines,
+    outcome: { kind: "error", message: "VM quit/powerdown failed - got timeout" },
   });
 }
 
@@ -160,6 +199,17 @@ function reboot(ctx: Ctx): string {
   if (g.status !== "running") throw new PveError(`VM ${g.vmid} not running`);
   const lock = lockError(g);
   if (lock) return failingTask(ctx, g, "qmreboot", lock);
+  const timeoutMs = (ctx.optInt("timeout") ?? 60) * 1000;
+  if (g.ignoresAcpi || timeoutMs < DURATION.shutdown) {
+    return guestTask(ctx, g, {
+      type: "qmreboot",
+      durationMs: timeoutMs,
+      lines: agentSilent(g)
+        ? [`QEMU Guest Agent is not running - VM ${g.vmid} qga command 'guest-ping' failed - got timeout`]
+        : [],
+      outcome: { kind: "error", message: "VM quit/powerdown failed - got timeout" },
+    });
+  }
   return guestTask(ctx, g, {
     type: "qmreboot",
     durationMs: DURATION.reboot,

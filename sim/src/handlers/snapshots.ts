@@ -108,8 +108,26 @@ export function snapshotRoutes(type: GuestType): Route[] {
       type: taskType,
       durationMs: 2000,
       lines: diskLines(g, name, "rollback"),
+      // snapshot_rollback holds the 'rollback' lock while the volumes are rolled back.
+      startEffects: [{ kind: "guest-lock", vmid: g.vmid, lock: "rollback" }],
       effects,
+      abortEffects: [{ kind: "guest-lock", vmid: g.vmid, lock: null }],
     });
+  };
+
+  /** PUT .../snapshot/{snapname}/config: synchronous, only the description can change. */
+  const updateConfig = (ctx: Ctx): null => {
+    const g = loadGuest(ctx, type);
+    const description = ctx.optStr("description");
+    if (description === undefined) return null;
+    const lock = lockError(g);
+    if (lock) throw new PveError(lock);
+    const name = ctx.str("snapname");
+    const snap = g.snapshots.find((s) => s.name === name);
+    if (!snap) throw new PveError(`snapshot '${name}' does not exist`);
+    snap.description = description;
+    ctx.store.guests.put(g);
+    return null;
   };
 
   return [
@@ -124,5 +142,6 @@ export function snapshotRoutes(type: GuestType): Route[] {
       path: `${base}/{snapname}/config`,
       handler: (ctx) => snapshotConfig(loadGuest(ctx, type), ctx.str("snapname")),
     },
+    { method: "PUT", path: `${base}/{snapname}/config`, handler: updateConfig },
   ];
 }

@@ -3,10 +3,48 @@ import type { Store } from "./store";
 
 /** Applies one task effect to the world (when a task ends, or starts for locks). */
 export function applyEffect(store: Store, effect: TaskEffect, nowMs: number): void {
+  switch (effect.kind) {
+    case "guest-put":
+      store.guests.put(structuredClone(effect.guest));
+      return;
+    case "guest-remove":
+      removeGuest(store, effect.vmid);
+      return;
+    case "volume-put":
+      store.volumes.put(structuredClone(effect.volume));
+      return;
+    case "volume-remove":
+      store.volumes.delete(effect.key);
+      return;
+    case "pool-add": {
+      const pool = store.pools.get(effect.poolid);
+      if (!pool || !store.guests.has(effect.vmid)) return;
+      for (const other of store.pools.values()) {
+        if (other.poolid !== pool.poolid && other.vmids.includes(effect.vmid)) {
+          other.vmids = other.vmids.filter((v) => v !== effect.vmid);
+          store.pools.put(other);
+        }
+      }
+      if (!pool.vmids.includes(effect.vmid)) pool.vmids.push(effect.vmid);
+      store.pools.put(pool);
+      return;
+    }
+  }
   const guest = store.guests.get(effect.vmid);
   if (!guest) return;
   const now = Math.floor(nowMs / 1000);
   switch (effect.kind) {
+    case "guest-config":
+      Object.assign(guest.config, effect.set);
+      for (const key of effect.delete ?? []) delete guest.config[key];
+      break;
+    case "guest-move":
+      guest.node = effect.node;
+      if (guest.status === "running") {
+        guest.startedAt = now;
+        guest.pid = nextPid(store, guest);
+      }
+      break;
     case "guest-running":
       guest.status = "running";
       guest.runState = "running";
@@ -89,6 +127,17 @@ export function applyEffect(store: Store, effect: TaskEffect, nowMs: number): vo
     }
   }
   store.guests.put(guest);
+}
+
+/** PVE::AccessControl::remove_vm_access drops the guest from its pool along with the config. */
+function removeGuest(store: Store, vmid: number): void {
+  if (!store.guests.has(vmid)) return;
+  store.guests.delete(vmid);
+  for (const pool of store.pools.values()) {
+    if (!pool.vmids.includes(vmid)) continue;
+    pool.vmids = pool.vmids.filter((v) => v !== vmid);
+    store.pools.put(pool);
+  }
 }
 
 function nextPid(store: Store, guest: GuestState): number {

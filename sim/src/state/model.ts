@@ -86,6 +86,8 @@ export interface GuestState {
   snapshots: SnapshotState[];
   usage: GuestUsage;
   os?: GuestOs;
+  /** Nothing inside reacts to the ACPI power button (no OS installed yet): shutdowns time out. */
+  ignoresAcpi?: boolean;
 }
 
 export type StorageType = "dir" | "lvmthin" | "nfs" | "zfspool" | "pbs";
@@ -124,6 +126,16 @@ export interface VolumeState {
   subtype?: GuestType;
   notes?: string;
   protected?: boolean;
+  /** Backups the simulator made: the guest as it was, so a restore can bring it back. */
+  guest?: BackedUpGuest;
+}
+
+/** What a backup archive holds besides the data: the config and what ran inside. */
+export interface BackedUpGuest {
+  type: GuestType;
+  config: GuestConfig;
+  usage: GuestUsage;
+  os?: GuestOs;
 }
 
 export interface PoolState {
@@ -147,7 +159,18 @@ export type TaskEffect =
   | { kind: "guest-lock"; vmid: number; lock: string | null }
   | { kind: "snapshot-create"; vmid: number; name: string; description: string; vmstate: boolean }
   | { kind: "snapshot-delete"; vmid: number; name: string }
-  | { kind: "snapshot-rollback"; vmid: number; name: string };
+  | { kind: "snapshot-rollback"; vmid: number; name: string }
+  /** Creates or replaces a whole guest (create, clone, restore). */
+  | { kind: "guest-put"; guest: GuestState }
+  /** Removes a guest and its pool membership (destroy, or undoing a create). */
+  | { kind: "guest-remove"; vmid: number }
+  /** Sets and deletes config keys (resize, async config, template). */
+  | { kind: "guest-config"; vmid: number; set: GuestConfig; delete?: string[] }
+  /** Moves a guest to another node (migration); a running guest gets a new process there. */
+  | { kind: "guest-move"; vmid: number; node: string }
+  | { kind: "volume-put"; volume: VolumeState }
+  | { kind: "volume-remove"; key: string }
+  | { kind: "pool-add"; vmid: number; poolid: string };
 
 export interface TaskState {
   upid: string;

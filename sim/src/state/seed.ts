@@ -622,6 +622,15 @@ class Seeder {
       vmid: guest.vmid,
       subtype: guest.type,
       notes: String(guest.config.name ?? guest.config.hostname ?? ""),
+      // The config inside the archive, so a restore brings back the guest as it was.
+      guest: {
+        type: guest.type,
+        config: Object.fromEntries(
+          Object.entries(guest.config).filter(([k]) => k !== "lock" && k !== "parent"),
+        ),
+        usage: { ...guest.usage },
+        ...(guest.os ? { os: structuredClone(guest.os) } : {}),
+      },
       ...extra,
     });
   }

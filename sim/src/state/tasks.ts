@@ -14,8 +14,11 @@ export interface StartTask {
   user: string;
   /** Built-in duration; settings may override or scale it. */
   durationMs: number;
-  /** Log lines, spread evenly over the duration (the first appears at once). */
-  lines?: string[];
+  /**
+   * Log lines, spread evenly over the duration (the first appears at once). A function gets the
+   * real duration (after the settings), for lines that quote elapsed time.
+   */
+  lines?: string[] | ((durationMs: number) => string[]);
   outcome?: TaskOutcome;
   /** Applied when the task ends successfully (or with warnings). */
   effects?: TaskEffect[];
@@ -27,11 +30,16 @@ export interface StartTask {
 
 export const INTERRUPTED = "interrupted by signal";
 
+/** A built-in duration as the settings make it: fixed by taskDurationMs, else scaled. */
+export function scaledDuration(store: Store, builtinMs: number): number {
+  const { taskDurationMs, taskDurationScale } = store.settings;
+  return Math.max(0, Math.round(taskDurationMs ?? builtinMs * taskDurationScale));
+}
+
 export function startTask(store: Store, spec: StartTask, nowMs: number): TaskState {
   const node = store.nodes.get(spec.node);
   if (!node) throw new Error(`internal: no node ${spec.node}`);
-  const { taskDurationMs, taskDurationScale } = store.settings;
-  const durationMs = Math.max(0, Math.round(taskDurationMs ?? spec.durationMs * taskDurationScale));
+  const durationMs = scaledDuration(store, spec.durationMs);
   const starttime = Math.floor(nowMs / 1000);
   const pid = node.nextPid;
   node.nextPid += 3;
@@ -39,7 +47,7 @@ export function startTask(store: Store, spec: StartTask, nowMs: number): TaskSta
   // pstart is the process start in clock ticks (HZ=100) since the node booted.
   const pstart = Math.max(1, Math.floor((nowMs / 1000 - node.bootTime) * 100));
   const parts = { node: spec.node, pid, pstart, starttime, type: spec.type, id: spec.id, user: spec.user };
-  const lines = spec.lines ?? [];
+  const lines = typeof spec.lines === "function" ? spec.lines(durationMs) : (spec.lines ?? []);
   const task: TaskState = {
     upid: formatUpid(parts),
     ...parts,
