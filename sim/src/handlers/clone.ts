@@ -9,6 +9,7 @@ import {
   type Allocation,
   allocLines,
   capacityError,
+  GiB,
   isCdrom,
   isDiskKey,
   KiB,
@@ -25,7 +26,7 @@ import {
   volname,
 } from "./disks";
 import { isTemplate, kindWord, loadGuest, lockError } from "./guests";
-import { checkNodeExists, checkPoolExists, freshUsage } from "./guestutil";
+import { checkNodeExists, checkPoolExists, freshUsage, sortConfig } from "./guestutil";
 import { copyDuration } from "./provision";
 import { elapsed, steps } from "./tasklog";
 
@@ -247,8 +248,9 @@ function cloneQemu(ctx: Ctx): string {
         }
         out.push("all 'mirror' jobs are ready");
       } else {
+        // qemu-img convert reports about every 1%; small volumes (EFI vars, TPM state) finish at once.
         out.push(`transferred 0.0 B of ${size} (0.00%)`);
-        for (const p of steps(8))
+        for (const p of disk.size < GiB ? [100] : steps(8))
           out.push(`transferred ${renderBytes((disk.size * p) / 100)} of ${size} (${p.toFixed(2)}%)`);
       }
       doneBytes += disk.size;
@@ -263,7 +265,7 @@ function cloneQemu(ctx: Ctx): string {
     return out;
   };
 
-  const guest = newGuestTemp(newid, "qemu", target ?? node, newconf);
+  const guest = newGuestTemp(newid, "qemu", target ?? node, sortConfig(newconf));
   guest.usage = { ...g.usage };
   if (g.os) guest.os = structuredClone(g.os);
   if (g.ignoresAcpi) guest.ignoresAcpi = true;
@@ -377,7 +379,7 @@ function cloneLxc(ctx: Ctx): string {
       `total size is ${used.toLocaleString("en-US")}  speedup is 1.00`,
     );
   }
-  const guest = newGuestTemp(newid, "lxc", target ?? node, newconf);
+  const guest = newGuestTemp(newid, "lxc", target ?? node, sortConfig(newconf));
   guest.usage = { ...g.usage };
   const effects: TaskEffect[] = [
     { kind: "guest-lock", vmid: g.vmid, lock: null },

@@ -172,6 +172,8 @@ export function configView(g: GuestState, current: boolean): Record<string, unkn
     for (const k of g.pendingDelete) delete conf[k];
   }
   conf.digest = configDigest(g.config);
+  // The stored hash never leaves the node.
+  if (conf.cipassword) conf.cipassword = "**********";
   return conf;
 }
 
@@ -181,8 +183,9 @@ export function pendingView(g: GuestState): Record<string, unknown>[] {
   const keys = new Set([...Object.keys(g.config), ...Object.keys(g.pending), ...g.pendingDelete]);
   for (const key of [...keys].sort()) {
     const item: Record<string, unknown> = { key };
-    if (g.config[key] !== undefined) item.value = g.config[key];
-    if (g.pending[key] !== undefined) item.pending = g.pending[key];
+    if (g.config[key] !== undefined) item.value = key === "cipassword" ? "**********" : g.config[key];
+    // qemu-server masks a pending password with a trailing space ('********** ').
+    if (g.pending[key] !== undefined) item.pending = key === "cipassword" ? "********** " : g.pending[key];
     if (g.pendingDelete.includes(key)) item.delete = 1;
     out.push(item);
   }

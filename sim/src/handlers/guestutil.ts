@@ -100,6 +100,13 @@ export function flockError(store: Store, g: GuestState, nowMs: number): string |
   return `can't lock file '/var/lock/${dir}/lock-${g.vmid}.conf' - got timeout`;
 }
 
+/** Config files are written in key order. */
+export function sortConfig(config: GuestConfig): GuestConfig {
+  const out: GuestConfig = {};
+  for (const key of Object.keys(config).sort()) out[key] = config[key] as string | number;
+  return out;
+}
+
 /** Deep copy of a config without the keys a copy must not carry. */
 export function copyConfig(config: GuestConfig, drop: (key: string) => boolean): GuestConfig {
   const out: GuestConfig = {};

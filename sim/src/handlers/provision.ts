@@ -60,6 +60,7 @@ import {
   findVolume,
   flockError,
   freshUsage,
+  sortConfig,
   uniqueTags,
   volumePath,
 } from "./guestutil";
@@ -427,7 +428,7 @@ function createQemu(ctx: Ctx): string {
   const machine = config.machine === undefined ? "" : String(config.machine);
   if (/^win/.test(String(config.ostype ?? "")) && (machine === "" || machine === "pc" || machine === "q35"))
     config.machine = `${machine === "q35" ? "pc-q35" : "pc-i440fx"}-10.1+pve0`;
-  const guest = emptyGuest(vmid, "qemu", node, config);
+  const guest = emptyGuest(vmid, "qemu", node, sortConfig(config));
   guest.usage = freshUsage(vmid, "qemu", bootDiskSize(guest));
   // A new VM has no operating system yet, so nothing answers the ACPI power button.
   guest.ignoresAcpi = true;
@@ -514,7 +515,7 @@ function restoreQemu(
       if (/^net\d+$/.test(key))
         config[key] = qemuNetWithMac(String(config[key]).replace(/=([0-9A-F:]{17})/i, ""));
   }
-  const guest = emptyGuest(vmid, "qemu", node, config);
+  const guest = emptyGuest(vmid, "qemu", node, sortConfig(config));
   guest.usage = { ...source.usage };
   if (source.os) guest.os = source.os;
   const durationMs = copyDuration(total, 800);
@@ -747,7 +748,7 @@ function createLxc(ctx: Ctx): string {
     for (const alg of ["rsa", "ecdsa", "ed25519"]) {
       lines.push(
         `Creating SSH host key 'ssh_host_${alg}_key' - this may take some time ...`,
-        `done: SHA256:${btoa(randomUuid()).slice(0, 43)} root@${params.hostname ?? `CT${vmid}`}`,
+        `done: SHA256:${fingerprint()} root@${params.hostname ?? `CT${vmid}`}`,
       );
     }
   }
@@ -786,11 +787,9 @@ function createLxc(ctx: Ctx): string {
   return startTask(store, { ...base, durationMs, lines, effects }, ctx.now).upid;
 }
 
-/** Config files are written in key order. */
-function sortConfig(config: GuestConfig): GuestConfig {
-  const out: GuestConfig = {};
-  for (const key of Object.keys(config).sort()) out[key] = config[key] as string | number;
-  return out;
+/** An ssh-keygen SHA256 fingerprint: 32 random bytes, base64 without padding. */
+function fingerprint(): string {
+  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))).replace(/=+$/, "");
 }
 
 // ---- destroy ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import type { Ctx, Route } from "../api/context";
 import { PveError } from "../api/respond";
 import type { GuestState, TaskEffect } from "../state/model";
 import {
+  checkLock,
   configView,
   failingTask,
   guestName,
@@ -289,6 +290,8 @@ function resume(ctx: Ctx): string {
 /** GET .../migrate: preconditions (PVE::API2::Qemu migrate_vm_precondition). */
 function migratePreconditions(ctx: Ctx): Record<string, unknown> {
   const g = loadGuest(ctx, "qemu");
+  // migrate_vm_precondition checks the lock early, like the migration itself.
+  checkLock(g);
   const disks = localDisks(ctx.store, g);
   const out: Record<string, unknown> = {
     running: g.status === "running" ? 1 : 0,
