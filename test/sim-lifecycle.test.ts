@@ -289,6 +289,18 @@ describe("POST .../migrate", () => {
     ).toBe(true);
   });
 
+  it("a stopped migration releases the lock and leaves the VM where it was", async () => {
+    await control("settings", { taskDurationMs: 5000 });
+    const upid = await post("/nodes/pve3/qemu/110/migrate", { target: "pve2" });
+    expect((await data<Row[]>("/cluster/resources?type=vm")).find((r) => r.vmid === 110)).toMatchObject({
+      lock: "migrate",
+    });
+    await data(`/nodes/pve3/tasks/${upid}`, { method: "DELETE" });
+    expect((await status(upid)).exitstatus).toBe("interrupted by signal");
+    const conf = await config("pve3", "qemu", 110);
+    expect(conf.lock).toBeUndefined();
+  });
+
   it("containers: restart mode for a running CT, refused without it", async () => {
     expect((await refused("/nodes/pve1/lxc/200/migrate", form({ target: "pve2" }))).message).toBe(
       "can't migrate running container without --online or --restart\n",
@@ -481,6 +493,16 @@ describe("power actions", () => {
     expect((await refused("/nodes/pve1/qemu/150/status/reboot", form({}))).message).toBe(
       "VM 150 not running\n",
     );
+  });
+
+  it("a container shutdown that exceeds its timeout fails unless forceStop", async () => {
+    const failed = await post("/nodes/pve1/lxc/200/status/shutdown", { timeout: 1 });
+    expect((await finished(failed)).exitstatus).toBe(
+      "command 'lxc-stop -n 200 --nokill --timeout 1' failed: exit code 1",
+    );
+    expect(await current("pve1", "lxc", 200)).toMatchObject({ status: "running" });
+    await finished(await post("/nodes/pve1/lxc/200/status/shutdown", { timeout: 1, forceStop: 1 }));
+    expect(await current("pve1", "lxc", 200)).toMatchObject({ status: "stopped" });
   });
 
   it("stop with overrule-shutdown aborts a running shutdown", async () => {

@@ -206,6 +206,24 @@ describe("POST /nodes/{node}/qemu (create)", () => {
     expect(await data<Row[]>("/nodes/pve1/storage/local-lvm/content?vmid=153")).toEqual([]);
   });
 
+  it("imports a disk from an existing image with import-from", async () => {
+    const upid = await post("/nodes/pve2/qemu", {
+      vmid: 155,
+      scsi0: "local-lvm:0,import-from=local-lvm:base-107-disk-0,discard=on",
+    });
+    expect((await finished(upid)).exitstatus).toBe("OK");
+    expect(await log(upid)).toContain("transferred 20.0 GiB of 20.0 GiB (100.00%)");
+    expect((await config("pve2", "qemu", 155)).scsi0).toBe("local-lvm:vm-155-disk-0,discard=on,size=20G");
+    expect(
+      (
+        await refused(
+          "/nodes/pve2/qemu",
+          form({ vmid: 156, scsi0: "local-lvm:5,import-from=local-lvm:base-107-disk-0" }),
+        )
+      ).errors,
+    ).toEqual({ scsi0: "'import-from' requires special syntax - use <storage ID>:0,import-from=<source>" });
+  });
+
   it("allocations use up the thin pool's free space", async () => {
     const before = await data<Row>("/nodes/pve3/storage/local-lvm/status");
     await finished(await post("/nodes/pve3/qemu", { vmid: 154, scsi0: "local-lvm:100" }));

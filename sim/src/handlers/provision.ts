@@ -37,6 +37,7 @@ import {
   qemuNetWithMac,
   randomMac,
   randomUuid,
+  renderBytes,
   storageOf,
   uriUnescape,
   usableStorage,
@@ -155,6 +156,11 @@ function checkQemuDrives(ctx: Ctx, params: GuestConfig, defaultStorage: string |
     const d = parseDrive(String(params[key]));
     if (!d.volume || d.volume === "none" || d.volume === "cdrom") continue;
     const m = NEW_DISK_RE.exec(d.volume);
+    if (d.opts.has("import-from") && (!m || Number(m[2]) !== 0)) {
+      throw paramError({
+        [key]: "'import-from' requires special syntax - use <storage ID>:0,import-from=<source>",
+      });
+    }
     if (m && !isCdrom(d)) {
       const sid = m[1] ?? defaultStorage;
       if (!sid) throw new PveError("no storage ID specified (and no default storage)");
@@ -178,8 +184,8 @@ function newVolumeSize(key: string, gib: number, d: Drive, lvm: boolean): number
 interface Planned {
   config: GuestConfig;
   allocs: Allocation[];
-  /** Per allocation, the line create_disks prints. */
-  created: string[];
+  /** Per allocation, the lines create_disks prints. */
+  created: string[][];
   /** A missing volume, reported inside the task. */
   missing?: string;
 }
@@ -196,7 +202,7 @@ function planQemuDisks(
   const node = ctx.str("node");
   const config: GuestConfig = {};
   const allocs: Allocation[] = [];
-  const created: string[] = [];
+  const created: string[][] = [];
   let missing: string | undefined;
   for (const key of Object.keys(params).sort()) {
     const value = params[key] as string | number;
@@ -221,7 +227,7 @@ function planQemuDisks(
       taken.add(volid);
       allocs.push({ key, volid, size: 4 * MiB });
       config[key] = printDrive(d);
-      created.push(`${key}: successfully created disk '${config[key]}'`);
+      created.push([`${key}: successfully created disk '${config[key]}'`]);
       continue;
     }
     const m = NEW_DISK_RE.exec(d.volume);
@@ -230,7 +236,14 @@ function planQemuDisks(
       const s = usableStorage(store, sid, node);
       const name = nextDiskName(taken, sid, vmid);
       const volid = s.path ? `${sid}:${vmid}/${name}.qcow2` : `${sid}:${name}`;
-      const size = newVolumeSize(key, Number(m[2]), d, !s.path);
+      // import-from copies an existing image (a guest disk or an import/ volume) into the new disk.
+      const source = d.opts.get("import-from");
+      const sourceSize = source === undefined ? 0 : importSize(ctx, source);
+      if (source !== undefined && sourceSize === 0) {
+        missing ??= `cannot import from '${source}' - could not get size of ${source}`;
+        continue;
+      }
+      const size = source === undefined ? newVolumeSize(key, Number(m[2]), d, !s.path) : sourceSize;
       taken.add(volid);
       d.volume = volid;
       d.opts.delete("format");
@@ -238,7 +251,15 @@ function planQemuDisks(
       d.opts.set("size", formatSize(size));
       allocs.push({ key, volid, size });
       config[key] = printDrive(d);
-      created.push(`${key}: successfully created disk '${config[key]}'`);
+      created.push([
+        ...(source === undefined
+          ? []
+          : [
+              `transferred 0.0 B of ${renderBytes(size)} (0.00%)`,
+              `transferred ${renderBytes(size)} of ${renderBytes(size)} (100.00%)`,
+            ]),
+        `${key}: successfully created disk '${config[key]}'`,
+      ]);
       continue;
     }
     if (d.volume.includes(":")) {
@@ -251,11 +272,25 @@ function planQemuDisks(
   return { config, allocs, created, ...(missing ? { missing } : {}) };
 }
 
+/** The size of an import-from source: a disk of some guest, or a stored (import) volume. */
+function importSize(ctx: Ctx, source: string): number {
+  const node = ctx.str("node");
+  const stored = findVolume(ctx.store, node, source);
+  if (stored) return stored.size;
+  for (const g of ctx.store.guests.values()) {
+    const shared = ctx.store.storages.get(storageOf(source))?.shared;
+    if (!shared && g.node !== node) continue;
+    const disk = guestDisks(g).find((d) => d.volid === source);
+    if (disk) return disk.size;
+  }
+  return 0;
+}
+
 /** Lines until (not including) allocation `failedAt`. */
 function createdLines(ctx: Ctx, plan: Planned, failedAt = plan.allocs.length): string[] {
   const out: string[] = [];
   plan.allocs.slice(0, failedAt).forEach((a, i) => {
-    out.push(...allocLines(ctx.store, [a]), plan.created[i] as string);
+    out.push(...allocLines(ctx.store, [a]), ...(plan.created[i] ?? []));
   });
   return out;
 }
