@@ -203,6 +203,43 @@ describe("settings", () => {
   });
 });
 
+describe("storages and guests", () => {
+  it("fills a storage: its free space drops, and bad values are refused", async () => {
+    const GiB = 1024 ** 3;
+    expect(await control("storages/nas", { baseUsed: 7000 * GiB })).toMatchObject({
+      ok: true,
+      baseUsed: 7000 * GiB,
+    });
+    const nas = await data<{ avail: number; total: number }>("/nodes/pve1/storage/nas/status");
+    expect(nas.avail).toBeLessThan(680 * GiB);
+    const bad = await env.PVE!.fetch("http://pve/_sim/storages/nas", {
+      method: "POST",
+      body: JSON.stringify({ total: -1 }),
+    });
+    expect(bad.status).toBe(400);
+    expect(
+      (await env.PVE!.fetch("http://pve/_sim/storages/nope", { method: "POST", body: "{}" })).status,
+    ).toBe(404);
+  });
+
+  it("makes a guest ignore ACPI, or its agent stop answering", async () => {
+    expect(await control("guests/101", { ignoresAcpi: true, agentRunning: false })).toEqual({
+      ok: true,
+      vmid: 101,
+      ignoresAcpi: true,
+      agentRunning: false,
+    });
+    const res = await api("/nodes/pve1/qemu/101/status/shutdown", {
+      method: "POST",
+      body: "timeout=3",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    });
+    const { data: upid } = (await res.json()) as { data: string };
+    const status = await data<{ exitstatus: string }>(`/nodes/pve1/tasks/${upid}/status`);
+    expect(status.exitstatus).toBe("VM quit/powerdown failed - got timeout");
+  });
+});
+
 describe("request log", () => {
   it("records what clients sent, decoded, without the credentials", async () => {
     await api("/nodes/pve1/storage?content=iso&content=backup");

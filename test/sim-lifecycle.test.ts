@@ -121,6 +121,9 @@ describe("config updates", () => {
     expect(await config("pve1", "qemu", 100)).toMatchObject({ cores: 4, memory: "4096" });
     const pending = await data<Row[]>("/nodes/pve1/qemu/100/pending");
     expect(pending.find((p) => p.key === "cores")).toEqual({ key: "cores", value: 1, pending: 4 });
+    await put("/nodes/pve1/qemu/100/config", { revert: "memory" });
+    expect(await config("pve1", "qemu", 100)).toMatchObject({ cores: 4, memory: "1024" });
+    await put("/nodes/pve1/qemu/100/config", { memory: 4096 });
     // Pending changes take effect at the next start (here: a reboot).
     await finished(await post("/nodes/pve1/qemu/100/status/reboot"));
     expect(await config("pve1", "qemu", 100, "?current=1")).toMatchObject({ cores: 4, memory: "4096" });

@@ -134,6 +134,28 @@ export async function handleControl(sim: PveSimulator, request: Request, url: UR
     return json({ ok: true, node: node.name, online: node.online });
   }
 
+  // What runs inside a guest: whether it reacts to ACPI (shutdowns) and whether qemu-ga answers.
+  const guestRoute = /^\/_sim\/guests\/(\d+)$/.exec(url.pathname);
+  if (guestRoute) {
+    const g = store.guests.get(Number(guestRoute[1]));
+    if (!g) return bad(`no such guest ${guestRoute[1]}`, 404);
+    for (const key of ["ignoresAcpi", "agentRunning"] as const) {
+      if (body[key] !== undefined && typeof body[key] !== "boolean") return bad(`${key} must be a boolean`);
+    }
+    if (body.ignoresAcpi !== undefined) g.ignoresAcpi = body.ignoresAcpi as boolean;
+    if (body.agentRunning !== undefined) {
+      if (!g.os) return bad(`guest ${g.vmid} has no guest agent`);
+      g.os.agentRunning = body.agentRunning as boolean;
+    }
+    store.guests.put(g);
+    return json({
+      ok: true,
+      vmid: g.vmid,
+      ignoresAcpi: g.ignoresAcpi === true,
+      agentRunning: g.os?.agentRunning ?? false,
+    });
+  }
+
   // Fills or resizes a storage, e.g. to make backups and allocations run out of space.
   const storageRoute = /^\/_sim\/storages\/([^/]+)$/.exec(url.pathname);
   if (storageRoute) {

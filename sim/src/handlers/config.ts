@@ -162,12 +162,23 @@ interface Change {
  * Computes a config update the way update_vm does it: everything is written to pending, then applied
  * (stopped guest) or hot-plugged where possible (running guest). Returns a change to apply, or throws.
  */
-function planUpdate(ctx: Ctx, g: GuestState, params: GuestConfig, deletes: string[], force: boolean): Change {
+function planUpdate(
+  ctx: Ctx,
+  g: GuestState,
+  params: GuestConfig,
+  deletes: string[],
+  force: boolean,
+  reverts: string[] = [],
+): Change {
   const { store } = ctx;
   const node = ctx.str("node");
   const conf: GuestConfig = { ...g.config };
   const pending: GuestConfig = { ...g.pending };
   let pendingDelete = [...g.pendingDelete];
+  for (const key of reverts) {
+    delete pending[key];
+    pendingDelete = pendingDelete.filter((k) => k !== key);
+  }
   const lines: string[] = [];
   const allocs: Allocation[] = [];
   const freed: string[] = [];
@@ -354,19 +365,14 @@ function parseUpdate(ctx: Ctx, type: GuestType): { params: GuestConfig; deletes:
   return { params, deletes: deletes.map((o) => (type === "qemu" && o === "cdrom" ? "ide2" : o)) };
 }
 
-/** Reverts become the current value (or drop a pending-only value). */
-function applyReverts(ctx: Ctx, g: GuestState, params: GuestConfig): void {
-  const reverts = ctx.has("revert")
+/** Reverts: a pending change is dropped (the current value stays); returns the reverted keys. */
+function reverted(ctx: Ctx): string[] {
+  return ctx.has("revert")
     ? ctx
         .str("revert")
         .split(/[\s,;]+/)
         .filter(Boolean)
     : [];
-  for (const opt of reverts) {
-    if (g.config[opt] !== undefined) params[opt] = g.config[opt] as string | number;
-    else delete g.pending[opt];
-    g.pendingDelete = g.pendingDelete.filter((k) => k !== opt);
-  }
 }
 
 /** load_and_check_config: digest, lock, balloon. */
@@ -421,8 +427,7 @@ function updateQemuSync(ctx: Ctx): null {
   const g = loadGuest(ctx, "qemu");
   const { params, deletes } = parseUpdate(ctx, "qemu");
   checkConfig(ctx, g, params);
-  applyReverts(ctx, g, params);
-  const change = planUpdate(ctx, g, params, deletes, ctx.bool("force"));
+  const change = planUpdate(ctx, g, params, deletes, ctx.bool("force"), reverted(ctx));
   const full = capacityError(ctx.store, g.node, change.allocs);
   if (full) throw new PveError(full.message);
   change.apply();
@@ -434,11 +439,10 @@ async function updateQemuAsync(ctx: Ctx): Promise<string | null> {
   const g = loadGuest(ctx, "qemu");
   const { params, deletes } = parseUpdate(ctx, "qemu");
   checkConfig(ctx, g, params);
-  applyReverts(ctx, g, params);
   const lines = [updateLine(ctx, g.vmid)];
   let outcome: { kind: "error"; message: string } | undefined;
   try {
-    const change = planUpdate(ctx, g, params, deletes, ctx.bool("force"));
+    const change = planUpdate(ctx, g, params, deletes, ctx.bool("force"), reverted(ctx));
     const full = capacityError(ctx.store, g.node, change.allocs);
     if (full) throw new PveError(full.message);
     change.apply();
@@ -470,8 +474,7 @@ function updateLxc(ctx: Ctx): null {
   const g = loadGuest(ctx, "lxc");
   const { params, deletes } = parseUpdate(ctx, "lxc");
   checkConfig(ctx, g, params);
-  applyReverts(ctx, g, params);
-  const change = planUpdate(ctx, g, params, deletes, false);
+  const change = planUpdate(ctx, g, params, deletes, false, reverted(ctx));
   const full = capacityError(ctx.store, g.node, change.allocs);
   if (full) throw new PveError(full.message);
   change.apply();
