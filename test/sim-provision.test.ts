@@ -482,6 +482,13 @@ describe("POST .../clone", () => {
     expect((await refused("/nodes/pve2/qemu/106/clone", form({ newid: 172 }))).message).toBe(
       "VM is locked (backup)\n",
     );
+    // The template cannot take its base volume along while a linked clone uses it.
+    const gone = await data<string>("/nodes/pve2/qemu/107", { method: "DELETE" });
+    await finished(gone);
+    expect(await log(gone)).toEqual([
+      "Could not remove disk 'local-lvm:base-107-disk-0', check manually: base volume 'base-107-disk-0' is still in use by linked clones",
+      "TASK OK",
+    ]);
   });
 
   it("a stopped clone leaves no half guest", async () => {

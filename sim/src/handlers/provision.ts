@@ -862,7 +862,17 @@ function destroy(type: GuestType) {
       });
     const lines: string[] = [];
     if (g.status === "running") lines.push(`forced to stop CT ${g.vmid} before destroying!`);
-    lines.push(...freeLines(ctx.store, guestVolumes(g)));
+    // A base volume that linked clones still use stays (destroy_vm only warns about it).
+    const others = [...ctx.store.guests.values()].filter((o) => o.vmid !== g.vmid).flatMap(guestVolumes);
+    for (const v of guestVolumes(g)) {
+      if (others.some((o) => o.startsWith(`${v}/`))) {
+        lines.push(
+          `Could not remove disk '${v}', check manually: base volume '${volname(v)}' is still in use by linked clones`,
+        );
+      } else {
+        lines.push(...freeLines(ctx.store, [v]));
+      }
+    }
     if (ctx.bool("purge")) lines.push(`purging ${kind} ${g.vmid} from related configurations..`);
     const startEffects: TaskEffect[] = [];
     if (g.status === "running") startEffects.push({ kind: "guest-stopped", vmid: g.vmid });
