@@ -16,6 +16,7 @@ import {
   label,
   WORD,
 } from "./guest-state";
+import { clusterStorages } from "./storage";
 
 /**
  * Creating, changing and removing guests: create, delete, update, clone, migrate, resize.
@@ -411,7 +412,21 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
           `${label(source)} is not a template: a linked clone needs a template. Clone it with full=true, or convert it to a template first.`,
         );
       }
-      if (args.target) await pickNode(deps, args.target);
+      if (args.target && args.target !== source.node) {
+        await pickNode(deps, args.target);
+        const shared = new Set(
+          (await clusterStorages(deps)).filter((row) => row.shared).map((row) => row.storage),
+        );
+        const local = disksOf(source.config)
+          .map((d) => d.volume.split(":")[0] ?? "")
+          .filter((id) => !shared.has(id));
+        if (local.length > 0 && !(args.storage && shared.has(args.storage))) {
+          throw new ToolError(
+            `${label(source)} has disks on local storage (${[...new Set(local)].join(", ")}), which ${args.target} cannot reach. ` +
+              `Clone it on ${source.node} and then migrate_vm the clone, or give storage= a shared storage.`,
+          );
+        }
+      }
       const newid = await freeVmid(deps, args.newid);
       const where = args.target && args.target !== source.node ? ` on ${args.target}` : "";
       return runTask(deps, ctx, {
@@ -618,9 +633,15 @@ async function updateGuest(
             params as EndpointParams<"PUT /nodes/{node}/lxc/{vmid}/config">,
           ),
   );
-  const summary = keys.map(
-    (k) => `${k} ${String(guest.config[k] ?? "(unset)")} -> ${String(changesWanted[k])}`,
-  );
+  const short = (value: unknown) => {
+    const text = String(value ?? "(unset)");
+    return text.length > 40 || text.includes("\n") ? undefined : text;
+  };
+  const summary = keys.map((k) => {
+    const before = short(guest.config[k]);
+    const after = short(changesWanted[k]);
+    return before !== undefined && after !== undefined ? `${k} ${before} -> ${after}` : `${k} updated`;
+  });
   if (args.delete) summary.push(`removed ${args.delete}`);
   let pendingNote = "";
   if (type === "qemu" && guest.status !== "stopped") {
