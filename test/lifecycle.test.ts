@@ -77,6 +77,30 @@ describe.each(ERAS)("power tools over MCP %s", (era) => {
     expect((await ok(client, "get_container", { vmid: 204 })).data.status).toBe("stopped");
   });
 
+  it("reboot_vm, reboot_container, stop_container and delete_container", async () => {
+    expect((await ok(client, "reboot_vm", { vmid: 100 })).text).toMatch(
+      /^Reboot VM 100 'pihole' on pve1: done \(task UPID:pve1:.*:qmreboot:100:/,
+    );
+    expect((await ok(client, "reboot_container", { vmid: 200 })).text).toMatch(
+      /^Reboot Container 200 'proxy' on pve1: done/,
+    );
+    expect((await ok(client, "stop_container", { vmid: 205 })).text).toMatch(
+      /^Not done: This hard-stops Container 205 'unifi'/,
+    );
+    expect((await ok(client, "stop_container", { vmid: 205, confirm: true })).text).toMatch(
+      /^Stop Container 205 'unifi' on pve3: done/,
+    );
+    expect((await ok(client, "delete_container", { vmid: 204 })).text).toMatch(
+      /^Not done: This deletes Container 204 'minecraft' on pve3 and its 1 disk: local-lvm:vm-204-disk-0 \(\d+G\)\./,
+    );
+    expect((await ok(client, "delete_container", { vmid: 204, confirm: true })).text).toMatch(
+      /^Delete Container 204 'minecraft': done/,
+    );
+    expect(
+      (await ok(client, "get_containers")).data.guests.map((g: { vmid: number }) => g.vmid),
+    ).not.toContain(204);
+  });
+
   it("preconditions are answered before any change is sent", async () => {
     expect(await fails(client, "start_vm", { vmid: 101 })).toBe("VM 101 'web-01' is already running.");
     expect(await fails(client, "shutdown_vm", { vmid: 103 })).toBe("VM 103 'win11' is already stopped.");
