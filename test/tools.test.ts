@@ -84,6 +84,12 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
     }
   });
 
+  it("keeps tools/list within its 32 KiB budget", async () => {
+    const tools = await client.listTools();
+    expect(tools.length).toBeGreaterThanOrEqual(46);
+    expect(JSON.stringify({ tools }).length).toBeLessThan(32 * 1024);
+  });
+
   it("get_cluster_status: quorum and nodes", async () => {
     const { text, data } = await ok(client, "get_cluster_status");
     expect(text.split("\n")[0]).toBe("Cluster homelab: quorate, 3 of 3 nodes online");

@@ -50,9 +50,10 @@ export function limit(defaultValue: number, max = 5000) {
     .default(defaultValue);
 }
 
+/**
+ * `vmid`, `node` and `limit` carry no per-tool description: their names say it, and wherever a
+ * vmid is given the node is optional (the server finds it), which the instructions state once.
+ */
 export const describe = {
   node: "Node name, e.g. pve1.",
-  nodeOptional: "Node; found from vmid if omitted.",
-  vmid: "Guest ID.",
-  limit: "Most items.",
 };

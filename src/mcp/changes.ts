@@ -16,20 +16,17 @@ export const DEFAULT_WAIT_SECONDS = 60;
 export const MAX_WAIT_SECONDS = 240;
 
 export const waitArgs = {
-  wait: z.boolean().default(true).describe("Wait for the task to end."),
+  wait: z.boolean().default(true),
   wait_seconds: z.coerce
     .number()
     .int()
     .min(1, { error: "wait_seconds must be at least 1" })
     .max(MAX_WAIT_SECONDS, { error: `wait_seconds must be at most ${MAX_WAIT_SECONDS}` })
-    .default(DEFAULT_WAIT_SECONDS)
-    .describe("Max seconds to wait."),
+    .default(DEFAULT_WAIT_SECONDS),
 };
 
-export const confirmArg = z
-  .boolean()
-  .default(false)
-  .describe("true to do it; otherwise only says what would happen.");
+// Tool descriptions say "Needs confirm"; without it the answer says what would happen.
+export const confirmArg = z.boolean().default(false);
 
 /** Guard rails from the environment: which guests and nodes tools may change. */
 export interface Policy {

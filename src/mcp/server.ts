@@ -18,7 +18,9 @@ import { policyFromEnv } from "./changes";
 import type { ToolDeps } from "./tool";
 
 const INSTRUCTIONS =
-  "Tools for one Proxmox VE cluster. Guests are identified by vmid; node is optional wherever a vmid is given. " +
+  "Tools for one Proxmox VE cluster. Guests are identified by vmid; node is optional wherever a vmid is given " +
+  "(the server finds it). Tools that change things wait for their task (wait_seconds) and refuse destructive " +
+  "actions without confirm: true, answering with what would happen. " +
   "Start with get_cluster_status or get_cluster_resources for an overview.";
 
 /** Until sign-in lands every request belongs to the one local session. */

@@ -130,7 +130,11 @@ function strip(schema: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === "$schema") continue;
-    if ((key === "maximum" && value === HUGE) || (key === "minimum" && value === -HUGE)) continue;
+    if (
+      (key === "maximum" && (value === HUGE || value === 999_999_999)) ||
+      (key === "minimum" && value === -HUGE)
+    )
+      continue;
     // An option that is off unless given says nothing by its default.
     if (key === "default" && value === false) continue;
     if (key === "properties" && value && typeof value === "object") {

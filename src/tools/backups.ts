@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { describe, limit, node, storage, vmid } from "../mcp/args";
+import { limit, node, storage, vmid } from "../mcp/args";
 import { assertAllowed, confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
 import { bytes, moreNote } from "../mcp/format";
 import { onNode } from "../mcp/guests";
@@ -23,15 +23,14 @@ export function registerBackupTools(server: McpServer, deps: ToolDeps): void {
     name: "get_backups",
     title: "List backups",
     description:
-      "List vzdump backups, newest first, with guest, size, date, notes and protection. Give `storage` for one " +
-      "storage, or omit it to search every backup storage. Filter by `vmid`.",
+      "Backups, newest first, with guest, size, date, notes, protection; one storage or all backup storages.",
     input: z.object({
       storage: storage
         .optional()
         .describe("Backup storage ID, e.g. nas. Omit to search all backup storages."),
       vmid: vmid.optional().describe("Only backups of this guest."),
       node: node.optional().describe("Node to read local storages through."),
-      limit: limit(50).describe(describe.limit),
+      limit: limit(50),
     }),
     output: z.object({
       total: z.number(),
@@ -105,8 +104,8 @@ export function registerBackupChangeTools(server: McpServer, deps: ToolDeps): vo
     description:
       "Back up one VM or container (vzdump) to a backup storage. mode snapshot (default, no downtime), suspend, or stop.",
     input: z.object({
-      vmid: vmid.describe(describe.vmid),
-      node: node.optional().describe(describe.nodeOptional),
+      vmid: vmid,
+      node: node.optional(),
       storage: storage.optional().describe("Backup storage; the only/shared one if omitted."),
       mode: z.enum(["snapshot", "suspend", "stop"]).default("snapshot"),
       notes: z.string().max(1024).optional().describe("Notes shown with the backup."),
@@ -180,7 +179,7 @@ export function registerBackupChangeTools(server: McpServer, deps: ToolDeps): vo
         .min(3)
         .max(512)
         .describe("Backup volume, e.g. nas:backup/vzdump-qemu-101-....vma.zst."),
-      vmid: vmid.optional().describe("Target ID; next free one if omitted."),
+      vmid: vmid.optional().describe("Default: next free."),
       node: node.optional().describe("Node to restore on; the guest's node or the best node if omitted."),
       storage: storage.optional().describe("Storage for the restored disks."),
       start: z.boolean().default(false).describe("Start after restoring."),

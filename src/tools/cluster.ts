@@ -97,9 +97,7 @@ export function registerClusterTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_cluster_status",
     title: "Cluster status",
-    description:
-      "Cluster name, quorum, and which nodes are online with their IPs. Start here to see the shape of the cluster; " +
-      "get_cluster_resources lists everything in it.",
+    description: "Cluster name, quorum, and which nodes are online with their IPs. Start here.",
     input: z.object({}),
     output: z.object({
       cluster: z
@@ -163,8 +161,7 @@ export function registerClusterTools(server: McpServer, deps: ToolDeps): void {
     name: "get_cluster_resources",
     title: "Cluster resources",
     description:
-      "Everything in the cluster in one call: nodes, VMs, containers and storages with status and usage. " +
-      "Filter with `type` (vm covers VMs and containers). Use the specific get_* tools for detail.",
+      "Everything in the cluster in one call: nodes, VMs, containers, storages with status and usage. `type` vm covers VMs and containers.",
     input: z.object({
       type: z.enum(["vm", "storage", "node", "sdn"]).optional().describe("Only this kind of resource."),
       limit: limit(500).describe("Most resources to return."),

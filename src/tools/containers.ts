@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { describe, limit, node, vmid } from "../mcp/args";
+import { limit, node, vmid } from "../mcp/args";
 import { defineTool, READ_ONLY, type ToolDeps } from "../mcp/tool";
 import { guestStatus, listGuests } from "./guest-list";
 import { guestListOutput, guestStatusOutput } from "./guest-views";
@@ -10,8 +10,7 @@ export function registerContainerTools(server: McpServer, deps: ToolDeps): void 
     name: "get_containers",
     title: "List containers",
     description:
-      "List LXC containers with status, CPU, memory and uptime. Omit `node` to list the whole cluster. " +
-      "Use get_container for one container's live detail.",
+      "LXC containers with status, CPU, memory and uptime; the whole cluster unless `node` is given.",
     input: z.object({
       node: node.optional().describe("Only containers on this node."),
       status: z
@@ -19,7 +18,7 @@ export function registerContainerTools(server: McpServer, deps: ToolDeps): void 
         .optional()
         .describe("Only containers in this state."),
       tag: z.string().optional().describe("Only containers with this tag."),
-      limit: limit(100).describe(describe.limit),
+      limit: limit(100),
     }),
     output: guestListOutput,
     annotations: READ_ONLY,
@@ -32,8 +31,8 @@ export function registerContainerTools(server: McpServer, deps: ToolDeps): void 
     description:
       "Live status of one LXC container: state, CPU, memory, root disk use, network and disk I/O, uptime, HA.",
     input: z.object({
-      vmid: vmid.describe(describe.vmid),
-      node: node.optional().describe(describe.nodeOptional),
+      vmid: vmid,
+      node: node.optional(),
     }),
     output: guestStatusOutput,
     annotations: READ_ONLY,

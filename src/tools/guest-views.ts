@@ -113,20 +113,29 @@ export const guestListOutput = z.object({
   guests: z.array(guestRowSchema),
 });
 
-export const guestStatusOutput = guestRowSchema.extend({
+// Listed in tools/list are the fields every answer has; the rest (I/O counters, HA, QEMU version)
+// are there when Proxmox reports them.
+export const guestStatusOutput = z.looseObject({
+  vmid: z.number(),
+  name: z.string().optional(),
+  node: z.string(),
   type: z.enum(["qemu", "lxc"]),
-  agent: z.boolean().optional().describe("QEMU guest agent enabled in the config"),
+  status: z.string(),
+});
+const guestStatusFull = guestRowSchema.extend({
+  type: z.enum(["qemu", "lxc"]),
+  agent: z.boolean().optional(),
   pid: z.number().optional(),
-  disk: z.number().optional().describe("bytes used (containers)"),
+  disk: z.number().optional(),
   netin: z.number().optional(),
   netout: z.number().optional(),
   diskread: z.number().optional(),
   diskwrite: z.number().optional(),
-  ha: z.string().optional().describe("HA state when HA-managed"),
-  qemu: z.string().optional().describe("running QEMU version"),
+  ha: z.string().optional(),
+  qemu: z.string().optional(),
   machine: z.string().optional(),
 });
-export type GuestStatus = z.infer<typeof guestStatusOutput>;
+export type GuestStatus = z.infer<typeof guestStatusFull>;
 
 export function toGuestStatus(
   raw: RawGuest & Record<string, unknown>,

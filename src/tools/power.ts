@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { describe, node, vmid } from "../mcp/args";
+import { node, vmid } from "../mcp/args";
 import { confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
 import { changes, defineTool, type ToolDeps, ToolError } from "../mcp/tool";
 import type { GuestType } from "../proxmox/locate";
@@ -91,14 +91,13 @@ const SPECS: Record<Action, { title: string; summary: (noun: string) => string; 
   },
   shutdown: {
     title: "Shut down",
-    summary: (noun) => `Clean shutdown of a ${noun} through ACPI or the guest agent; waits for it.`,
+    summary: (noun) => `Clean shutdown of a ${noun}; waits for it.`,
     destructive: false,
   },
   reboot: { title: "Reboot", summary: (noun) => `Clean reboot of a running ${noun}.`, destructive: false },
   stop: {
     title: "Stop",
-    summary: (noun) =>
-      `Hard stop of a ${noun}, like pulling the power: unsaved data is lost. Needs confirm; prefer shutdown.`,
+    summary: (noun) => `Hard stop of a ${noun} (like pulling the power). Needs confirm; prefer shutdown.`,
     destructive: true,
   },
 };
@@ -110,8 +109,8 @@ export function registerPowerTools(server: McpServer, deps: ToolDeps): void {
       const spec = SPECS[action];
       const name = `${action}_${NOUN[type]}`;
       const input = z.object({
-        vmid: vmid.describe(describe.vmid),
-        node: node.optional().describe(describe.nodeOptional),
+        vmid: vmid,
+        node: node.optional(),
         ...(action === "shutdown" || action === "reboot"
           ? {
               timeout: z.coerce

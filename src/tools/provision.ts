@@ -1,6 +1,6 @@
 import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { describe, node, poolid, storage, vmid } from "../mcp/args";
+import { node, poolid, storage, vmid } from "../mcp/args";
 import { assertAllowed, auditedChange, confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
 import { bytes } from "../mcp/format";
 import { changes, defineTool, type ToolAnswer, type ToolDeps, ToolError } from "../mcp/tool";
@@ -24,11 +24,7 @@ import { clusterStorages } from "./storage";
  * shrinking disks, protection) before it sends anything.
  */
 
-const extraArg = z
-  .string()
-  .max(8192)
-  .optional()
-  .describe("More Proxmox options, one key=value per line (e.g. bios=ovmf). Proxmox validates them.");
+const extraArg = z.string().max(8192).optional().describe("More Proxmox options, key=value per line.");
 
 /** "bios=ovmf\nmachine=q35" → { bios: "ovmf", machine: "q35" }. */
 export function parseExtra(
@@ -129,22 +125,22 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
     description:
       "Create a VM: CPU, memory, one disk, a NIC, optional ISO and cloud-init (user, SSH key, IP). Defaults: 2 cores, 2048 MiB, 32 GiB on local-lvm, vmbr0.",
     input: z.object({
-      vmid: vmid.optional().describe("ID; next free one if omitted."),
-      node: node.optional().describe("Node; the one with most free memory if omitted."),
-      name: z.string().max(128).optional().describe("VM name (DNS-style)."),
+      vmid: vmid.optional().describe("Default: next free."),
+      node: node.optional().describe("Default: most free memory."),
+      name: z.string().max(128).optional(),
       cores: z.coerce.number().int().min(1).max(512).default(2),
       memory: z.coerce.number().int().min(16).default(2048).describe("MiB."),
       disk_gb: z.coerce.number().int().min(1).max(65536).default(32),
-      storage: storage.default("local-lvm").describe("Disk storage."),
+      storage: storage.default("local-lvm"),
       bridge: z.string().max(15).default("vmbr0"),
-      iso: z.string().max(256).optional().describe("ISO volume, e.g. local:iso/debian-13.iso."),
+      iso: z.string().max(256).optional().describe("e.g. local:iso/debian-13.iso"),
       ostype: z.enum(["l26", "win11", "win10", "other"]).default("l26"),
       ciuser: z.string().max(64).optional().describe("Cloud-init user."),
       sshkey: z.string().max(8192).optional().describe("Cloud-init SSH public key."),
-      ip: z.string().max(128).optional().describe("Cloud-init IPv4: dhcp or 10.0.0.5/24,gw=10.0.0.1."),
-      start: z.boolean().default(false).describe("Start when created."),
+      ip: z.string().max(128).optional().describe("Cloud-init: dhcp or 10.0.0.5/24,gw=10.0.0.1"),
+      start: z.boolean().default(false),
       pool: poolid.optional(),
-      tags: z.string().max(256).optional().describe("Tags, ;-separated."),
+      tags: z.string().max(256).optional(),
       extra: extraArg,
       ...waitArgs,
     }),
@@ -216,8 +212,8 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
     description:
       "Create an LXC container from a template (see get_storage_content content=vztmpl). Defaults: 1 core, 512 MiB, 8 GiB on local-lvm, DHCP on vmbr0, unprivileged.",
     input: z.object({
-      vmid: vmid.optional().describe("ID; next free one if omitted."),
-      node: node.optional().describe("Node; the one with most free memory if omitted."),
+      vmid: vmid.optional().describe("Default: next free."),
+      node: node.optional().describe("Default: most free memory."),
       template: z
         .string()
         .min(3)
@@ -228,13 +224,13 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
       memory: z.coerce.number().int().min(16).default(512).describe("MiB."),
       swap: z.coerce.number().int().min(0).default(512).describe("MiB."),
       disk_gb: z.coerce.number().int().min(1).max(65536).default(8),
-      storage: storage.default("local-lvm").describe("Root disk storage."),
+      storage: storage.default("local-lvm"),
       bridge: z.string().max(15).default("vmbr0"),
-      ip: z.string().max(128).default("dhcp").describe("dhcp or 10.0.0.5/24,gw=10.0.0.1."),
-      password: z.string().min(5).max(64).optional().describe("Root password (never shown or logged)."),
+      ip: z.string().max(128).default("dhcp").describe("dhcp or 10.0.0.5/24,gw=10.0.0.1"),
+      password: z.string().min(5).max(64).optional().describe("Root password, never stored."),
       sshkey: z.string().max(8192).optional().describe("Root SSH public key."),
       unprivileged: z.boolean().default(true),
-      start: z.boolean().default(false).describe("Start when created."),
+      start: z.boolean().default(false),
       pool: poolid.optional(),
       tags: z.string().max(256).optional(),
       extra: extraArg,
@@ -296,10 +292,10 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
     defineTool(server, deps, {
       name: `delete_${noun}`,
       title: `Delete ${word.toLowerCase()}`,
-      description: `Delete a stopped ${word.toLowerCase()} and all its disks. Cannot be undone. Needs confirm.`,
+      description: `Delete a stopped ${type === "qemu" ? "VM" : "container"} and all its disks. Needs confirm.`,
       input: z.object({
-        vmid: vmid.describe(describe.vmid),
-        node: node.optional().describe(describe.nodeOptional),
+        vmid: vmid,
+        node: node.optional(),
         confirm: confirmArg,
         ...waitArgs,
       }),
@@ -349,8 +345,8 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
     description:
       "Change a VM's configuration (cores, memory, name, tags, description, start at boot, or any option via extra; delete removes keys). Says which changes wait for a reboot.",
     input: z.object({
-      vmid: vmid.describe(describe.vmid),
-      node: node.optional().describe(describe.nodeOptional),
+      vmid: vmid,
+      node: node.optional(),
       name: z.string().max(128).optional(),
       cores: z.coerce.number().int().min(1).max(512).optional(),
       memory: z.coerce.number().int().min(16).optional().describe("MiB."),
@@ -370,8 +366,8 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
     description:
       "Change a container's configuration (cores, memory, swap, hostname, tags, description, start at boot, or any option via extra; delete removes keys).",
     input: z.object({
-      vmid: vmid.describe(describe.vmid),
-      node: node.optional().describe(describe.nodeOptional),
+      vmid: vmid,
+      node: node.optional(),
       hostname: z.string().max(128).optional(),
       cores: z.coerce.number().int().min(1).max(512).optional(),
       memory: z.coerce.number().int().min(16).optional().describe("MiB."),
@@ -393,8 +389,8 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
       "Clone a VM or template to a new VM: full copy, or linked (templates only, fast, shares the base disk). Optionally to another node or storage.",
     input: z.object({
       vmid: vmid.describe("Source VM or template."),
-      node: node.optional().describe(describe.nodeOptional),
-      newid: vmid.optional().describe("New ID; next free one if omitted."),
+      node: node.optional(),
+      newid: vmid.optional().describe("Default: next free."),
       name: z.string().max(128).optional().describe("New VM name."),
       full: z.boolean().optional().describe("Full copy; default full, linked for templates."),
       target: node.optional().describe("Node for the clone."),
@@ -465,8 +461,8 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
     title: "Migrate VM",
     description: "Move a VM to another node; a running VM is migrated live. Local disks are copied along.",
     input: z.object({
-      vmid: vmid.describe(describe.vmid),
-      node: node.optional().describe(describe.nodeOptional),
+      vmid: vmid,
+      node: node.optional(),
       target: node.describe("Destination node."),
       ...waitArgs,
     }),
@@ -480,8 +476,8 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
     description:
       "Grow a VM disk: size '+10G' adds, '64G' sets the new total. Disks can only grow. The guest must still grow its partition.",
     input: z.object({
-      vmid: vmid.describe(describe.vmid),
-      node: node.optional().describe(describe.nodeOptional),
+      vmid: vmid,
+      node: node.optional(),
       disk: z
         .string()
         .regex(/^(scsi|virtio|sata|ide)\d+$/, { error: "disk must be a disk key such as scsi0" })

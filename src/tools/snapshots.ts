@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { describe, node, vmid } from "../mcp/args";
+import { node, vmid } from "../mcp/args";
 import { confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
 import { compact, flag, timestamp } from "../mcp/format";
 import { onGuest } from "../mcp/guests";
@@ -23,8 +23,8 @@ export function registerSnapshotTools(server: McpServer, deps: ToolDeps): void {
       "List a VM's or container's snapshots, oldest first, with date, description, whether RAM was saved, and which " +
       "one the current state derives from.",
     input: z.object({
-      vmid: vmid.describe(describe.vmid),
-      node: node.optional().describe(describe.nodeOptional),
+      vmid: vmid,
+      node: node.optional(),
     }),
     output: z.object({
       vmid: z.number(),
@@ -102,8 +102,8 @@ export function registerSnapshotChangeTools(server: McpServer, deps: ToolDeps): 
     description:
       "Snapshot a VM or container. For VMs, vmstate=true also saves RAM so a rollback resumes it running.",
     input: z.object({
-      vmid: vmid.describe(describe.vmid),
-      node: node.optional().describe(describe.nodeOptional),
+      vmid: vmid,
+      node: node.optional(),
       snapname: snapname.describe("Snapshot name, e.g. before-upgrade."),
       description: z.string().max(8192).optional().describe("What this snapshot is for."),
       vmstate: z.boolean().default(false).describe("VMs only: include RAM."),
@@ -158,8 +158,8 @@ export function registerSnapshotChangeTools(server: McpServer, deps: ToolDeps): 
     description:
       "Delete one snapshot of a VM or container. The guest's current state is not touched. Needs confirm.",
     input: z.object({
-      vmid: vmid.describe(describe.vmid),
-      node: node.optional().describe(describe.nodeOptional),
+      vmid: vmid,
+      node: node.optional(),
       snapname: snapname.describe("Snapshot to delete."),
       confirm: confirmArg,
       ...waitArgs,
@@ -204,8 +204,8 @@ export function registerSnapshotChangeTools(server: McpServer, deps: ToolDeps): 
     description:
       "Return a VM or container to a snapshot: everything since it is lost. Needs confirm. For VMs, start=true starts it afterwards.",
     input: z.object({
-      vmid: vmid.describe(describe.vmid),
-      node: node.optional().describe(describe.nodeOptional),
+      vmid: vmid,
+      node: node.optional(),
       snapname: snapname.describe("Snapshot to return to."),
       start: z.boolean().default(false).describe("VMs only: start after the rollback."),
       confirm: confirmArg,

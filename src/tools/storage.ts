@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { describe, limit, node, storage, vmid } from "../mcp/args";
+import { limit, node, storage, vmid } from "../mcp/args";
 import { bytes, compact, flag, moreNote, percent, timestamp, usage } from "../mcp/format";
 import { onNode } from "../mcp/guests";
 import { defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
@@ -109,9 +109,7 @@ export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_storages",
     title: "List storages",
-    description:
-      "List storages with type, content types, shared flag, state and usage. Omit `node` for every node's view. " +
-      "Use get_storage_content to see what a storage holds.",
+    description: "Storages with type, content types, shared flag, state and usage, per node.",
     input: z.object({ node: node.optional().describe("Only storages as this node sees them.") }),
     output: z.object({ storages: z.array(storageRowSchema) }),
     annotations: READ_ONLY,
@@ -153,9 +151,7 @@ export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_storage_content",
     title: "Storage content",
-    description:
-      "List volumes on a storage: disk images, ISOs, container templates, backups, with size and date. " +
-      "Filter with `content` (images, rootdir, iso, vztmpl, backup, snippets, import) or `vmid`.",
+    description: "Volumes on a storage (disk images, ISOs, templates, backups) with size and date.",
     input: z.object({
       storage: storage.describe("Storage ID, e.g. local or nas."),
       node: node
@@ -166,7 +162,7 @@ export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
         .optional()
         .describe("Only this content type."),
       vmid: vmid.optional().describe("Only volumes of this guest."),
-      limit: limit(200).describe(describe.limit),
+      limit: limit(200),
     }),
     output: z.object({
       storage: z.string(),

@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { describe, limit, node, upid, vmid } from "../mcp/args";
+import { limit, node, upid, vmid } from "../mcp/args";
 import { assertAllowed, confirmArg, MAX_WAIT_SECONDS, preview, waitWithProgress } from "../mcp/changes";
 import { compact, duration, moreNote, timestamp } from "../mcp/format";
 import { onNode } from "../mcp/guests";
@@ -73,7 +73,7 @@ export function registerTaskTools(server: McpServer, deps: ToolDeps): void {
       errors: z.boolean().default(false).describe("Only failed tasks."),
       running: z.boolean().default(false).describe("Only tasks still running."),
       since: z.coerce.number().int().min(0).optional().describe("Only tasks started after this Unix time."),
-      limit: limit(25, 1000).describe(describe.limit),
+      limit: limit(25, 1000),
     }),
     output: z.object({ total: z.number(), tasks: z.array(taskRowSchema) }),
     annotations: READ_ONLY,
@@ -372,7 +372,7 @@ export function registerTaskControlTools(server: McpServer, deps: ToolDeps): voi
       "Tasks this session started, newest first, with how each ended (followed to the end even after the tool stopped waiting).",
     input: z.object({
       running: z.boolean().default(false).describe("Only tasks still running."),
-      limit: limit(20, 200).describe(describe.limit),
+      limit: limit(20, 200),
     }),
     output: z.object({
       total: z.number(),

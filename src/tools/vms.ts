@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { describe, limit, node, vmid } from "../mcp/args";
+import { limit, node, vmid } from "../mcp/args";
 import { onGuest } from "../mcp/guests";
 import { defineTool, READ_ONLY, type ToolDeps } from "../mcp/tool";
 import { guestStatus, listGuests } from "./guest-list";
@@ -37,13 +37,12 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
     name: "get_vms",
     title: "List VMs",
     description:
-      "List QEMU virtual machines with status, CPU, memory and uptime. Omit `node` to list the whole cluster. " +
-      "Use get_vm for one VM's live detail, get_vm_config for its hardware.",
+      "VMs with status, CPU, memory and uptime; the whole cluster unless `node` is given. get_vm for one VM's detail.",
     input: z.object({
       node: node.optional().describe("Only VMs on this node."),
       status: statusFilter,
       tag: z.string().optional().describe("Only VMs with this tag."),
-      limit: limit(100).describe(describe.limit),
+      limit: limit(100),
     }),
     output: guestListOutput,
     annotations: READ_ONLY,
@@ -57,8 +56,8 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
       "Live status of one VM: state, CPU, memory, disk and network I/O, uptime, guest agent, HA. " +
       "Use get_vm_config for its configuration.",
     input: z.object({
-      vmid: vmid.describe(describe.vmid),
-      node: node.optional().describe(describe.nodeOptional),
+      vmid: vmid,
+      node: node.optional(),
     }),
     output: guestStatusOutput,
     annotations: READ_ONLY,
@@ -69,11 +68,10 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
     name: "get_vm_config",
     title: "VM configuration",
     description:
-      "A VM's configuration: CPU, memory, disks, network devices, boot order, options, as Proxmox stores them. " +
-      "Set pending=true to see changes waiting for a reboot.",
+      "A VM's configuration (CPU, memory, disks, NICs, boot, options), or with pending=true the changes waiting for a reboot.",
     input: z.object({
-      vmid: vmid.describe(describe.vmid),
-      node: node.optional().describe(describe.nodeOptional),
+      vmid: vmid,
+      node: node.optional(),
       pending: z.boolean().default(false).describe("Show pending changes instead of the current config."),
     }),
     output: z.object({
