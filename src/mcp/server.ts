@@ -5,6 +5,7 @@ import type { SessionApi } from "../session/session";
 import { registerBackupChangeTools, registerBackupTools } from "../tools/backups";
 import { registerClusterTools } from "../tools/cluster";
 import { registerContainerTools } from "../tools/containers";
+import { registerGuestTools } from "../tools/guest";
 import { registerNodeTools } from "../tools/nodes";
 import { registerPoolChangeTools, registerPoolTools } from "../tools/pools";
 import { registerPowerTools } from "../tools/power";
@@ -60,5 +61,6 @@ export function createServer(deps: ToolDeps): McpServer {
   registerPoolChangeTools(server, deps);
   registerProvisionTools(server, deps);
   registerBackupChangeTools(server, deps);
+  registerGuestTools(server, deps);
   return server;
 }

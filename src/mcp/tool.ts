@@ -74,7 +74,7 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
   server.registerTool(
     spec.name,
     {
-      title: spec.title,
+      // No `title`: clients fall back to the name, and tools/list is paid for in every conversation.
       description: spec.description,
       inputSchema: lean(spec.name, spec.input, "input"),
       ...(spec.output ? { outputSchema: lean(spec.name, spec.output, "output") } : {}),
@@ -172,11 +172,7 @@ function shallow(schema: Record<string, unknown>, depth: number): Record<string,
     )) {
       properties[name] = shallow(sub, depth + 1);
     }
-    return {
-      type: "object",
-      properties,
-      ...(Array.isArray(schema.required) ? { required: schema.required } : {}),
-    };
+    return { type: "object", properties };
   }
   if (Array.isArray(schema.anyOf)) return {};
   return type === undefined ? {} : { type };

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { clientFromEnv } from "../proxmox/client";
+import { type ExecStatus, readExecStatus } from "./exec";
 import { checkTask, type TaskOutcome } from "./poll";
 
 /**
@@ -35,6 +36,34 @@ export interface AuditEntry {
   outcome: string;
 }
 
+/** A command run through the guest agent, kept because the agent forgets a result once read. */
+export interface ExecJob {
+  id: string;
+  vmid: number;
+  node: string;
+  pid: number;
+  command: string;
+  actor: string;
+  startedAt: number;
+  status: "running" | "exited" | "lost";
+  exitcode?: number;
+  signal?: number;
+  out?: string;
+  err?: string;
+  outTruncated?: boolean;
+  errTruncated?: boolean;
+  /** The Session stored only the first EXEC_STORE_LIMIT characters of a stream. */
+  storeTruncated?: boolean;
+  finishedAt?: number;
+  /** Why a job was lost (the agent forgot the pid, the VM rebooted, ...). */
+  error?: string;
+}
+
+/** Stored per stream: SQLite rows in a Durable Object hold at most 2 MB. */
+export const EXEC_STORE_LIMIT = 512 * 1024;
+/** How long finished exec results stay readable. */
+export const EXEC_RESULT_TTL_MS = 24 * 60 * 60 * 1000;
+
 type Row = Record<string, SqlStorageValue>;
 
 /** What tools call on their Session (over Durable Object RPC). */
@@ -51,6 +80,15 @@ export interface SessionApi {
   getTask(upid: string): Promise<TrackedTask | null>;
   listTasks(options: { limit: number; running?: boolean }): Promise<{ total: number; tasks: TrackedTask[] }>;
   listAudit(limit: number): Promise<AuditEntry[]>;
+  startExecJob(job: {
+    vmid: number;
+    node: string;
+    pid: number;
+    command: string;
+    actor: string;
+  }): Promise<ExecJob>;
+  pollExecJob(id: string): Promise<ExecJob | null>;
+  findExecJob(vmid: number, pid: number): Promise<ExecJob | null>;
 }
 
 /** Keys whose values never reach storage, whatever tool sent them. */
@@ -75,6 +113,8 @@ export function alarmDelay(ageMs: number): number {
 
 export class Session extends DurableObject<Env> implements SessionApi {
   readonly #sql: SqlStorage;
+  /** exec-status reads in flight, so two callers never both read (and lose) one result. */
+  readonly #execPolls = new Map<string, Promise<ExecJob | null>>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -91,6 +131,19 @@ export class Session extends DurableObject<Env> implements SessionApi {
       ok INTEGER,
       last_log TEXT,
       ended_at INTEGER,
+      next_check_at INTEGER
+    )`);
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS exec_jobs (
+      id TEXT PRIMARY KEY,
+      vmid INTEGER NOT NULL,
+      node TEXT NOT NULL,
+      pid INTEGER NOT NULL,
+      command TEXT NOT NULL,
+      actor TEXT NOT NULL,
+      started_at INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      result TEXT,
+      finished_at INTEGER,
       next_check_at INTEGER
     )`);
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS audit (
@@ -206,9 +259,147 @@ export class Session extends DurableObject<Env> implements SessionApi {
       }));
   }
 
-  /** Follows every running task to its end; reschedules itself while any is still running. */
+  /** Records a command just started through the guest agent (and audits the command line, never its input). */
+  async startExecJob(job: {
+    vmid: number;
+    node: string;
+    pid: number;
+    command: string;
+    actor: string;
+  }): Promise<ExecJob> {
+    const now = Date.now();
+    const id = `${job.vmid}-${job.pid}-${now.toString(36)}`;
+    this.#sql.exec(
+      `INSERT INTO exec_jobs (id, vmid, node, pid, command, actor, started_at, status, next_check_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
+      id,
+      job.vmid,
+      job.node,
+      job.pid,
+      job.command,
+      job.actor,
+      now,
+      now + alarmDelay(0),
+    );
+    await this.audit({
+      actor: job.actor,
+      tool: "guest_exec",
+      target: `VM ${job.vmid}`,
+      args: { command: job.command, pid: job.pid },
+      outcome: "started",
+    });
+    await this.#scheduleAlarm();
+    return (await this.#execJob(id)) as ExecJob;
+  }
+
+  async findExecJob(vmid: number, pid: number): Promise<ExecJob | null> {
+    const row = this.#sql
+      .exec("SELECT id FROM exec_jobs WHERE vmid = ? AND pid = ? ORDER BY started_at DESC LIMIT 1", vmid, pid)
+      .toArray()[0];
+    return row ? this.#execJob(String(row.id)) : null;
+  }
+
+  /** The job as stored; while it runs, asks the agent once (never twice at the same time). */
+  async pollExecJob(id: string): Promise<ExecJob | null> {
+    const job = await this.#execJob(id);
+    if (job?.status !== "running") return job;
+    let inflight = this.#execPolls.get(id);
+    if (!inflight) {
+      inflight = this.#readExec(job).finally(() => this.#execPolls.delete(id));
+      this.#execPolls.set(id, inflight);
+    }
+    return inflight;
+  }
+
+  async #readExec(job: ExecJob): Promise<ExecJob | null> {
+    let status: ExecStatus;
+    try {
+      status = await readExecStatus(clientFromEnv(this.env), job);
+    } catch (error) {
+      this.#sql.exec(
+        "UPDATE exec_jobs SET next_check_at = ? WHERE id = ?",
+        Date.now() + alarmDelay(Date.now() - job.startedAt),
+        job.id,
+      );
+      throw error;
+    }
+    if (status.state === "running") {
+      this.#sql.exec(
+        "UPDATE exec_jobs SET next_check_at = ? WHERE id = ?",
+        Date.now() + alarmDelay(Date.now() - job.startedAt),
+        job.id,
+      );
+      await this.#scheduleAlarm();
+      return job;
+    }
+    const result =
+      status.state === "exited"
+        ? {
+            exitcode: status.exitcode,
+            signal: status.signal,
+            out: status.out.slice(0, EXEC_STORE_LIMIT),
+            err: status.err.slice(0, EXEC_STORE_LIMIT),
+            outTruncated: status.outTruncated || undefined,
+            errTruncated: status.errTruncated || undefined,
+            storeTruncated:
+              status.out.length > EXEC_STORE_LIMIT || status.err.length > EXEC_STORE_LIMIT || undefined,
+          }
+        : { error: status.error };
+    this.#sql.exec(
+      "UPDATE exec_jobs SET status = ?, result = ?, finished_at = ?, next_check_at = NULL WHERE id = ?",
+      status.state,
+      JSON.stringify(result),
+      Date.now(),
+      job.id,
+    );
+    this.#sql.exec(
+      "UPDATE audit SET outcome = ? WHERE tool = 'guest_exec' AND outcome = 'started' AND args LIKE ?",
+      status.state === "exited"
+        ? `exit ${status.exitcode ?? `signal ${status.signal}`}`
+        : `lost: ${status.error}`,
+      `%"pid":${job.pid}}`,
+    );
+    return this.#execJob(job.id);
+  }
+
+  async #execJob(id: string): Promise<ExecJob | null> {
+    const row = this.#sql.exec("SELECT * FROM exec_jobs WHERE id = ?", id).toArray()[0];
+    if (!row) return null;
+    const job: ExecJob = {
+      id: String(row.id),
+      vmid: Number(row.vmid),
+      node: String(row.node),
+      pid: Number(row.pid),
+      command: String(row.command),
+      actor: String(row.actor),
+      startedAt: Number(row.started_at),
+      status: row.status === "running" ? "running" : row.status === "exited" ? "exited" : "lost",
+    };
+    if (row.finished_at !== null) job.finishedAt = Number(row.finished_at);
+    if (row.result !== null) Object.assign(job, JSON.parse(String(row.result)));
+    return job;
+  }
+
+  /** Follows every running task and exec job to its end; reschedules itself while any still runs. */
   override async alarm(): Promise<void> {
     const now = Date.now();
+    this.#sql.exec(
+      "DELETE FROM exec_jobs WHERE status != 'running' AND finished_at < ?",
+      now - EXEC_RESULT_TTL_MS,
+    );
+    const dueJobs = this.#sql
+      .exec("SELECT id FROM exec_jobs WHERE status = 'running' AND next_check_at <= ?", now)
+      .toArray();
+    await Promise.all(
+      dueJobs.map((row) =>
+        this.pollExecJob(String(row.id)).catch((error) => {
+          console.warn(
+            `session: exec job ${String(row.id)} check failed:`,
+            error instanceof Error ? error.message : String(error),
+          );
+        }),
+      ),
+    );
     const due = this.#sql
       .exec("SELECT upid, started_at FROM tasks WHERE status = 'running' AND next_check_at <= ?", now)
       .toArray();

@@ -22,14 +22,11 @@ export function registerBackupTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_backups",
     title: "List backups",
-    description:
-      "Backups, newest first, with guest, size, date, notes, protection; one storage or all backup storages.",
+    description: "Backups, newest first: guest, size, date, notes, protection.",
     input: z.object({
-      storage: storage
-        .optional()
-        .describe("Backup storage ID, e.g. nas. Omit to search all backup storages."),
-      vmid: vmid.optional().describe("Only backups of this guest."),
-      node: node.optional().describe("Node to read local storages through."),
+      storage: storage.optional().describe("Default: all backup storages."),
+      vmid: vmid.optional(),
+      node: node.optional(),
       limit: limit(50),
     }),
     output: z.object({
@@ -101,15 +98,14 @@ export function registerBackupChangeTools(server: McpServer, deps: ToolDeps): vo
   defineTool(server, deps, {
     name: "create_backup",
     title: "Back up guest",
-    description:
-      "Back up one VM or container (vzdump) to a backup storage. mode snapshot (default, no downtime), suspend, or stop.",
+    description: "Back up one guest (vzdump) to a backup storage; mode snapshot (default), suspend or stop.",
     input: z.object({
       vmid: vmid,
       node: node.optional(),
-      storage: storage.optional().describe("Backup storage; the only/shared one if omitted."),
+      storage: storage.optional(),
       mode: z.enum(["snapshot", "suspend", "stop"]).default("snapshot"),
-      notes: z.string().max(1024).optional().describe("Notes shown with the backup."),
-      protected: z.boolean().default(false).describe("Keep it from pruning and deletion."),
+      notes: z.string().max(1024).optional(),
+      protected: z.boolean().default(false),
       ...waitArgs,
     }),
     annotations: changes({ destructive: false, idempotent: false }),
@@ -171,19 +167,14 @@ export function registerBackupChangeTools(server: McpServer, deps: ToolDeps): vo
   defineTool(server, deps, {
     name: "restore_backup",
     title: "Restore backup",
-    description:
-      "Restore a backup (volid from get_backups) to a new guest, or over an existing one (needs confirm; it must be stopped; its current disks are replaced).",
+    description: "Restore a backup to a new guest, or over a stopped existing one (needs confirm).",
     input: z.object({
-      volid: z
-        .string()
-        .min(3)
-        .max(512)
-        .describe("Backup volume, e.g. nas:backup/vzdump-qemu-101-....vma.zst."),
+      volid: z.string().min(3).max(512).describe("From get_backups."),
       vmid: vmid.optional().describe("Default: next free."),
-      node: node.optional().describe("Node to restore on; the guest's node or the best node if omitted."),
-      storage: storage.optional().describe("Storage for the restored disks."),
-      start: z.boolean().default(false).describe("Start after restoring."),
-      unique: z.boolean().default(false).describe("New MAC addresses (for a copy next to the original)."),
+      node: node.optional(),
+      storage: storage.optional(),
+      start: z.boolean().default(false),
+      unique: z.boolean().default(false).describe("New MAC addresses."),
       confirm: confirmArg,
       ...waitArgs,
     }),

@@ -161,10 +161,10 @@ export function registerClusterTools(server: McpServer, deps: ToolDeps): void {
     name: "get_cluster_resources",
     title: "Cluster resources",
     description:
-      "Everything in the cluster in one call: nodes, VMs, containers, storages with status and usage. `type` vm covers VMs and containers.",
+      "Everything in the cluster in one call: nodes, VMs, containers, storages with status and usage.",
     input: z.object({
       type: z.enum(["vm", "storage", "node", "sdn"]).optional().describe("Only this kind of resource."),
-      limit: limit(500).describe("Most resources to return."),
+      limit: limit(500),
     }),
     output: z.object({ total: z.number(), resources: z.array(resourceSchema) }),
     annotations: READ_ONLY,
@@ -193,7 +193,7 @@ export function registerClusterTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_next_vmid",
     title: "Next free VM ID",
-    description: "The next free guest ID, for create_vm, create_container, clone_vm and restore_backup.",
+    description: "The next free guest ID.",
     input: z.object({}),
     output: z.object({ vmid: z.number() }),
     annotations: READ_ONLY,

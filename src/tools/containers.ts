@@ -9,15 +9,11 @@ export function registerContainerTools(server: McpServer, deps: ToolDeps): void 
   defineTool(server, deps, {
     name: "get_containers",
     title: "List containers",
-    description:
-      "LXC containers with status, CPU, memory and uptime; the whole cluster unless `node` is given.",
+    description: "Containers with status, CPU, memory, uptime; whole cluster unless node is given.",
     input: z.object({
-      node: node.optional().describe("Only containers on this node."),
-      status: z
-        .enum(["running", "stopped", "template"])
-        .optional()
-        .describe("Only containers in this state."),
-      tag: z.string().optional().describe("Only containers with this tag."),
+      node: node.optional(),
+      status: z.enum(["running", "stopped", "template"]).optional(),
+      tag: z.string().optional(),
       limit: limit(100),
     }),
     output: guestListOutput,
@@ -28,8 +24,7 @@ export function registerContainerTools(server: McpServer, deps: ToolDeps): void 
   defineTool(server, deps, {
     name: "get_container",
     title: "Container status",
-    description:
-      "Live status of one LXC container: state, CPU, memory, root disk use, network and disk I/O, uptime, HA.",
+    description: "Live status of one container: state, CPU, memory, disk, I/O, uptime.",
     input: z.object({
       vmid: vmid,
       node: node.optional(),

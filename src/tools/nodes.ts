@@ -11,8 +11,7 @@ export function registerNodeTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_nodes",
     title: "List nodes",
-    description:
-      "List cluster nodes with online state, CPU, memory and uptime. Use get_node_status for one node's detail.",
+    description: "Nodes with online state, CPU, memory, uptime.",
     input: z.object({}),
     output: z.object({
       nodes: z.array(
@@ -59,9 +58,8 @@ export function registerNodeTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_node_status",
     title: "Node status",
-    description:
-      "One node's health: CPU model and load, memory, swap, root filesystem, uptime, kernel and Proxmox version.",
-    input: z.object({ node: node.describe("Cluster node name, e.g. pve1.") }),
+    description: "One node: CPU model and load, memory, swap, root fs, uptime, kernel, PVE version.",
+    input: z.object({ node: node }),
     output: z.object({
       node: z.string(),
       uptime: z.number().optional(),

@@ -39,8 +39,7 @@ export function registerPoolTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_pools",
     title: "List pools",
-    description:
-      "List resource pools with their comment and how many guests and storages each holds. get_pool lists members.",
+    description: "Resource pools with member counts.",
     input: z.object({}),
     output: z.object({
       pools: z.array(
@@ -79,9 +78,8 @@ export function registerPoolTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_pool",
     title: "Pool members",
-    description:
-      "One resource pool: its comment and its member VMs, containers and storages with their state.",
-    input: z.object({ poolid: poolid.describe("Pool name, e.g. prod.") }),
+    description: "One pool's member guests and storages.",
+    input: z.object({ poolid: poolid }),
     output: z.object({ poolid: z.string(), comment: z.string().optional(), members: z.array(memberSchema) }),
     annotations: READ_ONLY,
     handler: async (args) => {
@@ -112,10 +110,10 @@ export function registerPoolChangeTools(server: McpServer, deps: ToolDeps): void
   defineTool(server, deps, {
     name: "create_pool",
     title: "Create pool",
-    description: "Create a resource pool to group guests and storages (e.g. for permissions).",
+    description: "Create a resource pool.",
     input: z.object({
-      poolid: poolid.describe("New pool name."),
-      comment: z.string().max(1024).optional().describe("What the pool is for."),
+      poolid: poolid,
+      comment: z.string().max(1024).optional(),
     }),
     annotations: changes({ destructive: false, idempotent: false }),
     handler: async (args) => {
@@ -129,9 +127,8 @@ export function registerPoolChangeTools(server: McpServer, deps: ToolDeps): void
   defineTool(server, deps, {
     name: "delete_pool",
     title: "Delete pool",
-    description:
-      "Delete an empty resource pool (guests and storages are never deleted with it). Needs confirm.",
-    input: z.object({ poolid: poolid.describe("Pool to delete."), confirm: confirmArg }),
+    description: "Delete an empty pool (members are never deleted). Needs confirm.",
+    input: z.object({ poolid: poolid, confirm: confirmArg }),
     annotations: changes({ destructive: true, idempotent: true }),
     handler: async (args) => {
       let pool: Awaited<ReturnType<typeof deps.client.call<"GET /pools/{poolid}">>>;

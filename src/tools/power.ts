@@ -113,13 +113,7 @@ export function registerPowerTools(server: McpServer, deps: ToolDeps): void {
         node: node.optional(),
         ...(action === "shutdown" || action === "reboot"
           ? {
-              timeout: z.coerce
-                .number()
-                .int()
-                .min(1)
-                .max(3600)
-                .optional()
-                .describe("Seconds the guest gets."),
+              timeout: z.coerce.number().int().min(1).max(3600).optional(),
             }
           : {}),
         ...(spec.destructive ? { confirm: confirmArg } : {}),

@@ -123,7 +123,7 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
     name: "create_vm",
     title: "Create VM",
     description:
-      "Create a VM: CPU, memory, one disk, a NIC, optional ISO and cloud-init (user, SSH key, IP). Defaults: 2 cores, 2048 MiB, 32 GiB on local-lvm, vmbr0.",
+      "Create a VM with one disk, a NIC, optional ISO and cloud-init. Defaults: 2 cores, 2048 MiB, 32 GiB on local-lvm, vmbr0.",
     input: z.object({
       vmid: vmid.optional().describe("Default: next free."),
       node: node.optional().describe("Default: most free memory."),
@@ -135,8 +135,8 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
       bridge: z.string().max(15).default("vmbr0"),
       iso: z.string().max(256).optional().describe("e.g. local:iso/debian-13.iso"),
       ostype: z.enum(["l26", "win11", "win10", "other"]).default("l26"),
-      ciuser: z.string().max(64).optional().describe("Cloud-init user."),
-      sshkey: z.string().max(8192).optional().describe("Cloud-init SSH public key."),
+      ciuser: z.string().max(64).optional(),
+      sshkey: z.string().max(8192).optional(),
       ip: z.string().max(128).optional().describe("Cloud-init: dhcp or 10.0.0.5/24,gw=10.0.0.1"),
       start: z.boolean().default(false),
       pool: poolid.optional(),
@@ -210,15 +210,11 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
     name: "create_container",
     title: "Create container",
     description:
-      "Create an LXC container from a template (see get_storage_content content=vztmpl). Defaults: 1 core, 512 MiB, 8 GiB on local-lvm, DHCP on vmbr0, unprivileged.",
+      "Create a container from a template. Defaults: 1 core, 512 MiB, 8 GiB on local-lvm, DHCP on vmbr0, unprivileged.",
     input: z.object({
       vmid: vmid.optional().describe("Default: next free."),
       node: node.optional().describe("Default: most free memory."),
-      template: z
-        .string()
-        .min(3)
-        .max(256)
-        .describe("Template volume, e.g. local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst."),
+      template: z.string().min(3).max(256).describe("vztmpl volume"),
       hostname: z.string().max(128).optional(),
       cores: z.coerce.number().int().min(1).max(512).default(1),
       memory: z.coerce.number().int().min(16).default(512).describe("MiB."),
@@ -227,8 +223,8 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
       storage: storage.default("local-lvm"),
       bridge: z.string().max(15).default("vmbr0"),
       ip: z.string().max(128).default("dhcp").describe("dhcp or 10.0.0.5/24,gw=10.0.0.1"),
-      password: z.string().min(5).max(64).optional().describe("Root password, never stored."),
-      sshkey: z.string().max(8192).optional().describe("Root SSH public key."),
+      password: z.string().min(5).max(64).optional(),
+      sshkey: z.string().max(8192).optional(),
       unprivileged: z.boolean().default(true),
       start: z.boolean().default(false),
       pool: poolid.optional(),
@@ -343,7 +339,7 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
     name: "update_vm",
     title: "Update VM config",
     description:
-      "Change a VM's configuration (cores, memory, name, tags, description, start at boot, or any option via extra; delete removes keys). Says which changes wait for a reboot.",
+      "Change a VM's config (cores, memory, name, tags, description, onboot, any option via extra; delete removes keys).",
     input: z.object({
       vmid: vmid,
       node: node.optional(),
@@ -351,9 +347,9 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
       cores: z.coerce.number().int().min(1).max(512).optional(),
       memory: z.coerce.number().int().min(16).optional().describe("MiB."),
       description: z.string().max(8192).optional(),
-      tags: z.string().max(256).optional().describe("Tags, ;-separated (replaces them)."),
-      onboot: z.boolean().optional().describe("Start at node boot."),
-      delete: z.string().max(512).optional().describe("Keys to remove, comma-separated."),
+      tags: z.string().max(256).optional(),
+      onboot: z.boolean().optional(),
+      delete: z.string().max(512).optional().describe("Keys to remove, comma list."),
       extra: extraArg,
     }),
     annotations: changes({ destructive: false, idempotent: true }),
@@ -364,7 +360,7 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
     name: "update_container",
     title: "Update container config",
     description:
-      "Change a container's configuration (cores, memory, swap, hostname, tags, description, start at boot, or any option via extra; delete removes keys).",
+      "Change a container's config (cores, memory, swap, hostname, tags, description, onboot, extra, delete).",
     input: z.object({
       vmid: vmid,
       node: node.optional(),
@@ -373,9 +369,9 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
       memory: z.coerce.number().int().min(16).optional().describe("MiB."),
       swap: z.coerce.number().int().min(0).optional().describe("MiB."),
       description: z.string().max(8192).optional(),
-      tags: z.string().max(256).optional().describe("Tags, ;-separated (replaces them)."),
-      onboot: z.boolean().optional().describe("Start at node boot."),
-      delete: z.string().max(512).optional().describe("Keys to remove, comma-separated."),
+      tags: z.string().max(256).optional(),
+      onboot: z.boolean().optional(),
+      delete: z.string().max(512).optional().describe("Keys to remove, comma list."),
       extra: extraArg,
     }),
     annotations: changes({ destructive: false, idempotent: true }),
@@ -386,15 +382,15 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
     name: "clone_vm",
     title: "Clone VM",
     description:
-      "Clone a VM or template to a new VM: full copy, or linked (templates only, fast, shares the base disk). Optionally to another node or storage.",
+      "Clone a VM or template: full copy, or linked (templates only). Optionally to another node or storage.",
     input: z.object({
-      vmid: vmid.describe("Source VM or template."),
+      vmid: vmid,
       node: node.optional(),
       newid: vmid.optional().describe("Default: next free."),
-      name: z.string().max(128).optional().describe("New VM name."),
-      full: z.boolean().optional().describe("Full copy; default full, linked for templates."),
-      target: node.optional().describe("Node for the clone."),
-      storage: storage.optional().describe("Storage for a full clone's disks."),
+      name: z.string().max(128).optional(),
+      full: z.boolean().optional().describe("Default: linked for templates."),
+      target: node.optional(),
+      storage: storage.optional(),
       pool: poolid.optional(),
       ...waitArgs,
     }),
@@ -463,7 +459,7 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
     input: z.object({
       vmid: vmid,
       node: node.optional(),
-      target: node.describe("Destination node."),
+      target: node,
       ...waitArgs,
     }),
     annotations: changes({ destructive: false, idempotent: false }),
@@ -473,8 +469,7 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
   defineTool(server, deps, {
     name: "resize_vm_disk",
     title: "Grow VM disk",
-    description:
-      "Grow a VM disk: size '+10G' adds, '64G' sets the new total. Disks can only grow. The guest must still grow its partition.",
+    description: "Grow a VM disk: '+10G' adds, '64G' is the new total. Only grows.",
     input: z.object({
       vmid: vmid,
       node: node.optional(),

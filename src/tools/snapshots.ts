@@ -20,8 +20,7 @@ export function registerSnapshotTools(server: McpServer, deps: ToolDeps): void {
     name: "get_snapshots",
     title: "List snapshots",
     description:
-      "List a VM's or container's snapshots, oldest first, with date, description, whether RAM was saved, and which " +
-      "one the current state derives from.",
+      "A VM's or container's snapshots, oldest first, and which one the current state derives from.",
     input: z.object({
       vmid: vmid,
       node: node.optional(),
@@ -99,13 +98,12 @@ export function registerSnapshotChangeTools(server: McpServer, deps: ToolDeps): 
   defineTool(server, deps, {
     name: "create_snapshot",
     title: "Create snapshot",
-    description:
-      "Snapshot a VM or container. For VMs, vmstate=true also saves RAM so a rollback resumes it running.",
+    description: "Snapshot a VM or container; vmstate=true (VMs) also saves RAM.",
     input: z.object({
       vmid: vmid,
       node: node.optional(),
-      snapname: snapname.describe("Snapshot name, e.g. before-upgrade."),
-      description: z.string().max(8192).optional().describe("What this snapshot is for."),
+      snapname: snapname,
+      description: z.string().max(8192).optional(),
       vmstate: z.boolean().default(false).describe("VMs only: include RAM."),
       ...waitArgs,
     }),
@@ -155,12 +153,11 @@ export function registerSnapshotChangeTools(server: McpServer, deps: ToolDeps): 
   defineTool(server, deps, {
     name: "delete_snapshot",
     title: "Delete snapshot",
-    description:
-      "Delete one snapshot of a VM or container. The guest's current state is not touched. Needs confirm.",
+    description: "Delete one snapshot. Needs confirm.",
     input: z.object({
       vmid: vmid,
       node: node.optional(),
-      snapname: snapname.describe("Snapshot to delete."),
+      snapname: snapname,
       confirm: confirmArg,
       ...waitArgs,
     }),
@@ -201,12 +198,11 @@ export function registerSnapshotChangeTools(server: McpServer, deps: ToolDeps): 
   defineTool(server, deps, {
     name: "rollback_snapshot",
     title: "Roll back to snapshot",
-    description:
-      "Return a VM or container to a snapshot: everything since it is lost. Needs confirm. For VMs, start=true starts it afterwards.",
+    description: "Return a guest to a snapshot, losing everything since. Needs confirm.",
     input: z.object({
       vmid: vmid,
       node: node.optional(),
-      snapname: snapname.describe("Snapshot to return to."),
+      snapname: snapname,
       start: z.boolean().default(false).describe("VMs only: start after the rollback."),
       confirm: confirmArg,
       ...waitArgs,

@@ -110,7 +110,7 @@ export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
     name: "get_storages",
     title: "List storages",
     description: "Storages with type, content types, shared flag, state and usage, per node.",
-    input: z.object({ node: node.optional().describe("Only storages as this node sees them.") }),
+    input: z.object({ node: node.optional() }),
     output: z.object({ storages: z.array(storageRowSchema) }),
     annotations: READ_ONLY,
     handler: async (args) => {
@@ -151,17 +151,12 @@ export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_storage_content",
     title: "Storage content",
-    description: "Volumes on a storage (disk images, ISOs, templates, backups) with size and date.",
+    description: "Volumes on a storage (images, ISOs, templates, backups) with size and date.",
     input: z.object({
-      storage: storage.describe("Storage ID, e.g. local or nas."),
-      node: node
-        .optional()
-        .describe("Node to read it through. Optional for shared storages and single-node ones."),
-      content: z
-        .enum(["images", "rootdir", "iso", "vztmpl", "backup", "snippets", "import"])
-        .optional()
-        .describe("Only this content type."),
-      vmid: vmid.optional().describe("Only volumes of this guest."),
+      storage: storage,
+      node: node.optional(),
+      content: z.enum(["images", "rootdir", "iso", "vztmpl", "backup", "snippets", "import"]).optional(),
+      vmid: vmid.optional(),
       limit: limit(200),
     }),
     output: z.object({

@@ -64,15 +64,14 @@ export function registerTaskTools(server: McpServer, deps: ToolDeps): void {
     name: "get_tasks",
     title: "List tasks",
     description:
-      "Recent Proxmox tasks (start, backup, migrate, ...), newest first, with outcome and UPID. Give `node` for its full " +
-      "history with filters, or omit it for recent tasks across the cluster. get_task_status follows one task.",
+      "Recent tasks, newest first, with outcome and UPID; one node's history (with filters) or the whole cluster.",
     input: z.object({
-      node: node.optional().describe("Only tasks of this node (enables the history filters)."),
-      vmid: vmid.optional().describe("Only tasks about this guest."),
-      type: z.string().max(64).optional().describe("Only this task type, e.g. qmstart, vzdump, qmigrate."),
-      errors: z.boolean().default(false).describe("Only failed tasks."),
-      running: z.boolean().default(false).describe("Only tasks still running."),
-      since: z.coerce.number().int().min(0).optional().describe("Only tasks started after this Unix time."),
+      node: node.optional(),
+      vmid: vmid.optional(),
+      type: z.string().max(64).optional().describe("e.g. qmstart, vzdump"),
+      errors: z.boolean().default(false),
+      running: z.boolean().default(false),
+      since: z.coerce.number().int().min(0).optional().describe("Unix time."),
       limit: limit(25, 1000),
     }),
     output: z.object({ total: z.number(), tasks: z.array(taskRowSchema) }),
@@ -125,10 +124,8 @@ export function registerTaskTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_task_status",
     title: "Task status",
-    description:
-      "Whether a Proxmox task (by UPID) is still running or how it ended; a failed task comes with its last log lines. " +
-      "The node is read from the UPID.",
-    input: z.object({ upid: upid.describe("Task ID, UPID:node:...") }),
+    description: "Whether a task (UPID) still runs or how it ended, with the last log lines of a failure.",
+    input: z.object({ upid: upid }),
     output: z.object({
       upid: z.string(),
       node: z.string(),
@@ -231,10 +228,9 @@ export function registerTaskControlTools(server: McpServer, deps: ToolDeps): voi
   defineTool(server, deps, {
     name: "wait_for_task",
     title: "Wait for task",
-    description:
-      "Wait (bounded) until a Proxmox task ends, with progress; returns how it ended, or that it still runs.",
+    description: "Wait (bounded) for a task to end, with progress; says how it ended or that it still runs.",
     input: z.object({
-      upid: upid.describe("Task ID, UPID:node:..."),
+      upid: upid,
       wait_seconds: z.coerce
         .number()
         .int()
@@ -280,12 +276,11 @@ export function registerTaskControlTools(server: McpServer, deps: ToolDeps): voi
   defineTool(server, deps, {
     name: "get_task_log",
     title: "Task log",
-    description:
-      "Read a task's log, paged: lines from `start` (0-based), `limit` at a time. Says where the next page starts.",
+    description: "A task's log, paged with start and limit.",
     input: z.object({
-      upid: upid.describe("Task ID, UPID:node:..."),
-      start: z.coerce.number().int().min(0).default(0).describe("Lines to skip."),
-      limit: limit(100, 1000).describe("Most lines."),
+      upid: upid,
+      start: z.coerce.number().int().min(0).default(0),
+      limit: limit(100, 1000),
     }),
     output: z.object({
       upid: z.string(),
@@ -320,8 +315,8 @@ export function registerTaskControlTools(server: McpServer, deps: ToolDeps): voi
   defineTool(server, deps, {
     name: "stop_task",
     title: "Stop task",
-    description: "Abort a running Proxmox task (a backup, clone, migration...). Needs confirm.",
-    input: z.object({ upid: upid.describe("Task ID, UPID:node:..."), confirm: confirmArg }),
+    description: "Abort a running task. Needs confirm.",
+    input: z.object({ upid: upid, confirm: confirmArg }),
     annotations: changes({ destructive: true, idempotent: true }),
     handler: async (args, ctx) => {
       const task = parsed(args.upid);
@@ -368,10 +363,9 @@ export function registerTaskControlTools(server: McpServer, deps: ToolDeps): voi
   defineTool(server, deps, {
     name: "get_tracked_tasks",
     title: "Tracked tasks",
-    description:
-      "Tasks this session started, newest first, with how each ended (followed to the end even after the tool stopped waiting).",
+    description: "Tasks this session started, newest first, with how each ended.",
     input: z.object({
-      running: z.boolean().default(false).describe("Only tasks still running."),
+      running: z.boolean().default(false),
       limit: limit(20, 200),
     }),
     output: z.object({

@@ -6,10 +6,7 @@ import { defineTool, READ_ONLY, type ToolDeps } from "../mcp/tool";
 import { guestStatus, listGuests } from "./guest-list";
 import { guestListOutput, guestStatusOutput } from "./guest-views";
 
-const statusFilter = z
-  .enum(["running", "stopped", "paused", "template"])
-  .optional()
-  .describe("Only guests in this state.");
+const statusFilter = z.enum(["running", "stopped", "paused", "template"]).optional();
 
 /** Config keys shown first; the rest follow alphabetically. */
 const CONFIG_ORDER = [
@@ -36,12 +33,11 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_vms",
     title: "List VMs",
-    description:
-      "VMs with status, CPU, memory and uptime; the whole cluster unless `node` is given. get_vm for one VM's detail.",
+    description: "VMs with status, CPU, memory, uptime; whole cluster unless node is given.",
     input: z.object({
-      node: node.optional().describe("Only VMs on this node."),
+      node: node.optional(),
       status: statusFilter,
-      tag: z.string().optional().describe("Only VMs with this tag."),
+      tag: z.string().optional(),
       limit: limit(100),
     }),
     output: guestListOutput,
@@ -52,9 +48,7 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_vm",
     title: "VM status",
-    description:
-      "Live status of one VM: state, CPU, memory, disk and network I/O, uptime, guest agent, HA. " +
-      "Use get_vm_config for its configuration.",
+    description: "Live status of one VM: state, CPU, memory, I/O, uptime, guest agent, HA.",
     input: z.object({
       vmid: vmid,
       node: node.optional(),
@@ -67,12 +61,11 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
     name: "get_vm_config",
     title: "VM configuration",
-    description:
-      "A VM's configuration (CPU, memory, disks, NICs, boot, options), or with pending=true the changes waiting for a reboot.",
+    description: "A VM's configuration, or (pending=true) changes waiting for a reboot.",
     input: z.object({
       vmid: vmid,
       node: node.optional(),
-      pending: z.boolean().default(false).describe("Show pending changes instead of the current config."),
+      pending: z.boolean().default(false),
     }),
     output: z.object({
       vmid: z.number(),

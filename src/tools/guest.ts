@@ -1,0 +1,775 @@
+import type { McpServer } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import { node, vmid } from "../mcp/args";
+import { assertAllowed, confirmArg, preview } from "../mcp/changes";
+import { bytes, duration, timestamp, usage } from "../mcp/format";
+import { type GuestTarget, onGuest } from "../mcp/guests";
+import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
+import { ProxmoxError } from "../proxmox/errors";
+import { repairText } from "../session/exec";
+import type { ExecJob } from "../session/session";
+
+/**
+ * The QEMU guest agent: commands, files and system information inside VMs. Exec results live in
+ * the Session (the agent forgets them once read); every agent error is explained with what to do.
+ */
+
+export const EXEC_INPUT_LIMIT = 64 * 1024;
+/** qemu-server file-write: content maxLength 61440 ("smaller than our 64k POST limit"). */
+export const FILE_WRITE_LIMIT = 61_440;
+const DEFAULT_READ_BYTES = 64 * 1024;
+const MAX_READ_BYTES = 1024 * 1024;
+const DEFAULT_OUTPUT_BYTES = 16 * 1024;
+
+/** Splits a command line like a POSIX shell: whitespace separates, quotes group, backslash escapes. */
+export function shellSplit(line: string): string[] {
+  const words: string[] = [];
+  let word = "";
+  let inWord = false;
+  let quote: "'" | '"' | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] as string;
+    if (quote === "'") {
+      if (ch === "'") quote = undefined;
+      else word += ch;
+    } else if (quote === '"') {
+      if (ch === '"') quote = undefined;
+      else if (ch === "\\" && i + 1 < line.length && '"\\$`\n'.includes(line[i + 1] as string))
+        word += line[++i];
+      else word += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      inWord = true;
+    } else if (ch === "\\" && i + 1 < line.length) {
+      word += line[++i];
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (quote) throw new ToolError(`command has an unclosed ${quote === "'" ? "single" : "double"} quote.`);
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** Shows an argv the way a shell would read it back. */
+export function shellJoin(argv: string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
+/** Turns the agent's failures into what to do about them. */
+export function explainAgentError(error: unknown, who: string): never {
+  if (!(error instanceof ProxmoxError)) throw error;
+  const message = error.pveMessage ?? "";
+  if (/No QEMU guest agent configured/i.test(message)) {
+    throw new ToolError(
+      `${who} has no guest agent configured. Enable it with update_vm (extra: agent=1), restart the VM, and install qemu-guest-agent inside it.`,
+    );
+  }
+  if (/VM \d+ is not running/i.test(message)) {
+    throw new ToolError(`${who} is not running, so its guest agent cannot answer. Start it with start_vm.`);
+  }
+  if (/guest agent is not running/i.test(message)) {
+    throw new ToolError(
+      `The guest agent in ${who} is not answering. Is it installed and started? Debian/Ubuntu: apt install qemu-guest-agent, then ` +
+        "systemctl enable --now qemu-guest-agent; RHEL/Fedora: dnf install qemu-guest-agent; Windows: install the VirtIO guest tools " +
+        "from the virtio-win ISO. Right after boot it can take a few more seconds.",
+    );
+  }
+  if (/^Agent error/i.test(message)) {
+    const detail = message.replace(/^Agent error:\s*/i, "");
+    let hint = "";
+    if (/No such file or directory/i.test(detail)) hint = " The path does not exist inside the guest.";
+    else if (/Permission denied|Access is denied/i.test(detail))
+      hint = " The agent runs without the rights for that path.";
+    else if (/Failed to execute child process|not found/i.test(detail)) {
+      hint =
+        ' The program is not installed or not on the agent\'s PATH; give its full path, or use ["sh", "-c", "..."].';
+    } else if (/pid/i.test(detail))
+      hint = " The agent forgets a result once it has been read, and after a reboot.";
+    else if (/frozen|read-only/i.test(detail))
+      hint = " Filesystems are frozen: thaw them with guest_fsfreeze action=thaw.";
+    throw new ToolError(`The guest agent in ${who} reported: ${detail}.${hint}`);
+  }
+  throw error;
+}
+
+/** Runs an agent call on a VM (node found from the vmid when omitted), with agent errors explained. */
+async function onAgent<T>(
+  deps: ToolDeps,
+  args: { vmid: number; node?: string },
+  call: (guest: GuestTarget) => Promise<T>,
+): Promise<T> {
+  assertAllowed(deps.policy, { vmid: args.vmid });
+  return onGuest(deps, { vmid: args.vmid, node: args.node, type: "qemu" }, async (guest) => {
+    assertAllowed(deps.policy, { node: guest.node });
+    try {
+      return await call(guest);
+    } catch (error) {
+      if (
+        error instanceof ProxmoxError &&
+        error.kind === "not_found" &&
+        /Configuration file/.test(error.pveMessage ?? "")
+      ) {
+        throw error;
+      }
+      return explainAgentError(error, `VM ${guest.vmid}`);
+    }
+  });
+}
+
+function looksBinary(text: string): boolean {
+  if (!text) return false;
+  const sample = text.slice(0, 4096);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: detecting control characters is the point
+  const control = sample.match(/[\u0000-\u0008\u000e-\u001f\ufffd]/g)?.length ?? 0;
+  return control > sample.length / 100 || sample.includes("\u0000");
+}
+
+/** Base64 of byte-valued characters (as PVE delivers agent output), or of UTF-8 otherwise. */
+function toBase64(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: checking for characters above one byte
+  if (/^[\u0000-\u00ff]*$/.test(text)) return btoa(text);
+  return btoa(Array.from(new TextEncoder().encode(text), (b) => String.fromCharCode(b)).join(""));
+}
+
+interface StreamPage {
+  text: string;
+  total: number;
+  next?: number;
+  binary?: boolean;
+}
+
+function page(stream: string, offset: number, max: number): StreamPage {
+  const total = stream.length;
+  if (looksBinary(stream)) {
+    const slice = stream.slice(offset, offset + max);
+    return {
+      text: toBase64(slice),
+      total,
+      binary: true,
+      next: offset + max < total ? offset + max : undefined,
+    };
+  }
+  const text = stream.slice(offset, offset + max);
+  return { text, total, next: offset + max < total ? offset + max : undefined };
+}
+
+const execResultSchema = z.object({
+  job: z.string(),
+  vmid: z.number(),
+  pid: z.number(),
+  status: z.enum(["running", "exited", "lost"]),
+  exitcode: z.number().optional(),
+  signal: z.number().optional(),
+  stdout: z.string().optional(),
+  stderr: z.string().optional(),
+  stdoutNext: z.number().optional(),
+  stderrNext: z.number().optional(),
+});
+
+function execAnswer(job: ExecJob, offset: number, max: number) {
+  const data: z.infer<typeof execResultSchema> = {
+    job: job.id,
+    vmid: job.vmid,
+    pid: job.pid,
+    status: job.status,
+  };
+  const head = `${job.command} (VM ${job.vmid}, pid ${job.pid})`;
+  if (job.status === "running") {
+    return {
+      text: `Still running after ${duration((Date.now() - job.startedAt) / 1000)}: ${head}. Job ${job.id} stays tracked; read it with guest_exec_status.`,
+      data,
+    };
+  }
+  if (job.status === "lost") {
+    return { text: `No result for ${head}: ${job.error ?? "the agent no longer knows it"}.`, data };
+  }
+  const out = page(job.out ?? "", offset, max);
+  const err = page(job.err ?? "", offset, max);
+  Object.assign(data, {
+    exitcode: job.exitcode,
+    signal: job.signal,
+    stdout: out.text,
+    stderr: err.text,
+    stdoutNext: out.next,
+    stderrNext: err.next,
+  });
+  const ending =
+    job.signal !== undefined ? `killed by signal ${job.signal}` : `exit code ${job.exitcode ?? "?"}`;
+  const lines = [`${head}: ${ending}.`];
+  const section = (name: string, p: StreamPage, truncatedByAgent?: boolean) => {
+    if (p.total === 0) return;
+    lines.push(
+      `${name}${p.binary ? ` (binary, base64 of chars ${offset}-${offset + Math.min(max, p.total - offset)})` : ""}:`,
+    );
+    lines.push(p.text);
+    if (p.next !== undefined)
+      lines.push(
+        `… ${p.total - p.next} more characters of ${name}: guest_exec_status job=${job.id} offset=${p.next}.`,
+      );
+    if (truncatedByAgent) lines.push(`(the guest agent cut ${name} at its 16 MiB limit)`);
+  };
+  section("stdout", out, job.outTruncated);
+  section("stderr", err, job.errTruncated);
+  if (out.total === 0 && err.total === 0) lines.push("(no output)");
+  if (job.storeTruncated) lines.push(`(only the first ${bytes(512 * 1024)} of each stream were kept)`);
+  return { text: lines.join("\n"), data };
+}
+
+/** Polls an exec job through the Session until it ends or the wait is over. */
+async function waitForExec(
+  deps: ToolDeps,
+  job: ExecJob,
+  waitSeconds: number,
+  signal: AbortSignal,
+): Promise<ExecJob> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  let current = job;
+  for (let attempt = 0; current.status === "running" && Date.now() < deadline && !signal.aborted; attempt++) {
+    await new Promise((resolve) =>
+      setTimeout(
+        resolve,
+        Math.min(Math.round(150 * 1.4 ** attempt), 2000, Math.max(0, deadline - Date.now())),
+      ),
+    );
+    current = (await deps.session.pollExecJob(current.id)) ?? current;
+  }
+  return current;
+}
+
+const GET_KINDS = [
+  "info",
+  "osinfo",
+  "host-name",
+  "timezone",
+  "time",
+  "users",
+  "vcpus",
+  "memory-blocks",
+  "memory-block-info",
+  "fsinfo",
+  "network-interfaces",
+  "fsfreeze-status",
+  "commands",
+] as const;
+type GetKind = (typeof GET_KINDS)[number];
+
+// biome-ignore lint/suspicious/noExplicitAny: QGA answers are loosely typed JSON, rendered field by field
+type Json = any;
+
+function renderGet(what: GetKind, result: Json): string {
+  switch (what) {
+    case "info": {
+      const enabled = (result?.supported_commands ?? []).filter((c: Json) => c.enabled).length;
+      return `QEMU guest agent ${result?.version ?? "?"}, ${enabled} commands enabled`;
+    }
+    case "osinfo":
+      return `${result?.["pretty-name"] ?? result?.name ?? "unknown OS"}, kernel ${result?.["kernel-release"] ?? "?"} (${result?.machine ?? "?"})`;
+    case "host-name":
+      return String(result?.["host-name"] ?? "?");
+    case "timezone":
+      return `${result?.zone ?? "?"} (UTC${(result?.offset ?? 0) >= 0 ? "+" : ""}${(result?.offset ?? 0) / 3600})`;
+    case "time":
+      return `${new Date(Number(result) / 1e6).toISOString()} (guest clock)`;
+    case "users":
+      return (result ?? []).length
+        ? (result as Json[])
+            .map(
+              (u) =>
+                `${u.domain ? `${u.domain}\\` : ""}${u.user} logged in since ${timestamp(Math.floor(u["login-time"]))}`,
+            )
+            .join("\n")
+        : "No users logged in.";
+    case "vcpus": {
+      const list = (result ?? []) as Json[];
+      return `${list.filter((c) => c.online).length} of ${list.length} vCPUs online`;
+    }
+    case "memory-blocks": {
+      const list = (result ?? []) as Json[];
+      return `${list.length} memory blocks, ${list.filter((b) => b.online).length} online`;
+    }
+    case "memory-block-info":
+      return `memory block size ${bytes(result?.size)}`;
+    case "fsinfo":
+      return ((result ?? []) as Json[])
+        .map(
+          (fs) =>
+            `${fs.mountpoint} ${fs.type} on ${fs.name}${fs["total-bytes"] ? `: ${usage(fs["used-bytes"], fs["total-bytes"])} (${Math.round((fs["used-bytes"] / fs["total-bytes"]) * 100)}%)` : ""}`,
+        )
+        .join("\n");
+    case "network-interfaces":
+      return ((result ?? []) as Json[])
+        .map((nic) => {
+          const addresses = ((nic["ip-addresses"] ?? []) as Json[]).map(
+            (a) => `${a["ip-address"]}/${a.prefix}`,
+          );
+          return `${nic.name}${nic["hardware-address"] ? ` ${nic["hardware-address"]}` : ""}: ${addresses.join(", ") || "no address"}`;
+        })
+        .join("\n");
+    case "fsfreeze-status":
+      return `filesystems ${result}`;
+    case "commands":
+      return ((result ?? []) as Json[]).map((c) => c.name).join(", ");
+  }
+}
+
+export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, {
+    name: "guest_exec",
+    title: "Run command in VM",
+    description:
+      'Run a program in a VM via the guest agent; returns exit code, stdout, stderr. command is argv, or a string split like a shell would. Pipes: ["sh","-c","..."].',
+    input: z.object({
+      vmid,
+      node: node.optional(),
+      command: z
+        .union([z.array(z.string().max(4096)).min(1).max(256), z.string().min(1).max(16384)])
+        .describe("argv array, or one command line."),
+      input: z
+        .string()
+        .max(EXEC_INPUT_LIMIT, {
+          error: `input may be at most ${EXEC_INPUT_LIMIT} characters (the agent's limit)`,
+        })
+        .optional()
+        .describe("stdin."),
+      wait_seconds: z.coerce.number().int().min(0).max(240).default(30),
+    }),
+    output: execResultSchema,
+    annotations: changes({ destructive: true, idempotent: false }),
+    handler: async (args, ctx) => {
+      const argv = Array.isArray(args.command) ? args.command : shellSplit(args.command);
+      if (argv.length === 0) throw new ToolError("command is empty.");
+      const line = shellJoin(argv);
+      return onAgent(deps, args, async (guest) => {
+        const started = await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/exec", {
+          node: guest.node,
+          vmid: guest.vmid,
+          command: argv,
+          "input-data": args.input,
+        });
+        const job = await deps.session.startExecJob({
+          vmid: guest.vmid,
+          node: guest.node,
+          pid: started.pid,
+          command: line,
+          actor: deps.actor,
+        });
+        const first = (await deps.session.pollExecJob(job.id)) ?? job;
+        const done = await waitForExec(deps, first, args.wait_seconds, ctx.mcpReq.signal);
+        return execAnswer(done, 0, DEFAULT_OUTPUT_BYTES);
+      });
+    },
+  });
+
+  defineTool(server, deps, {
+    name: "guest_exec_status",
+    title: "Command result",
+    description: "A guest_exec result by job (or vmid + pid), readable again; output paged with offset.",
+    input: z.object({
+      job: z.string().max(64).optional(),
+      vmid: vmid.optional(),
+      pid: z.coerce.number().int().min(0).optional(),
+      offset: z.coerce.number().int().min(0).default(0),
+      max_bytes: z.coerce.number().int().min(1).max(MAX_READ_BYTES).default(DEFAULT_OUTPUT_BYTES),
+    }),
+    output: execResultSchema,
+    annotations: READ_ONLY,
+    handler: async (args) => {
+      let job: ExecJob | null = null;
+      if (args.job) {
+        job = await deps.session.pollExecJob(args.job);
+        if (!job)
+          throw new ToolError(
+            `There is no exec job '${args.job}' in this session (results are kept for 24 hours).`,
+          );
+      } else if (args.vmid !== undefined && args.pid !== undefined) {
+        const found = await deps.session.findExecJob(args.vmid, args.pid);
+        if (found) job = await deps.session.pollExecJob(found.id);
+        else {
+          // Started elsewhere: adopt it, so its result is kept once read.
+          const location = await onAgent(deps, { vmid: args.vmid }, async (guest) => guest);
+          const adopted = await deps.session.startExecJob({
+            vmid: location.vmid,
+            node: location.node,
+            pid: args.pid,
+            command: `(pid ${args.pid}, not started here)`,
+            actor: deps.actor,
+          });
+          job = await onAgent(deps, { vmid: args.vmid, node: location.node }, () =>
+            deps.session.pollExecJob(adopted.id),
+          );
+        }
+      } else {
+        throw new ToolError("Give job (from guest_exec), or vmid and pid.");
+      }
+      return execAnswer(job as ExecJob, args.offset, args.max_bytes);
+    },
+  });
+
+  defineTool(server, deps, {
+    name: "guest_file_read",
+    title: "Read file in VM",
+    description: "Read a file in a VM via the guest agent: text, or base64 when binary; page with offset.",
+    input: z.object({
+      vmid,
+      node: node.optional(),
+      path: z.string().min(1).max(4096),
+      offset: z.coerce.number().int().min(0).default(0),
+      max_bytes: z.coerce.number().int().min(1).max(MAX_READ_BYTES).default(DEFAULT_READ_BYTES),
+    }),
+    output: z.object({
+      path: z.string(),
+      offset: z.number(),
+      bytes: z.number(),
+      binary: z.boolean(),
+      content: z.string(),
+      next: z.number().optional(),
+    }),
+    annotations: READ_ONLY,
+    handler: async (args) =>
+      onAgent(deps, args, async (guest) => {
+        const { content, more } = await readFile(deps, guest, args.path, args.offset, args.max_bytes);
+        const text = decodeText(content);
+        const binary = text === undefined;
+        const next = more ? args.offset + content.length : undefined;
+        const body = binary ? base64Bytes(content) : (text as string);
+        const header = `${args.path} in VM ${guest.vmid}: ${content.length} bytes from offset ${args.offset}${binary ? " (binary, base64 below)" : ""}`;
+        const footer = next !== undefined ? `\n… more: guest_file_read offset=${next}.` : "";
+        return {
+          text: `${header}\n${body}${footer}`,
+          data: { path: args.path, offset: args.offset, bytes: content.length, binary, content: body, next },
+        };
+      }),
+  });
+
+  defineTool(server, deps, {
+    name: "guest_file_write",
+    title: "Write file in VM",
+    description:
+      "Write (replace) a file in a VM via the guest agent; text or base64, at most 60 KiB. Needs confirm if it exists.",
+    input: z.object({
+      vmid,
+      node: node.optional(),
+      path: z.string().min(1).max(4096),
+      content: z.string(),
+      encoding: z.enum(["text", "base64"]).default("text"),
+      confirm: confirmArg,
+    }),
+    annotations: changes({ destructive: true, idempotent: true }),
+    handler: async (args) => {
+      if (args.content.length > FILE_WRITE_LIMIT) {
+        throw new ToolError(
+          `content is ${args.content.length} characters; the guest agent takes at most ${FILE_WRITE_LIMIT} (60 KiB) per call. Split the file, or write it with guest_exec (sh -c 'cat >> file' with input).`,
+        );
+      }
+      if (args.encoding === "base64" && !/^[A-Za-z0-9+/]*={0,2}$/.test(args.content.replace(/\s+/g, ""))) {
+        throw new ToolError("content is not valid base64.");
+      }
+      return onAgent(deps, args, async (guest) => {
+        if (!args.confirm) {
+          const existing = await fileSize(deps, guest, args.path);
+          if (existing !== false) {
+            return preview(
+              "guest_file_write",
+              `${args.path} already exists in VM ${guest.vmid}${existing === undefined ? "" : ` (${bytes(existing)}${existing >= MAX_READ_BYTES ? " or more" : ""})`}; writing replaces it.`,
+            );
+          }
+        }
+        const content = args.encoding === "base64" ? args.content.replace(/\s+/g, "") : args.content;
+        await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/file-write", {
+          node: guest.node,
+          vmid: guest.vmid,
+          file: args.path,
+          content,
+          encode: args.encoding === "text",
+        });
+        await deps.session.audit({
+          actor: deps.actor,
+          tool: "guest_file_write",
+          target: `VM ${guest.vmid}`,
+          args: { path: args.path, bytes: content.length, encoding: args.encoding },
+          outcome: "done",
+        });
+        return {
+          text: `Wrote ${args.path} in VM ${guest.vmid} (${content.length} ${args.encoding === "base64" ? "base64 characters" : "characters"}).`,
+          data: {},
+        };
+      });
+    },
+  });
+
+  defineTool(server, deps, {
+    name: "guest_get",
+    title: "Guest information",
+    description: "Read-only facts from inside a VM via the guest agent, chosen by what.",
+    input: z.object({ vmid, node: node.optional(), what: z.enum(GET_KINDS) }),
+    output: z.object({ vmid: z.number(), what: z.string(), result: z.unknown() }),
+    annotations: READ_ONLY,
+    handler: async (args) =>
+      onAgent(deps, args, async (guest) => {
+        const params = { node: guest.node, vmid: guest.vmid };
+        let result: Json;
+        switch (args.what) {
+          case "commands":
+            result = await deps.client.call("GET /nodes/{node}/qemu/{vmid}/agent", params);
+            break;
+          case "fsfreeze-status":
+            result = (await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/fsfreeze-status", params))
+              .result;
+            break;
+          case "info":
+            result = (await deps.client.call("GET /nodes/{node}/qemu/{vmid}/agent/info", params)).result;
+            break;
+          case "network-interfaces":
+            result = (
+              await deps.client.call("GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces", params)
+            ).result;
+            break;
+          default: {
+            const endpoint =
+              `GET /nodes/{node}/qemu/{vmid}/agent/get-${args.what}` as "GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo";
+            result = (await deps.client.call(endpoint, params)).result;
+          }
+        }
+        return {
+          text: `VM ${guest.vmid} ${args.what}:\n${renderGet(args.what, result)}`,
+          data: { vmid: guest.vmid, what: args.what, result },
+        };
+      }),
+  });
+
+  defineTool(server, deps, {
+    name: "guest_ping",
+    title: "Ping guest agent",
+    description: "Check that a VM's guest agent answers.",
+    input: z.object({ vmid, node: node.optional() }),
+    output: z.object({ vmid: z.number(), ok: z.boolean() }),
+    annotations: READ_ONLY,
+    handler: async (args) =>
+      onAgent(deps, args, async (guest) => {
+        await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/ping", {
+          node: guest.node,
+          vmid: guest.vmid,
+        });
+        return { text: `The guest agent in VM ${guest.vmid} answers.`, data: { vmid: guest.vmid, ok: true } };
+      }),
+  });
+
+  defineTool(server, deps, {
+    name: "guest_set_user_password",
+    title: "Set guest user password",
+    description: "Set a user's password inside a VM; never shown or stored. Needs confirm.",
+    input: z.object({
+      vmid,
+      node: node.optional(),
+      username: z.string().min(1).max(64),
+      password: z.string().min(5, { error: "password must be at least 5 characters" }).max(1024),
+      crypted: z.boolean().default(false).describe("password is already crypt()ed."),
+      confirm: confirmArg,
+    }),
+    annotations: changes({ destructive: true, idempotent: true }),
+    handler: async (args) =>
+      onAgent(deps, args, async (guest) => {
+        if (!args.confirm)
+          return preview(
+            "guest_set_user_password",
+            `This replaces the password of '${args.username}' inside VM ${guest.vmid}.`,
+          );
+        await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/set-user-password", {
+          node: guest.node,
+          vmid: guest.vmid,
+          username: args.username,
+          password: args.password,
+          crypted: args.crypted || undefined,
+        });
+        await deps.session.audit({
+          actor: deps.actor,
+          tool: "guest_set_user_password",
+          target: `VM ${guest.vmid}`,
+          args: { username: args.username },
+          outcome: "done",
+        });
+        return { text: `Set the password of '${args.username}' in VM ${guest.vmid}.`, data: {} };
+      }),
+  });
+
+  defineTool(server, deps, {
+    name: "guest_fsfreeze",
+    title: "Freeze/thaw guest filesystems",
+    description: "Freeze or thaw a VM's filesystems via the guest agent. Needs confirm.",
+    input: z.object({ vmid, node: node.optional(), action: z.enum(["freeze", "thaw"]), confirm: confirmArg }),
+    annotations: changes({ destructive: true, idempotent: true }),
+    handler: async (args) =>
+      onAgent(deps, args, async (guest) => {
+        const params = { node: guest.node, vmid: guest.vmid };
+        if (!args.confirm) {
+          return preview(
+            "guest_fsfreeze",
+            args.action === "freeze"
+              ? `This freezes every filesystem in VM ${guest.vmid}: programs that write will hang until guest_fsfreeze action=thaw.`
+              : `This thaws the filesystems of VM ${guest.vmid}.`,
+          );
+        }
+        const result =
+          args.action === "freeze"
+            ? await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/fsfreeze-freeze", params)
+            : await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/fsfreeze-thaw", params);
+        await deps.session.audit({
+          actor: deps.actor,
+          tool: "guest_fsfreeze",
+          target: `VM ${guest.vmid}`,
+          args: { action: args.action },
+          outcome: "done",
+        });
+        const count = typeof result.result === "number" ? result.result : undefined;
+        return {
+          text: `${args.action === "freeze" ? "Froze" : "Thawed"} ${count ?? "the"} filesystem${count === 1 ? "" : "s"} of VM ${guest.vmid}.${args.action === "freeze" ? " Thaw them soon with guest_fsfreeze action=thaw." : ""}`,
+          data: {},
+        };
+      }),
+  });
+
+  defineTool(server, deps, {
+    name: "guest_fstrim",
+    title: "Trim guest filesystems",
+    description: "Trim a VM's filesystems (fstrim) to give thin storage back.",
+    input: z.object({ vmid, node: node.optional() }),
+    annotations: changes({ destructive: false, idempotent: true }),
+    handler: async (args) =>
+      onAgent(deps, args, async (guest) => {
+        const { result } = await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/fstrim", {
+          node: guest.node,
+          vmid: guest.vmid,
+        });
+        const paths = ((result as Json)?.paths ?? []) as Json[];
+        const lines = paths.map(
+          (p) => `${p.path}: ${p.error ? `failed (${p.error})` : `${bytes(p.trimmed ?? 0)} trimmed`}`,
+        );
+        await deps.session.audit({
+          actor: deps.actor,
+          tool: "guest_fstrim",
+          target: `VM ${guest.vmid}`,
+          args: {},
+          outcome: "done",
+        });
+        return { text: [`Trimmed the filesystems of VM ${guest.vmid}.`, ...lines].join("\n"), data: {} };
+      }),
+  });
+
+  defineTool(server, deps, {
+    name: "guest_power",
+    title: "Guest power via agent",
+    description: "Shut down or suspend a VM from inside via the guest agent. Needs confirm.",
+    input: z.object({
+      vmid,
+      node: node.optional(),
+      action: z.enum(["shutdown", "suspend-disk", "suspend-ram", "suspend-hybrid"]),
+      confirm: confirmArg,
+    }),
+    annotations: changes({ destructive: true, idempotent: true }),
+    handler: async (args) =>
+      onAgent(deps, args, async (guest) => {
+        if (!args.confirm)
+          return preview(
+            "guest_power",
+            `This asks the guest OS of VM ${guest.vmid} to ${args.action.replace("-", " to ")}.`,
+          );
+        const params = { node: guest.node, vmid: guest.vmid };
+        const endpoint =
+          `POST /nodes/{node}/qemu/{vmid}/agent/${args.action}` as "POST /nodes/{node}/qemu/{vmid}/agent/shutdown";
+        await deps.client.call(endpoint, params);
+        await deps.session.audit({
+          actor: deps.actor,
+          tool: "guest_power",
+          target: `VM ${guest.vmid}`,
+          args: { action: args.action },
+          outcome: "done",
+        });
+        return {
+          text: `Asked the guest OS of VM ${guest.vmid} to ${args.action.replace("-", " to ")}. It happens in the guest's own time; get_vm shows when it is done.`,
+          data: {},
+        };
+      }),
+  });
+}
+
+/** Bytes of a file as a string of byte-valued characters, and whether more follows. */
+async function readFile(
+  deps: ToolDeps,
+  guest: GuestTarget,
+  path: string,
+  offset: number,
+  max: number,
+): Promise<{ content: string; more: boolean }> {
+  const base = { node: guest.node, vmid: guest.vmid, file: path };
+  try {
+    // qemu-server 9.1.5+: offset/count, and decode=0 for exact bytes as base64.
+    const result = await deps.client.call("GET /nodes/{node}/qemu/{vmid}/agent/file-read", {
+      ...base,
+      offset: offset || undefined,
+      count: max,
+      decode: false,
+    });
+    return { content: fromChunkedBase64(result.content), more: Boolean(result.truncated) };
+  } catch (error) {
+    if (
+      !(
+        error instanceof ProxmoxError &&
+        error.kind === "invalid_params" &&
+        (error.errors?.count || error.errors?.offset || error.errors?.decode)
+      )
+    ) {
+      throw error;
+    }
+  }
+  // Older hosts: the whole file (up to 16 MiB), already decoded; page it here.
+  const result = await deps.client.call("GET /nodes/{node}/qemu/{vmid}/agent/file-read", base);
+  const all = result.content;
+  return {
+    content: all.slice(offset, offset + max),
+    more: offset + max < all.length || Boolean(result.truncated),
+  };
+}
+
+/** File size up to MAX_READ_BYTES, false when the file does not exist, undefined when unknown. */
+async function fileSize(
+  deps: ToolDeps,
+  guest: GuestTarget,
+  path: string,
+): Promise<number | false | undefined> {
+  try {
+    const { content } = await readFile(deps, guest, path, 0, MAX_READ_BYTES);
+    return content.length;
+  } catch (error) {
+    if (error instanceof ProxmoxError && /No such file or directory/i.test(error.pveMessage ?? ""))
+      return false;
+    return undefined;
+  }
+}
+
+/** PVE returns the base64 of each 1 MiB chunk concatenated, so padding can appear mid-string. */
+export function fromChunkedBase64(content: string): string {
+  let out = "";
+  for (const part of content.match(/[^=]+={0,2}|={1,2}/g) ?? []) {
+    if (/^=+$/.test(part)) continue;
+    out += atob(part);
+  }
+  return out;
+}
+
+/** UTF-8 text from byte-valued characters, or undefined when it is binary. */
+function decodeText(byteString: string): string | undefined {
+  if (looksBinary(byteString)) return undefined;
+  const repaired = repairText(byteString);
+  return looksBinary(repaired) ? undefined : repaired;
+}
+
+function base64Bytes(byteString: string): string {
+  return toBase64(byteString);
+}
