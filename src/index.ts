@@ -3,6 +3,7 @@ import { localhostAllowedHostnames, localhostAllowedOrigins } from "@modelcontex
 import { createMcpHandler } from "agents/mcp/server";
 import { Hono } from "hono";
 import { createServer, toolDeps } from "./mcp/server";
+import { type Diagnosis, diagnose } from "./proxmox/doctor";
 import { PRODUCT } from "./version";
 
 /**
@@ -31,7 +32,7 @@ function hostPolicy(configured: string | undefined) {
   };
 }
 
-const mcpHandler = createMcpHandler(() => createServer(toolDeps(env)), {
+const mcpHandler = createMcpHandler(() => createServer(toolDeps(env), env), {
   route: "/mcp",
   ...hostPolicy(env.MCP_HOSTNAMES),
 });
@@ -62,15 +63,39 @@ app.get("/", (c) =>
   ),
 );
 
-app.get("/healthz", (c) =>
-  c.json({
-    ok: true,
-    name: PRODUCT.name,
-    version: PRODUCT.version,
-    upstream: upstreamMode(c.env),
-    auth: isLocalRequest(c.req.raw) ? "none (localhost)" : "not configured: /mcp refused",
-  }),
-);
+/** /healthz asks Proxmox at most every 15 s per isolate, so uptime checks cannot hammer it. */
+let lastDiagnosis: { at: number; value: Promise<Diagnosis> } | undefined;
+
+/** Drops the cached /healthz verdict (tests change the upstream between requests). */
+export function forgetHealth(): void {
+  lastDiagnosis = undefined;
+}
+
+app.get("/healthz", async (c) => {
+  if (!lastDiagnosis || Date.now() - lastDiagnosis.at > 15_000) {
+    lastDiagnosis = { at: Date.now(), value: diagnose(c.env) };
+  }
+  const d = await lastDiagnosis.value;
+  // The same verdict as check_connection, without details that could name hosts or tokens.
+  return c.json(
+    {
+      ok: d.verdict !== "failing",
+      verdict: d.verdict,
+      name: PRODUCT.name,
+      version: PRODUCT.version,
+      proxmox: d.version,
+      upstream: upstreamMode(c.env),
+      auth: isLocalRequest(c.req.raw) ? "none (localhost)" : "not configured: /mcp refused",
+      checks: d.checks.map((check) => ({
+        step: check.step,
+        ok: check.ok,
+        ...(check.ok ? {} : { fix: check.fix }),
+      })),
+      failingGroups: d.groups.filter((g) => !g.ok).map((g) => g.group),
+    },
+    d.verdict === "failing" ? 503 : 200,
+  );
+});
 
 app.all("/mcp", (c) => {
   if (!isLocalRequest(c.req.raw)) {

@@ -1,4 +1,4 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { PRODUCT } from "../src/version";
 
@@ -51,13 +51,16 @@ describe("/healthz", () => {
   it("reports version and upstream mode without secrets", async () => {
     const response = await exports.default.fetch(new Request("http://localhost/healthz"));
     expect(response.status).toBe(200);
-    const body = await response.json();
-    expect(body).toEqual({
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
       ok: true,
+      verdict: "ok",
       name: PRODUCT.name,
       version: PRODUCT.version,
       upstream: "service-binding",
       auth: "none (localhost)",
+      failingGroups: [],
     });
+    expect(JSON.stringify(body)).not.toContain(env.PROXMOX_TOKEN_SECRET as string);
   });
 });

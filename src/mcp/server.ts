@@ -4,6 +4,7 @@ import { GuestLocator } from "../proxmox/locate";
 import type { SessionApi } from "../session/session";
 import { registerBackupChangeTools, registerBackupTools } from "../tools/backups";
 import { registerClusterTools } from "../tools/cluster";
+import { registerConnectionTools } from "../tools/connection";
 import { registerContainerTools } from "../tools/containers";
 import { registerGuestTools } from "../tools/guest";
 import { registerNodeTools } from "../tools/nodes";
@@ -41,7 +42,7 @@ export function toolDeps(env: Env, sessionName = LOCAL_SESSION): ToolDeps {
 }
 
 /** One McpServer per request (the transport is stateless); registration is cheap. */
-export function createServer(deps: ToolDeps): McpServer {
+export function createServer(deps: ToolDeps, env: Env): McpServer {
   const server = new McpServer(
     { name: PRODUCT.name, title: PRODUCT.title, version: PRODUCT.version },
     { instructions: INSTRUCTIONS },
@@ -62,5 +63,6 @@ export function createServer(deps: ToolDeps): McpServer {
   registerProvisionTools(server, deps);
   registerBackupChangeTools(server, deps);
   registerGuestTools(server, deps);
+  registerConnectionTools(server, deps, env);
   return server;
 }

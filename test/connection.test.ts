@@ -1,0 +1,101 @@
+import { exports } from "cloudflare:workers";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { forgetHealth } from "../src/index";
+import { checkTokenShape } from "../src/proxmox/doctor";
+import { connect, type TestClient, textOf } from "./helpers/mcp";
+import { sim } from "./helpers/sim";
+
+let client: TestClient;
+
+async function doctor() {
+  const result = await client.call("check_connection");
+  return { text: textOf(result), data: result.structuredContent as Record<string, any> };
+}
+
+async function health() {
+  forgetHealth();
+  const response = await exports.default.fetch(new Request("http://localhost/healthz"));
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+beforeAll(async () => {
+  client = await connect("2026-07-28");
+});
+afterAll(async () => {
+  await client.close();
+});
+beforeEach(async () => {
+  await sim.reset();
+  await sim.settings({ authFailureDelayMs: 0 });
+});
+
+describe("check_connection and /healthz", () => {
+  it("a healthy simulator: every step passes", async () => {
+    const { text, data } = await doctor();
+    expect(data.verdict).toBe("ok");
+    expect(text.split("\n")[0]).toBe("Connection: OK");
+    expect(text).toContain("ok   reach: Proxmox VE 9.1.2 (release 9.1) answered with the token");
+    expect(text).toContain("ok   cluster: cluster homelab: 3 of 3 nodes online, quorate");
+    expect(data.groups.every((g: { ok: boolean }) => g.ok)).toBe(true);
+    const { status, body } = await health();
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      ok: true,
+      verdict: "ok",
+      proxmox: "9.1.2 (release 9.1)",
+      upstream: "service-binding",
+    });
+    expect(JSON.stringify(body)).not.toContain("root@pam");
+  });
+
+  it.each([
+    [{ kind: "access-login" }, "Cloudflare Access answered with its sign-in page", "Service Auth policy"],
+    [{ kind: "tunnel-error", status: 530 }, "error 1033", "cloudflared"],
+    [{ kind: "tunnel-error", status: 502 }, "Cloudflare reached the tunnel but not Proxmox", "cloudflared"],
+    [{ kind: "tunnel-error", status: 526 }, "TLS between Cloudflare and Proxmox failed", "originServerName"],
+    [
+      { kind: "empty", status: 401, message: "Authentication failed!" },
+      "Proxmox does not accept the API token",
+      "user@realm!name",
+    ],
+    [
+      { kind: "json", status: 403, message: "Permission check failed (/, Sys.Audit)" },
+      "needs the privilege Sys.Audit on /",
+      "PVEAuditor",
+    ],
+    [{ kind: "hang" }, "did not answer GET /version", "PROXMOX_TIMEOUT_MS"],
+  ] as const)("diagnoses %j", async (fault, detail, fix) => {
+    await sim.fail({ count: 1, ...fault });
+    const { text, data } = await doctor();
+    expect(data.verdict).toBe("failing");
+    const reach = data.checks.find((c: { step: string }) => c.step === "reach");
+    expect(reach.ok).toBe(false);
+    expect(reach.detail).toContain(detail);
+    expect(reach.fix).toContain(fix);
+    expect(text).toContain("FAIL reach:");
+    await sim.fail({ count: 1, ...fault });
+    const { status, body } = await health();
+    expect(status).toBe(503);
+    expect(body).toMatchObject({ ok: false, verdict: "failing" });
+    expect(body.checks.find((c: { step: string }) => c.step === "reach")).toMatchObject({ ok: false });
+  });
+
+  it("an offline node makes the verdict degraded", async () => {
+    await sim.setNodeOnline("pve3", false);
+    const { text, data } = await doctor();
+    expect(data.verdict).toBe("degraded");
+    expect(text).toContain("FAIL cluster: cluster homelab: 2 of 3 nodes online, quorate");
+  });
+});
+
+describe("token shape", () => {
+  it("accepts user@realm!name and explains the usual mistakes", () => {
+    expect(checkTokenShape("mcp@pve!claude", "5f0e4b1c-8d2a-4c3e-9f10-2b3c4d5e6f70").ok).toBe(true);
+    expect(checkTokenShape("mcp@pve!claude", undefined).detail).toBe("PROXMOX_TOKEN_SECRET is not set.");
+    expect(checkTokenShape("mcp@pve!claude:5f0e4b1c", "x").detail).toContain(
+      "Proxmox Backup Server token format",
+    );
+    expect(checkTokenShape("mcp@pve", "x").detail).toContain("does not look like user@realm!tokenname");
+    expect(checkTokenShape("mcp@pve!claude", "not-a-uuid").detail).toContain("not a UUID");
+  });
+});
