@@ -30,6 +30,7 @@ const READ_TOOLS = [
   "guest_file_read",
   "guest_get",
   "guest_ping",
+  "check_connection",
 ];
 
 /** Every answer of the run, checked at the end for leaked credentials. */
