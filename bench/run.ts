@@ -1,0 +1,167 @@
+// `npm run bench` (full) and `npm run bench:quick` (what CI runs): starts the simulator and the
+// MCP server with wrangler dev, measures, writes a Markdown report, stops the servers.
+//
+//   node bench/run.ts [--quick] [--out FILE]
+//
+// Timings are reported, never asserted. Deterministic budgets (request counts, byte sizes, error
+// counts) fail the run, after the report is written, with a message naming each violation.
+
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, freemem, totalmem } from "node:os";
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+import { bundleSection } from "./bundle.ts";
+import { Mcp, Sim } from "./clients.ts";
+import { contextSection } from "./context.ts";
+import { economySection } from "./economy.ts";
+import { loadSection } from "./load.ts";
+import { overheadSection } from "./overhead.ts";
+import { scaleSection } from "./scale.ts";
+import { interrupted, type Servers, startServers } from "./servers.ts";
+import type { Check, Context, Mode, SectionResult } from "./stats.ts";
+import { waitingSection } from "./waiting.ts";
+
+const { values } = parseArgs({
+  options: { quick: { type: "boolean", default: false }, out: { type: "string" } },
+});
+const mode: Mode = values.quick ? "quick" : "full";
+const out = values.out ?? (mode === "full" ? "bench/REPORT.md" : "bench/.out/REPORT-quick.md");
+const t0 = performance.now();
+const log = (line: string) =>
+  process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
+
+function git(args: string[]): string {
+  try {
+    return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "";
+  }
+}
+
+function machine(servers: Servers | undefined): string {
+  const cpu = cpus();
+  const dirty = git(["status", "--porcelain", "--untracked-files=no"]) !== "";
+  const wrangler = (() => {
+    try {
+      return (JSON.parse(readFileSync("node_modules/wrangler/package.json", "utf8")) as { version: string })
+        .version;
+    } catch {
+      return "unknown";
+    }
+  })();
+  const rows = [
+    ["date", new Date().toISOString()],
+    ["mode", mode === "full" ? "full (`npm run bench`)" : "quick (`npm run bench:quick`, few repetitions)"],
+    ["CPU", `${cpu[0]?.model ?? "unknown"}, ${cpu.length} cores`],
+    [
+      "memory",
+      `${(totalmem() / 1024 ** 3).toFixed(1)} GiB (${(freemem() / 1024 ** 3).toFixed(1)} GiB free at start)`,
+    ],
+    ["Node", process.version],
+    ["wrangler", wrangler],
+    [
+      "commit",
+      `${git(["rev-parse", "--short", "HEAD"]) || "unknown"}${dirty ? " with uncommitted changes" : ""}`,
+    ],
+  ];
+  if (servers) {
+    rows.push([
+      "servers",
+      `two \`wrangler dev\` processes (simulator, MCP server) on free local ports; ready ${servers.startupSeconds.toFixed(1)} s after spawning`,
+    ]);
+  }
+  return rows.map(([k, v]) => `- ${k}: ${v}`).join("\n");
+}
+
+function render(sections: SectionResult[], servers: Servers | undefined, failures: string[]): string {
+  const checks = sections.flatMap((s) => s.checks);
+  const budgetRows = checks.map(
+    (c: Check) =>
+      `| ${c.what} | ${c.budget} | ${c.actual.replace(/\|/g, "\\|").replace(/\n/g, " ")} | ${c.pass ? "pass" : c.deterministic ? "**FAIL**" : "missed (timing, not asserted)"} |`,
+  );
+  return [
+    "# Benchmark report",
+    "",
+    "Written by `bench/run.ts` (`npm run bench`; `npm run bench:quick` writes its report under bench/.out/).",
+    "Medians and 95th percentiles of wall-clock timings on this machine; counts and sizes are exact.",
+    "",
+    "## Machine",
+    "",
+    machine(servers),
+    "",
+    "## Budgets",
+    "",
+    "How to read this: deterministic budgets (request counts, sizes, errors) fail the run when violated; timing aims are reported only.",
+    "",
+    "| what | budget | actual | result |",
+    "| --- | --- | --- | --- |",
+    ...budgetRows,
+    ...(failures.length ? ["", "Sections that could not run:", ...failures.map((f) => `- ${f}`)] : []),
+    "",
+    ...sections.flatMap((s) => [`## ${s.title}`, "", `How to read this: ${s.howToRead}`, "", s.body, ""]),
+  ].join("\n");
+}
+
+async function main(): Promise<number> {
+  const sections: SectionResult[] = [];
+  const failures: string[] = [];
+  log(`mode ${mode}; bundling (wrangler deploy --dry-run)`);
+  const bundle = await bundleSection();
+  log("starting the simulator and the MCP server (wrangler dev)");
+  const servers = await startServers("bench/.out/logs");
+  try {
+    log(
+      `ready in ${servers.startupSeconds.toFixed(1)} s: MCP ${servers.mcpUrl}, simulator ${servers.simOrigin}`,
+    );
+    const mcp = await Mcp.connect(servers.mcpUrl);
+    const ctx: Context = { mode, servers, sim: new Sim(servers.simOrigin), mcp, log };
+    const tools = await mcp.tools();
+    const steps: [string, () => Promise<SectionResult>][] = [
+      ["overhead", () => overheadSection(ctx)],
+      ["economy", () => economySection(ctx, tools)],
+      ["context", () => contextSection(ctx)],
+      ["waiting", () => waitingSection(ctx, tools)],
+      ["load", () => loadSection(ctx)],
+      ["scale", () => scaleSection(ctx)],
+    ];
+    for (const [name, step] of steps) {
+      if (interrupted.signal) break;
+      log(name);
+      try {
+        sections.push(await step());
+      } catch (error) {
+        // A broken section is a broken harness: report it and fail the run.
+        const message = `${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+        log(`FAILED ${message}`);
+        failures.push(message.split("\n")[0] as string);
+      }
+    }
+    sections.push(bundle);
+    await mcp.close().catch(() => undefined);
+  } finally {
+    log("stopping the servers");
+    await servers.stop();
+  }
+  sections.sort((a, b) => a.title.localeCompare(b.title, "en", { numeric: true }));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, render(sections, servers, failures));
+  log(`report written to ${out}`);
+
+  const violated = sections.flatMap((s) => s.checks).filter((c) => c.deterministic && !c.pass);
+  for (const c of violated)
+    process.stderr.write(`BUDGET VIOLATED: ${c.what}: ${c.actual} (budget ${c.budget})\n`);
+  for (const f of failures) process.stderr.write(`SECTION FAILED: ${f}\n`);
+  log(`done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  return violated.length || failures.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(
+      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(2);
+  },
+);

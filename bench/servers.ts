@@ -1,0 +1,238 @@
+// Starts the simulator and the MCP server as two `wrangler dev` processes on free ports, waits
+// until the MCP server reaches the simulator, and stops both however the run ends.
+//
+// Two processes rather than `npm run dev`'s one: a multi-config `wrangler dev` serves only its
+// first Worker, and the benchmark must reach the simulator's control API (/_sim/*) and its
+// /api2/json directly. The MCP Worker's `PVE` service binding finds the simulator through
+// wrangler's dev registry (a private registry folder per run, so no other dev session on this
+// machine can answer in its place).
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface Servers {
+  /** http://127.0.0.1:PORT/mcp */
+  mcpUrl: string;
+  /** http://127.0.0.1:PORT (simulator origin: /_sim/*, /api2/json/*) */
+  simOrigin: string;
+  /** Seconds from spawning the processes until the MCP server answered a tool call. */
+  startupSeconds: number;
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+export const WRANGLER = join("node_modules", "wrangler", "bin", "wrangler.js");
+
+/** A port the kernel just handed out; free unless someone grabs it in the next instant. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const children = new Set<ChildProcess>();
+
+/** Signals the whole process group of a child (wrangler starts workerd beneath itself). */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    children.delete(child);
+    return;
+  }
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // wrangler stops its workerd itself on SIGTERM (and reaps it); the group is signalled only if
+  // that takes too long.
+  child.kill("SIGTERM");
+  const graceful = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
+  if (!graceful) {
+    signalGroup(child, "SIGKILL");
+    await Promise.race([exited, sleep(2000)]);
+  }
+  // workerd may outlive wrangler by a moment; make sure the group is gone.
+  signalGroup(child, "SIGKILL");
+  children.delete(child);
+}
+
+const scratchDirs = new Set<string>();
+
+/** Last resort on an abrupt exit: synchronous SIGKILL to every group still running. */
+process.on("exit", () => {
+  for (const child of children) signalGroup(child, "SIGKILL");
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+// The servers run in their own process groups, so a ctrl-c in the terminal does not reach them:
+// stop them here, then exit.
+export const interrupted = { signal: undefined as NodeJS.Signals | undefined };
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(signal, () => {
+    interrupted.signal = signal;
+    process.stderr.write(`\n${signal}: stopping the servers\n`);
+    void Promise.all([...children].map(stopChild)).finally(() => process.exit(130));
+  });
+}
+
+function spawnWrangler(args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+  const log = createWriteStream(logFile);
+  const child = spawn(process.execPath, [WRANGLER, ...args], {
+    env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  children.add(child);
+  return child;
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(250);
+  }
+  throw new Error(
+    `${what} not ready after ${timeoutMs / 1000} s${lastError ? ` (last error: ${String(lastError)})` : ""}`,
+  );
+}
+
+/** True once a tool call through the MCP server got an answer from the simulator. */
+async function mcpReachesSimulator(mcpUrl: string): Promise<true | undefined> {
+  const res = await fetch(mcpUrl, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream",
+      "MCP-Protocol-Version": "2025-11-25",
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "get_nodes", arguments: {} },
+    }),
+  });
+  const body = await res.text();
+  return res.ok && body.includes("pve1") && !body.includes('"isError":true') ? true : undefined;
+}
+
+export async function startServers(logDir: string): Promise<Servers> {
+  mkdirSync(logDir, { recursive: true });
+  const scratch = mkdtempSync(join(tmpdir(), "proxmox-mcp-bench-"));
+  scratchDirs.add(scratch);
+  const [mcpPort, simPort, mcpInspector, simInspector] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_REGISTRY_PATH: join(scratch, "registry"),
+    // No interactive hotkeys; logs go to files.
+    CI: "true",
+  };
+  const common = ["--env", "dev", "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+  const started = performance.now();
+  const sim = spawnWrangler(
+    [
+      "dev",
+      "-c",
+      "sim/wrangler.toml",
+      ...common,
+      "--port",
+      String(simPort),
+      "--inspector-port",
+      String(simInspector),
+      "--persist-to",
+      join(scratch, "sim-state"),
+    ],
+    env,
+    join(logDir, "sim.log"),
+  );
+  const mcp = spawnWrangler(
+    [
+      "dev",
+      "-c",
+      "wrangler.toml",
+      ...common,
+      "--port",
+      String(mcpPort),
+      "--inspector-port",
+      String(mcpInspector),
+      "--persist-to",
+      join(scratch, "mcp-state"),
+    ],
+    env,
+    join(logDir, "mcp.log"),
+  );
+
+  const stop = async () => {
+    await Promise.all([stopChild(mcp), stopChild(sim)]);
+    rmSync(scratch, { recursive: true, force: true });
+    scratchDirs.delete(scratch);
+  };
+
+  const simOrigin = `http://127.0.0.1:${simPort}`;
+  const mcpUrl = `http://127.0.0.1:${mcpPort}/mcp`;
+  try {
+    const exitedEarly = new Promise<never>((_, reject) => {
+      for (const [name, child] of [
+        ["simulator", sim],
+        ["MCP server", mcp],
+      ] as const) {
+        child.once("exit", (code, signal) =>
+          reject(new Error(`${name} (wrangler dev) exited early (${signal ?? code}); see ${logDir}/*.log`)),
+        );
+      }
+    });
+    exitedEarly.catch(() => undefined);
+    await Promise.race([
+      (async () => {
+        await until("simulator", 120_000, async () =>
+          (await fetch(`${simOrigin}/_sim/state`)).ok ? true : undefined,
+        );
+        await until("MCP server (reaching the simulator)", 120_000, () => mcpReachesSimulator(mcpUrl));
+      })(),
+      exitedEarly,
+    ]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    mcpUrl,
+    simOrigin,
+    startupSeconds: (performance.now() - started) / 1000,
+    logDir,
+    stop,
+  };
+}
