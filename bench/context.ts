@@ -41,6 +41,9 @@ export async function contextSection(ctx: Context): Promise<SectionResult> {
   parts.push(
     table(["scope set", "tools", "tools/list", "bytes"], rows),
     "",
+    "The server does not filter tools by scope yet: the sets are derived from the annotations (read-only tools are " +
+      "`read`, guest-agent tools that change something are `exec`, the rest `write`).",
+    "",
     `All ${tools.length} tools: ${all} bytes as \`JSON.stringify({tools})\` (the measure test/tools.test.ts uses), ` +
       `${wire.bytes} bytes as the HTTP body of the tools/list response.`,
   );

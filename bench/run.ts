@@ -41,7 +41,16 @@ function git(args: string[]): string {
 
 function machine(servers: Servers | undefined): string {
   const cpu = cpus();
-  const dirty = git(["status", "--porcelain", "--untracked-files=no"]) !== "";
+  // The servers bundle the working tree, so say which folders differ from the commit.
+  const changed = [
+    ...new Set(
+      git(["status", "--porcelain"])
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => line.slice(3).split("/").slice(0, 2).join("/"))
+        .filter((path) => !path.startsWith("bench")),
+    ),
+  ];
   const wrangler = (() => {
     try {
       return (JSON.parse(readFileSync("node_modules/wrangler/package.json", "utf8")) as { version: string })
@@ -62,7 +71,7 @@ function machine(servers: Servers | undefined): string {
     ["wrangler", wrangler],
     [
       "commit",
-      `${git(["rev-parse", "--short", "HEAD"]) || "unknown"}${dirty ? " with uncommitted changes" : ""}`,
+      `${git(["rev-parse", "--short", "HEAD"]) || "unknown"}${changed.length ? `, with uncommitted changes in ${changed.join(", ")}` : ""}`,
     ],
   ];
   if (servers) {

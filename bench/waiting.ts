@@ -99,6 +99,9 @@ export async function waitingSection(ctx: Context, tools: ToolInfo[]): Promise<S
   const durations = ctx.mode === "full" ? [1000, 10_000, 60_000] : [1000, 10_000];
   const perDuration = ctx.mode === "full" ? 6 : 2;
   await sim.reset({ nodes: 3, guests: GUESTS });
+  // Guest programs run in real time (the simulator may scale guest time, e.g. for its own tests).
+  const { settings } = await sim.control<{ settings: Record<string, unknown> }>("GET", "state");
+  if ("execTimeScale" in settings) await sim.settings({ execTimeScale: 1 });
   const hasExec = tools.some((t) => t.name === "guest_exec");
   const { startable, agent } = await pickGuests(
     sim,
