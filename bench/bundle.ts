@@ -18,14 +18,15 @@ function parseSize(value: string, unit: string): number {
   return Math.round(Number(value) * factor);
 }
 
-export async function bundleSection(): Promise<SectionResult> {
+/** Bundles `tree` (see snapshotTree) as `wrangler deploy` would. */
+export async function bundleSection(tree: string): Promise<SectionResult> {
   const outdir = mkdtempSync(join(tmpdir(), "proxmox-mcp-bundle-"));
   try {
     // The top-level environment is what `wrangler deploy` ships.
     const { stdout, stderr } = await run(
       process.execPath,
       [WRANGLER, "deploy", "--dry-run", "--outdir", outdir, "--env="],
-      { env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" }, maxBuffer: 16 * MiB },
+      { cwd: tree, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" }, maxBuffer: 16 * MiB },
     );
     const output = `${stdout}\n${stderr}`;
     const total = /Total Upload:\s*([\d.]+)\s*(KiB|MiB|B)\s*\/\s*gzip:\s*([\d.]+)\s*(KiB|MiB|B)/.exec(output);

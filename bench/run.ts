@@ -9,7 +9,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, freemem, totalmem } from "node:os";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { bundleSection } from "./bundle.ts";
 import { Mcp, Sim } from "./clients.ts";
@@ -18,7 +18,7 @@ import { economySection } from "./economy.ts";
 import { loadSection } from "./load.ts";
 import { overheadSection } from "./overhead.ts";
 import { scaleSection } from "./scale.ts";
-import { interrupted, type Servers, startServers } from "./servers.ts";
+import { interrupted, removeScratch, type Servers, snapshotTree, startServers } from "./servers.ts";
 import type { Check, Context, Mode, SectionResult } from "./stats.ts";
 import { waitingSection } from "./waiting.ts";
 
@@ -39,15 +39,27 @@ function git(args: string[]): string {
   }
 }
 
+function gitStatus(): string[] {
+  try {
+    return execFileSync("git", ["status", "--porcelain"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    })
+      .split("\n")
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
 function machine(servers: Servers | undefined): string {
   const cpu = cpus();
   // The servers bundle the working tree, so say which folders differ from the commit.
   const changed = [
     ...new Set(
-      git(["status", "--porcelain"])
-        .split("\n")
-        .filter(Boolean)
-        .map((line) => line.slice(3).split("/").slice(0, 2).join("/"))
+      gitStatus()
+        // "XY path", or "XY old -> new" for a rename.
+        .map((line) => (line.slice(3).split(" -> ").pop() ?? "").split("/").slice(0, 2).join("/"))
         .filter((path) => !path.startsWith("bench")),
     ),
   ];
@@ -115,10 +127,11 @@ function render(sections: SectionResult[], servers: Servers | undefined, failure
 async function main(): Promise<number> {
   const sections: SectionResult[] = [];
   const failures: string[] = [];
+  const tree = snapshotTree();
   log(`mode ${mode}; bundling (wrangler deploy --dry-run)`);
-  const bundle = await bundleSection();
+  const bundle = await bundleSection(tree);
   log("starting the simulator and the MCP server (wrangler dev)");
-  const servers = await startServers("bench/.out/logs");
+  const servers = await startServers(tree, resolve("bench/.out/logs"));
   try {
     log(
       `ready in ${servers.startupSeconds.toFixed(1)} s: MCP ${servers.mcpUrl}, simulator ${servers.simOrigin}`,
@@ -151,6 +164,7 @@ async function main(): Promise<number> {
   } finally {
     log("stopping the servers");
     await servers.stop();
+    removeScratch(dirname(tree));
   }
   sections.sort((a, b) => a.title.localeCompare(b.title, "en", { numeric: true }));
   mkdirSync(dirname(out), { recursive: true });

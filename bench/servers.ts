@@ -8,10 +8,10 @@
 // machine can answer in its place).
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 
 export interface Servers {
   /** http://127.0.0.1:PORT/mcp */
@@ -24,7 +24,10 @@ export interface Servers {
   stop(): Promise<void>;
 }
 
-export const WRANGLER = join("node_modules", "wrangler", "bin", "wrangler.js");
+export const WRANGLER = resolve("node_modules", "wrangler", "bin", "wrangler.js");
+
+/** What the Workers are built from; copied so that edits made during a run do not reload them. */
+const TREE = ["wrangler.toml", "src", "sim/wrangler.toml", "sim/src", "package.json", "tsconfig.json"];
 
 /** A port the kernel just handed out; free unless someone grabs it in the next instant. */
 export function freePort(): Promise<number> {
@@ -68,12 +71,54 @@ async function stopChild(child: ChildProcess): Promise<void> {
     signalGroup(child, "SIGKILL");
     await Promise.race([exited, sleep(2000)]);
   }
-  // workerd may outlive wrangler by a moment; make sure the group is gone.
-  signalGroup(child, "SIGKILL");
+  // workerd may outlive wrangler by a moment: give it that moment, then make sure the group is gone.
+  const groupAlive = () => {
+    try {
+      process.kill(-(child.pid as number), 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 20 && groupAlive(); i++) await sleep(100);
+  if (groupAlive()) {
+    try {
+      process.kill(-(child.pid as number), "SIGKILL");
+    } catch {
+      // Gone meanwhile.
+    }
+  }
   children.delete(child);
 }
 
 const scratchDirs = new Set<string>();
+
+/** A scratch folder removed when the run ends, however it ends. */
+export function scratchDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "proxmox-mcp-bench-"));
+  scratchDirs.add(dir);
+  return dir;
+}
+
+export function removeScratch(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  scratchDirs.delete(dir);
+}
+
+/**
+ * Copies the Workers' sources (the working tree as it is now, uncommitted changes included, but
+ * no .dev.vars) into a scratch folder. `wrangler dev` watches its sources and reloads on every
+ * change, so measuring the live tree while someone edits it would measure reloads.
+ */
+export function snapshotTree(): string {
+  const dir = scratchDir();
+  const tree = join(dir, "tree");
+  for (const path of TREE) {
+    if (existsSync(path)) cpSync(path, join(tree, path), { recursive: true });
+  }
+  symlinkSync(resolve("node_modules"), join(tree, "node_modules"), "dir");
+  return tree;
+}
 
 /** Last resort on an abrupt exit: synchronous SIGKILL to every group still running. */
 process.on("exit", () => {
@@ -93,9 +138,10 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   });
 }
 
-function spawnWrangler(args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+function spawnWrangler(args: string[], cwd: string, env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
   const log = createWriteStream(logFile);
   const child = spawn(process.execPath, [WRANGLER, ...args], {
+    cwd,
     env,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -143,10 +189,10 @@ async function mcpReachesSimulator(mcpUrl: string): Promise<true | undefined> {
   return res.ok && body.includes("pve1") && !body.includes('"isError":true') ? true : undefined;
 }
 
-export async function startServers(logDir: string): Promise<Servers> {
+/** Starts both Workers from `tree` (see snapshotTree). */
+export async function startServers(tree: string, logDir: string): Promise<Servers> {
   mkdirSync(logDir, { recursive: true });
-  const scratch = mkdtempSync(join(tmpdir(), "proxmox-mcp-bench-"));
-  scratchDirs.add(scratch);
+  const scratch = scratchDir();
   const [mcpPort, simPort, mcpInspector, simInspector] = [
     await freePort(),
     await freePort(),
@@ -175,6 +221,7 @@ export async function startServers(logDir: string): Promise<Servers> {
       "--persist-to",
       join(scratch, "sim-state"),
     ],
+    tree,
     env,
     join(logDir, "sim.log"),
   );
@@ -191,14 +238,14 @@ export async function startServers(logDir: string): Promise<Servers> {
       "--persist-to",
       join(scratch, "mcp-state"),
     ],
+    tree,
     env,
     join(logDir, "mcp.log"),
   );
 
   const stop = async () => {
     await Promise.all([stopChild(mcp), stopChild(sim)]);
-    rmSync(scratch, { recursive: true, force: true });
-    scratchDirs.delete(scratch);
+    removeScratch(scratch);
   };
 
   const simOrigin = `http://127.0.0.1:${simPort}`;
