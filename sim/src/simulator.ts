@@ -6,12 +6,14 @@ import { DurableObject } from "cloudflare:workers";
 import { authenticate, DEFAULT_TOKEN_ID, DEFAULT_TOKEN_SECRET } from "./api/auth";
 import { Ctx } from "./api/context";
 import { BodyError, type ExtractedParams, extractParams, type RawParams } from "./api/params";
+import { checkPermissions } from "./api/permissions";
 import { bareResponse, errorResponse, okResponse, PveError, paramError } from "./api/respond";
 import { Router } from "./api/router";
 import { coerceParams, normalizeLegacy, validateParams } from "./api/validate";
 import { handleControl, type RequestLogEntry } from "./control/control";
 import { faultResponse, takeFault } from "./control/faults";
 import { accessRoutes } from "./handlers/access";
+import { agentRoutes, settleAgents } from "./handlers/agent";
 import { backupRoutes } from "./handlers/backup";
 import { cloneRoutes } from "./handlers/clone";
 import { clusterRoutes } from "./handlers/cluster";
@@ -32,6 +34,7 @@ const router = new Router([
   ...clusterRoutes,
   ...nodeRoutes,
   ...qemuRoutes,
+  ...agentRoutes,
   ...lxcRoutes,
   ...provisionRoutes,
   ...configRoutes,
@@ -166,6 +169,9 @@ export class PveSimulator extends DurableObject<SimEnv> {
     if (!match) return errorResponse(new PveError(`Method '${method} ${path}' not implemented`, 501));
 
     const now = Date.now();
+    // What the guests did since the last request (exec jobs ending, guest-initiated shutdowns)
+    // happened before any task that ends now, so it goes first.
+    settleAgents(store, now);
     tick(store, now);
 
     try {
@@ -190,7 +196,10 @@ export class PveSimulator extends DurableObject<SimEnv> {
         }
         merged[k] = v;
       }
-      const schema = match.schema.parameters;
+      // pvedaemon checks permissions on the raw parameters, before it validates them.
+      checkPermissions(match.schema, merged, store.settings.deniedPrivileges);
+
+      const schema = match.params?.(match.schema.parameters, store.settings) ?? match.schema.parameters;
       normalizeLegacy(merged, schema);
       const errors = validateParams(merged, schema);
       if (errors) throw paramError(errors);

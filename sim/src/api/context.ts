@@ -1,3 +1,5 @@
+import type { PveSchema } from "../generated/api-schema";
+import type { Settings } from "../state/model";
 import type { Store } from "../state/store";
 
 /** What a handler gets: validated parameters, the state store, the clock and the caller. */
@@ -51,4 +53,6 @@ export interface Route {
   /** Path template exactly as in the API schema. */
   path: string;
   handler: Handler;
+  /** The parameter schema this host accepts, when it depends on the simulated version. */
+  params?: (schema: PveSchema, settings: Settings) => PveSchema;
 }

@@ -6,7 +6,10 @@ import type { Handler, Route } from "./context";
 interface TrieNode {
   literal: Map<string, TrieNode>;
   param?: { name: string; node: TrieNode };
-  methods: Map<string, { handler: Handler; schema: PveEndpointSchema; template: string }>;
+  methods: Map<
+    string,
+    { handler: Handler; schema: PveEndpointSchema; template: string; params?: Route["params"] }
+  >;
 }
 
 const newNode = (): TrieNode => ({ literal: new Map(), methods: new Map() });
@@ -16,6 +19,7 @@ export interface Match {
   schema: PveEndpointSchema;
   template: string;
   pathParams: Record<string, string>;
+  params?: Route["params"];
 }
 
 /**
@@ -51,7 +55,12 @@ export class Router {
       }
     }
     if (node.methods.has(route.method)) throw new Error(`duplicate route ${key}`);
-    node.methods.set(route.method, { handler: route.handler, schema, template: route.path });
+    node.methods.set(route.method, {
+      handler: route.handler,
+      schema,
+      template: route.path,
+      ...(route.params ? { params: route.params } : {}),
+    });
   }
 
   /** Segments are already percent-decoded. */

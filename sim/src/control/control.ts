@@ -100,6 +100,32 @@ export async function handleControl(sim: PveSimulator, request: Request, url: UR
       if (typeof s !== "number" || !(s >= 0)) return bad("taskDurationScale must be a non-negative number");
       next.taskDurationScale = s;
     }
+    // The guest agent: ping timeout, exec output cap and speed, file-read's era, token privileges.
+    if (body.agentTimeoutMs !== undefined) {
+      if (!isInt(body.agentTimeoutMs, 0, 600_000))
+        return bad("agentTimeoutMs must be a non-negative integer");
+      next.agentTimeoutMs = body.agentTimeoutMs as number;
+    }
+    if (body.execOutputLimitBytes !== undefined) {
+      if (!isInt(body.execOutputLimitBytes, 1, 64 * 1024 * 1024))
+        return bad("execOutputLimitBytes must be an integer from 1 to 67108864");
+      next.execOutputLimitBytes = body.execOutputLimitBytes as number;
+    }
+    if (body.execTimeScale !== undefined) {
+      const s = body.execTimeScale;
+      if (typeof s !== "number" || !(s >= 0)) return bad("execTimeScale must be a non-negative number");
+      next.execTimeScale = s;
+    }
+    if (body.agentFileReadParams !== undefined) {
+      if (typeof body.agentFileReadParams !== "boolean") return bad("agentFileReadParams must be a boolean");
+      next.agentFileReadParams = body.agentFileReadParams;
+    }
+    if (body.deniedPrivileges !== undefined) {
+      const d = body.deniedPrivileges;
+      if (!Array.isArray(d) || !d.every((x) => typeof x === "string" && /^[A-Z][A-Za-z.]+$/.test(x)))
+        return bad("deniedPrivileges must be an array of privilege names such as VM.GuestAgent.Unrestricted");
+      next.deniedPrivileges = [...new Set(d as string[])];
+    }
     store.settings = next;
     store.saveSettings();
     return json({ ok: true, settings: next });

@@ -96,7 +96,8 @@ export function runtime(g: GuestState, store: Store, nowSec: number): Runtime {
   const node = store.nodes.get(g.node);
   const running = g.status === "running";
   const uptime = running && g.startedAt ? Math.max(0, nowSec - g.startedAt) : 0;
-  const paused = g.runState === "paused";
+  // Paused by PVE or suspended to RAM by the guest: the vCPUs do not run.
+  const paused = g.runState === "paused" || g.runState === "suspended";
   const maxmem = maxMem(g);
   const wobble = 1 + 0.15 * Math.sin(nowSec / 47 + g.vmid);
   return {

@@ -50,24 +50,59 @@ export interface GuestUsage {
   diskRate: number;
 }
 
+/** An account inside a guest (/etc/passwd, or a local Windows account). */
+export interface GuestUser {
+  name: string;
+  uid: number;
+  home: string;
+  shell: string;
+}
+
+/** A login session qemu-ga reports (utmp / WTS sessions), counted from the guest's boot. */
+export interface GuestLogin {
+  user: string;
+  /** Windows only: the computer or domain name. */
+  domain?: string;
+  afterBootSec: number;
+}
+
 /**
- * What runs inside a VM, for the guest-agent endpoints (a later issue): identity, network and a
- * small file system. Kept on the guest so agent handlers need no extra store.
+ * What runs inside a VM, for the guest-agent endpoints: identity, accounts, network and a small
+ * file system. The image that the identity implies is computed (sim/src/guest/image.ts); only what
+ * the guest changed is stored here, so it persists with the guest, its backups and its clones.
  */
 export interface GuestOs {
+  /** os-release ID, or "mswindows". */
   id: string;
   name: string;
   prettyName: string;
   version: string;
   versionId: string;
   kernelRelease: string;
+  kernelVersion: string;
   machine: string;
+  /** Windows: "client" or "server". */
+  variant?: string;
   hostname: string;
+  /** IANA zone (Linux) or Windows zone name. */
   timezone: string;
   ipv4?: string;
+  /** qemu-ga version string (guest-info). */
+  qgaVersion: string;
   /** Whether qemu-ga answers (only meaningful when the VM runs and `agent` is configured). */
   agentRunning: boolean;
+  users: GuestUser[];
+  logins: GuestLogin[];
+  /** Files written in the guest, over the image (binary strings: one char per byte). */
   files: Record<string, string>;
+  /** Epoch seconds each of those files was last written. */
+  mtimes?: Record<string, number>;
+  /** Image files and directories removed in the guest. */
+  deleted?: string[];
+  /** Directories created in the guest. */
+  dirs?: string[];
+  /** The boot (see bootKey) whose file systems are frozen by guest-fsfreeze-freeze. */
+  frozenBoot?: string;
 }
 
 export interface GuestState {
@@ -75,8 +110,8 @@ export interface GuestState {
   type: GuestType;
   node: string;
   status: "running" | "stopped";
-  /** qemu: QMP status ("running" | "paused" | "prelaunch"); lxc: "frozen" when suspended. */
-  runState?: "running" | "paused" | "frozen";
+  /** qemu: QMP status ("running" | "paused" | "suspended" after guest S3); lxc: "frozen". */
+  runState?: "running" | "paused" | "frozen" | "suspended";
   /** Epoch seconds when the guest started (running guests). */
   startedAt?: number;
   pid?: number;
@@ -204,6 +239,16 @@ export interface Settings {
   taskDurationMs: number | null;
   /** Multiplies the built-in task durations (ignored when taskDurationMs is set). */
   taskDurationScale: number;
+  /** How long a guest-ping waits before "QEMU guest agent is not running" (qemu-server: 3 s). */
+  agentTimeoutMs: number;
+  /** QGA's cap on captured exec output per stream (GUEST_EXEC_MAX_OUTPUT, 16 MiB). */
+  execOutputLimitBytes: number;
+  /** Multiplies the time guest programs take (`sleep 5` takes 5 s at 1). */
+  execTimeScale: number;
+  /** false: file-read without offset/count/decode, as before qemu-server 9.1.5. */
+  agentFileReadParams: boolean;
+  /** Privileges the API token lacks on every path (403 where an endpoint needs them). */
+  deniedPrivileges: string[];
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -211,6 +256,11 @@ export const DEFAULT_SETTINGS: Settings = {
   authFailureDelayMs: 3000,
   taskDurationMs: null,
   taskDurationScale: 1,
+  agentTimeoutMs: 3000,
+  execOutputLimitBytes: 16 * 1024 * 1024,
+  execTimeScale: 1,
+  agentFileReadParams: true,
+  deniedPrivileges: [],
 };
 
 export type FaultKind = "json" | "empty" | "access-login" | "tunnel-error" | "hang";

@@ -527,7 +527,8 @@ class Seeder {
 
   guestOs(spec: GuestSpec): GuestOs {
     const ip = `192.168.1.${100 + (spec.vmid % 150)}`;
-    const base = { hostname: spec.name, agentRunning: spec.agent === "1", ipv4: ip };
+    const base = { hostname: spec.name, agentRunning: spec.agent === "1", ipv4: ip, files: {} };
+    const root = { name: "root", uid: 0, home: "/root", shell: "/bin/bash" };
     switch (spec.os) {
       case "windows":
         return {
@@ -538,9 +539,16 @@ class Seeder {
           version: "Microsoft Windows 11",
           versionId: "11",
           kernelRelease: "26100",
+          kernelVersion: "10.0",
           machine: "x86_64",
+          variant: "client",
           timezone: "W. Europe Standard Time",
-          files: { "C:\\Windows\\System32\\drivers\\etc\\hosts": "127.0.0.1 localhost\r\n" },
+          qgaVersion: "9.2.0",
+          users: [
+            { name: "Administrator", uid: 500, home: "C:\\Users\\Administrator", shell: "" },
+            { name: "homelab", uid: 1001, home: "C:\\Users\\homelab", shell: "" },
+          ],
+          logins: [{ user: "homelab", domain: spec.name.toUpperCase(), afterBootSec: 95 }],
         };
       case "ubuntu":
         return {
@@ -551,9 +559,12 @@ class Seeder {
           version: "24.04.3 LTS (Noble Numbat)",
           versionId: "24.04",
           kernelRelease: "6.8.0-87-generic",
+          kernelVersion: "#88-Ubuntu SMP PREEMPT_DYNAMIC Sat Oct 11 09:28:41 UTC 2025",
           machine: "x86_64",
-          timezone: "UTC",
-          files: linuxFiles(spec.name, "Ubuntu 24.04.3 LTS"),
+          timezone: "Etc/UTC",
+          qgaVersion: "8.2.2",
+          users: [root, { name: "ubuntu", uid: 1000, home: "/home/ubuntu", shell: "/bin/bash" }],
+          logins: [{ user: "ubuntu", afterBootSec: 4200 }],
         };
       case "haos":
         return {
@@ -564,9 +575,12 @@ class Seeder {
           version: "16.2",
           versionId: "16.2",
           kernelRelease: "6.12.51-haos",
+          kernelVersion: "#1 SMP PREEMPT_DYNAMIC Tue Oct 14 08:09:41 UTC 2025",
           machine: "x86_64",
           timezone: "Europe/Berlin",
-          files: linuxFiles(spec.name, "Home Assistant OS 16.2"),
+          qgaVersion: "9.2.4",
+          users: [{ ...root, shell: "/bin/ash" }],
+          logins: [],
         };
       default:
         return {
@@ -577,9 +591,12 @@ class Seeder {
           version: "13 (trixie)",
           versionId: "13",
           kernelRelease: "6.12.48+deb13-amd64",
+          kernelVersion: "#1 SMP PREEMPT_DYNAMIC Debian 6.12.48-1 (2025-09-20)",
           machine: "x86_64",
           timezone: "Europe/Berlin",
-          files: linuxFiles(spec.name, "Debian GNU/Linux 13 (trixie)"),
+          qgaVersion: "10.0.2",
+          users: [root, { name: "debian", uid: 1000, home: "/home/debian", shell: "/bin/bash" }],
+          logins: [{ user: "debian", afterBootSec: 3600 }],
         };
     }
   }
@@ -694,14 +711,6 @@ class Seeder {
       finished: !running,
     });
   }
-}
-
-function linuxFiles(hostname: string, pretty: string): Record<string, string> {
-  return {
-    "/etc/hostname": `${hostname}\n`,
-    "/etc/os-release": `PRETTY_NAME="${pretty}"\n`,
-    "/etc/hosts": `127.0.0.1 localhost\n127.0.1.1 ${hostname}\n`,
-  };
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;

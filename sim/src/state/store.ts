@@ -1,3 +1,4 @@
+import type { QgaRuntime } from "../guest/qga";
 import { Db, Table } from "./db";
 import {
   DEFAULT_SETTINGS,
@@ -39,6 +40,8 @@ export class Store {
   faults: Fault[] = [];
   /** UPIDs of tasks not yet finished, so ticking is O(running tasks). */
   readonly unfinished = new Set<string>();
+  /** qemu-ga state per VM (exec jobs, power changes in progress); in memory like qemu-ga's own. */
+  readonly qga = new Map<number, QgaRuntime>();
 
   constructor(storage: DurableObjectStorage) {
     this.db = new Db(storage);
@@ -73,6 +76,7 @@ export class Store {
       this.db.clear();
       for (const t of this.tables) t.reset();
       this.unfinished.clear();
+      this.qga.clear();
       this.meta = world.meta;
       this.settings = { ...DEFAULT_SETTINGS };
       this.faults = [];
