@@ -344,6 +344,9 @@ describe("exec and exec-status", () => {
     expect(await fails(post(`${AG(100)}/exec`, { command: ["/etc/hostname"] }), 500)).toContain(
       "(Permission denied)",
     );
+    expect(await fails(post(`${AG(100)}/exec`, { command: [] }), 500)).toBe(
+      "command or input-data (or both) required",
+    );
     expect(await fails(post(`${AG(100)}/exec`, {}), 400)).toBe(
       JSON.stringify({ command: "property is missing and it is not optional" }),
     );

@@ -44,4 +44,20 @@ export const sim = {
     return ((await control("requests")) as { requests: SimRequest[] }).requests;
   },
   clearRequests: () => control("requests", { method: "DELETE" }),
+  /**
+   * Guest-agent settings: the guest-ping timeout (default 3000 ms), QGA's exec output cap per
+   * stream (default 16 MiB), how fast guest programs run (`sleep 5` takes 5 s × execTimeScale),
+   * whether file-read knows offset/count/decode (false = before PVE 9.1.5), and the privileges
+   * the API token lacks (403 where an endpoint needs them).
+   */
+  agentSettings: (settings: {
+    agentTimeoutMs?: number;
+    execOutputLimitBytes?: number;
+    execTimeScale?: number;
+    agentFileReadParams?: boolean;
+    deniedPrivileges?: string[];
+  }) => control("settings", { body: settings }),
+  /** What runs inside a guest: whether qemu-ga answers, whether the OS reacts to ACPI. */
+  setGuest: (vmid: number, guest: { agentRunning?: boolean; ignoresAcpi?: boolean }) =>
+    control(`guests/${vmid}`, { body: guest }),
 };

@@ -131,6 +131,9 @@ export const agentRoutes: Route[] = [
     handler: async (ctx) => {
       const c = await assertAgent(ctx);
       const command = (ctx.params.command as unknown[]).map((x) => (x === null ? undefined : String(x)));
+      // qemu_exec: an empty array leaves no program to run.
+      if (command[0] === undefined && !ctx.has("input-data"))
+        throw new PveError("command or input-data (or both) required");
       try {
         return execStart(c, command, ctx.optStr("input-data"));
       } catch (e) {
