@@ -422,6 +422,17 @@ describe("exec and exec-status", () => {
     });
   });
 
+  it("returns guest bytes as PVE does: decoded from base64, then JSON-encoded once more", async () => {
+    // PVE decodes out-data to bytes and its JSON encoder treats them as Latin-1 characters.
+    expect((await run(100, ["echo", "héllo"]))["out-data"]).toBe("h\u00c3\u00a9llo\n");
+    await ok(post(`${AG(100)}/file-write`, { file: "/tmp/ü.txt", content: "ü" }));
+    expect(await ok(read(100, "/tmp/ü.txt"))).toEqual({ content: "\u00c3\u00bc", "bytes-read": 2 });
+    expect((await run(100, ["ls", "/tmp"]))["out-data"]).toBe("\u00c3\u00bc.txt\n");
+    expect(await fails(post(`${AG(100)}/exec`, { command: ["grüß"] }), 500)).toContain(
+      "“grüß” (No such file or directory)",
+    );
+  });
+
   it("reports a signal instead of an exit code when the process is killed", async () => {
     expect(await run(100, sh("echo before; kill -9 $$; echo after"))).toEqual({
       exited: 1,

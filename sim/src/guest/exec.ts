@@ -3,7 +3,7 @@
 // input-data, stdout/stderr captured, an exit code or a signal, and the time the program takes.
 
 import type { GuestOs, GuestState } from "../state/model";
-import { Bytes } from "./bytes";
+import { Bytes, fromUtf8 } from "./bytes";
 import { coreutils } from "./coreutils";
 import { FsError, type FsOp, GuestFs } from "./fs";
 import { isWindows, WINDOWS_PROGRAMS } from "./image";
@@ -191,7 +191,7 @@ export function spawn(sys: Sys, argv: string[], input: string | undefined): Exec
     throw new SpawnError(
       isWindows(sys.os)
         ? `Failed to execute child process (${reason})`
-        : `Failed to execute child process “${name}” (${reason})`,
+        : `Failed to execute child process “${fromUtf8(name)}” (${reason})`,
     );
   }
   const cwd = isWindows(sys.os) ? "C:\\Windows\\System32" : "/";

@@ -407,7 +407,8 @@ export function execStart(
   try {
     result = spawn(
       { g: c.g, os: c.os, fs, startMs: c.nowMs, timeScale: c.settings.execTimeScale, pid },
-      argv as string[],
+      // JSON hands qemu-ga UTF-8: the guest sees bytes.
+      (argv as string[]).map(utf8),
       inputData === undefined ? undefined : utf8(inputData),
     );
   } catch (e) {
@@ -472,7 +473,7 @@ export function fileRead(
 ): Record<string, unknown> {
   checkEnabled(c.g, c.os, "guest-file-open");
   const fs = new GuestFs(c.g, c.os, c.nowMs);
-  const real = fs.abs(path);
+  const real = fs.abs(utf8(path));
   try {
     fs.checkReadable(real);
   } catch (e) {
@@ -511,7 +512,7 @@ export function fileRead(
 export function fileWrite(c: QgaContext, path: string, b64: string): null {
   checkEnabled(c.g, c.os, "guest-file-open");
   const fs = new GuestFs(c.g, c.os, c.nowMs);
-  const real = fs.abs(path);
+  const real = fs.abs(utf8(path));
   try {
     fs.write(real, "");
   } catch (e) {
