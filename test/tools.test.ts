@@ -399,7 +399,9 @@ describe("upstream failures become error results a person can act on", () => {
 
   it("TLS to an origin with a self-signed certificate", async () => {
     await sim.fail({ count: 1, kind: "tunnel-error", status: 526 });
-    expect(await fails(client, "get_nodes", {})).toContain("TLS between Cloudflare and Proxmox failed (HTTP 526");
+    expect(await fails(client, "get_nodes", {})).toContain(
+      "TLS between Cloudflare and Proxmox failed (HTTP 526",
+    );
   });
 
   it("a missing privilege", async () => {
