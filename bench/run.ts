@@ -8,7 +8,7 @@
 
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, freemem, totalmem } from "node:os";
+import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { bundleSection } from "./bundle.ts";
@@ -28,6 +28,8 @@ const { values } = parseArgs({
 const mode: Mode = values.quick ? "quick" : "full";
 const out = values.out ?? (mode === "full" ? "bench/REPORT.md" : "bench/.out/REPORT-quick.md");
 const t0 = performance.now();
+/** 1-minute load average when the run started: other work on the machine shows in the timings. */
+const loadAtStart = loadavg()[0] ?? 0;
 const log = (line: string) =>
   process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
 
@@ -78,6 +80,10 @@ function machine(servers: Servers | undefined): string {
     [
       "memory",
       `${(totalmem() / 1024 ** 3).toFixed(1)} GiB (${(freemem() / 1024 ** 3).toFixed(1)} GiB free at start)`,
+    ],
+    [
+      "load average (1 min)",
+      `${loadAtStart.toFixed(2)} at the start, ${(loadavg()[0] ?? 0).toFixed(2)} at the end (other work on this machine makes timings noisier)`,
     ],
     ["Node", process.version],
     ["wrangler", wrangler],
