@@ -78,7 +78,9 @@ export async function loadSection(ctx: Context): Promise<SectionResult> {
     ),
     "",
     `The mix cycles through ${MIX.length} read calls (${[...new Set(MIX.map(([t]) => t))].join(", ")}), ` +
-      "each session starting at a different point, against the seeded homelab. All sessions start together.",
+      "each session starting at a different point, against the seeded homelab. All sessions start together. While " +
+      "sign-in is off every session is the one local user (one Session Durable Object); a per-user rate limit would " +
+      "count all of them together.",
     ...(errors.length ? ["", `Errors (first 5): ${errors.slice(0, 5).join("; ")}`] : []),
   ].join("\n");
   return {
