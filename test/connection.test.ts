@@ -80,6 +80,29 @@ describe("check_connection and /healthz", () => {
     expect(body.checks.find((c: { step: string }) => c.step === "reach")).toMatchObject({ ok: false });
   });
 
+  it("a token with too few privileges: which tool groups will fail", async () => {
+    await sim.agentSettings({ deniedPrivileges: ["VM.GuestAgent.Unrestricted", "VM.Snapshot.Rollback"] });
+    const { text, data } = await doctor();
+    expect(data.verdict).toBe("degraded");
+    expect(data.groups.filter((g: { ok: boolean }) => !g.ok)).toEqual([
+      { group: "snapshots", ok: false, missing: ["VM.Snapshot.Rollback"] },
+      { group: "guest_agent", ok: false, missing: ["VM.GuestAgent.Unrestricted"] },
+    ]);
+    expect(text).toContain(
+      "FAIL privileges: the token lacks snapshots (VM.Snapshot.Rollback); guest_agent (VM.GuestAgent.Unrestricted)",
+    );
+    expect(text).toContain("tool groups: read ok, power ok, provision ok, snapshots will fail");
+    const { status, body } = await health();
+    expect(status).toBe(200);
+    expect(body.failingGroups).toEqual(["snapshots", "guest_agent"]);
+  });
+
+  it("a token that cannot even read is failing", async () => {
+    await sim.agentSettings({ deniedPrivileges: ["VM.Audit"] });
+    const { data } = await doctor();
+    expect(data.verdict).toBe("failing");
+  });
+
   it("an offline node makes the verdict degraded", async () => {
     await sim.setNodeOnline("pve3", false);
     const { text, data } = await doctor();

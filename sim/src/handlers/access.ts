@@ -53,9 +53,13 @@ export const PRIVILEGES = [
   "VM.Snapshot.Rollback",
 ];
 
-/** The simulator's token has privilege separation off on root@pam: everything, everywhere. */
+/**
+ * The simulator's token holds every privilege everywhere, less the ones the `deniedPrivileges`
+ * setting takes away (a token with too few privileges, as the connection doctor must notice).
+ */
 function permissions(ctx: Ctx): Record<string, Record<string, number>> {
-  const all = Object.fromEntries(PRIVILEGES.map((p) => [p, 1]));
+  const denied = new Set(ctx.store.settings.deniedPrivileges);
+  const all = Object.fromEntries(PRIVILEGES.filter((p) => !denied.has(p)).map((p) => [p, 1]));
   const path = ctx.optStr("path");
   if (path) return { [path]: all };
   const out: Record<string, Record<string, number>> = {};
