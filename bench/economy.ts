@@ -70,6 +70,7 @@ function agentCases(tool: string, extra: Record<string, unknown>): Case[] {
 }
 
 const CASES: Case[] = [
+  { tool: "check_connection", variant: "no target", args: () => ({}) },
   { tool: "get_cluster_status", variant: "no target", args: () => ({}) },
   { tool: "get_cluster_resources", variant: "no target", args: () => ({}) },
   { tool: "get_next_vmid", variant: "no target", args: () => ({}) },
