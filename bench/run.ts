@@ -18,9 +18,12 @@ import { economySection } from "./economy.ts";
 import { loadSection } from "./load.ts";
 import { overheadSection } from "./overhead.ts";
 import { scaleSection } from "./scale.ts";
-import { interrupted, removeScratch, type Servers, snapshotTree, startServers } from "./servers.ts";
+import { interrupted, ROOT, removeScratch, type Servers, snapshotTree, startServers } from "./servers.ts";
 import type { Check, Context, Mode, SectionResult } from "./stats.ts";
 import { waitingSection } from "./waiting.ts";
+
+// Paths below are relative to the repository root, wherever the script is started from.
+process.chdir(ROOT);
 
 const { values } = parseArgs({
   options: { quick: { type: "boolean", default: false }, out: { type: "string" } },
@@ -30,6 +33,7 @@ const out = values.out ?? (mode === "full" ? "bench/REPORT.md" : "bench/.out/REP
 const t0 = performance.now();
 /** 1-minute load average when the run started: other work on the machine shows in the timings. */
 const loadAtStart = loadavg()[0] ?? 0;
+const startedAt = new Date();
 const log = (line: string) =>
   process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
 
@@ -74,7 +78,7 @@ function machine(servers: Servers | undefined): string {
     }
   })();
   const rows = [
-    ["date", new Date().toISOString()],
+    ["date", `${startedAt.toISOString()} (start of the run)`],
     ["mode", mode === "full" ? "full (`npm run bench`)" : "quick (`npm run bench:quick`, few repetitions)"],
     ["CPU", `${cpu[0]?.model ?? "unknown"}, ${cpu.length} cores`],
     [

@@ -11,7 +11,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export interface Servers {
   /** http://127.0.0.1:PORT/mcp */
@@ -24,7 +25,9 @@ export interface Servers {
   stop(): Promise<void>;
 }
 
-export const WRANGLER = resolve("node_modules", "wrangler", "bin", "wrangler.js");
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
 /** What the Workers are built from; copied so that edits made during a run do not reload them. */
 const TREE = ["wrangler.toml", "src", "sim/wrangler.toml", "sim/src", "package.json", "tsconfig.json"];
@@ -114,9 +117,9 @@ export function snapshotTree(): string {
   const dir = scratchDir();
   const tree = join(dir, "tree");
   for (const path of TREE) {
-    if (existsSync(path)) cpSync(path, join(tree, path), { recursive: true });
+    if (existsSync(join(ROOT, path))) cpSync(join(ROOT, path), join(tree, path), { recursive: true });
   }
-  symlinkSync(resolve("node_modules"), join(tree, "node_modules"), "dir");
+  symlinkSync(join(ROOT, "node_modules"), join(tree, "node_modules"), "dir");
   return tree;
 }
 
