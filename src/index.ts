@@ -1,58 +1,53 @@
-import { env } from "cloudflare:workers";
-import { localhostAllowedHostnames, localhostAllowedOrigins } from "@modelcontextprotocol/server";
-import { createMcpHandler } from "agents/mcp/server";
 import { Hono } from "hono";
-import { createServer, toolDeps } from "./mcp/server";
+import { authorizeRoutes } from "./auth/authorize";
+import { type AuthMode, allowedUsersOf, authMode, isLocalRequest } from "./auth/config";
+import { oauthProvider } from "./auth/provider";
+import { rejectHostOrOrigin, serveMcp } from "./mcp/endpoint";
+import { LOCAL_GRANT } from "./mcp/server";
+import { isReadOnly, toolsetsFromEnv } from "./mcp/surface";
 import { type Diagnosis, diagnose } from "./proxmox/doctor";
 import { PRODUCT } from "./version";
 
 /**
  * Worker entry. Routes:
- *   /mcp      the MCP endpoint (Streamable HTTP, 2025-era and 2026-07-28 clients)
+ *   /mcp      the MCP endpoint (Streamable HTTP, 2025-era and 2026-07-28 clients), behind OAuth
+ *   /authorize, /callback   sign-in and consent (src/auth/authorize.ts)
+ *   /oauth/token, /oauth/register, /.well-known/oauth-*   served by the OAuth provider
  *   /healthz  liveness and configuration summary, without secrets
  *   /         a short landing page
  *
- * Sign-in is not built yet, so /mcp is served only to requests addressed to localhost
- * (wrangler dev, tests). This is the seam where the OAuth provider will wrap `mcpApi`.
+ * Sign-in is off only for requests addressed to localhost when AUTH_MODE=none (`npm run dev`,
+ * the tests). Anywhere else /mcp needs a token, and a deployment whose sign-in is not configured
+ * refuses /mcp (fail closed) and says why at /healthz.
  */
 
-/**
- * Host and Origin validation stay on: the handler's defaults (localhost, workers.dev) plus the
- * hostnames in MCP_HOSTNAMES (comma-separated), for a Worker served on a custom domain.
- */
-function hostPolicy(configured: string | undefined) {
-  const hostnames = (configured ?? "")
-    .split(",")
-    .map((name) => name.trim().toLowerCase())
-    .filter(Boolean);
-  if (hostnames.length === 0) return {};
-  return {
-    allowedHostnames: [...localhostAllowedHostnames(), ...hostnames],
-    allowedOriginHostnames: [...localhostAllowedOrigins(), ...hostnames],
-  };
-}
-
-const mcpHandler = createMcpHandler(() => createServer(toolDeps(env), env), {
-  route: "/mcp",
-  ...hostPolicy(env.MCP_HOSTNAMES),
-});
-
-const LOCAL_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
-
-export function isLocalRequest(request: Request): boolean {
-  return LOCAL_HOSTNAMES.has(new URL(request.url).hostname);
-}
-
-export const mcpApi = {
-  fetch(request: Request, _env: Env, ctx: ExecutionContext): Promise<Response> {
-    return mcpHandler(request, _env, ctx);
-  },
-};
+export { isLocalRequest };
 
 function upstreamMode(e: Env): string {
   if (e.PVE) return "service-binding";
   if (e.PROXMOX_URL) return "url";
   return "unconfigured";
+}
+
+function authSummary(mode: AuthMode, env: Env): Record<string, unknown> {
+  const toolsets = toolsetsFromEnv(env);
+  const surface = {
+    readOnly: isReadOnly(env),
+    ...(toolsets.enabled ? { toolsets: [...toolsets.enabled] } : {}),
+    ...(toolsets.unknown.length > 0 ? { unknownToolsets: toolsets.unknown } : {}),
+  };
+  if (mode.kind === "local") return { auth: "none (localhost)", ...surface };
+  if (mode.kind === "refused") {
+    return { auth: "not configured: /mcp refused", authProblems: mode.problems, ...surface };
+  }
+  const users = allowedUsersOf(env).size;
+  return {
+    auth: `oauth (${mode.config.provider})`,
+    resource: mode.config.resource,
+    allowedUsers: users,
+    ...(users === 0 ? { authProblems: ["ALLOWED_USERS is empty: everyone is refused."] } : {}),
+    ...surface,
+  };
 }
 
 const app = new Hono<{ Bindings: Env }>();
@@ -85,7 +80,7 @@ app.get("/healthz", async (c) => {
       version: PRODUCT.version,
       proxmox: d.version,
       upstream: upstreamMode(c.env),
-      auth: isLocalRequest(c.req.raw) ? "none (localhost)" : "not configured: /mcp refused",
+      ...authSummary(authMode(c.env, c.req.raw), c.env),
       checks: d.checks.map((check) => ({
         step: check.step,
         ok: check.ok,
@@ -97,26 +92,38 @@ app.get("/healthz", async (c) => {
   );
 });
 
-app.all("/mcp", (c) => {
-  if (!isLocalRequest(c.req.raw)) {
-    return c.json(
-      {
-        jsonrpc: "2.0",
-        error: {
-          code: -32001,
-          message: "Sign-in is not configured on this deployment, so /mcp is served only on localhost.",
-        },
-        id: null,
+app.route("/", authorizeRoutes);
+
+function refusedMcp(problems: string[]): Response {
+  return Response.json(
+    {
+      jsonrpc: "2.0",
+      error: {
+        code: -32001,
+        message: `Sign-in is not configured on this deployment (${problems.join(" ")}), so /mcp is served only on localhost. See /healthz.`,
       },
-      403,
-    );
-  }
-  return mcpApi.fetch(c.req.raw, c.env, c.executionCtx as ExecutionContext);
-});
+      id: null,
+    },
+    { status: 403 },
+  );
+}
 
 export default {
-  fetch(request, workerEnv, ctx) {
-    return app.fetch(request, workerEnv, ctx);
+  async fetch(request, env, ctx) {
+    const isMcp = new URL(request.url).pathname === "/mcp";
+    if (isMcp) {
+      const rejected = rejectHostOrOrigin(request, env);
+      if (rejected) return rejected;
+    }
+    const mode = authMode(env, request);
+    switch (mode.kind) {
+      case "local":
+        return isMcp ? serveMcp(request, env, ctx, LOCAL_GRANT) : app.fetch(request, env, ctx);
+      case "refused":
+        return isMcp ? refusedMcp(mode.problems) : app.fetch(request, env, ctx);
+      case "oauth":
+        return oauthProvider(mode.config, app).fetch(request, env, ctx);
+    }
   },
 } satisfies ExportedHandler<Env>;
 

@@ -31,6 +31,7 @@ const READ_TOOLS = [
   "guest_get",
   "guest_ping",
   "check_connection",
+  "get_audit_log",
 ];
 
 /** Every answer of the run, checked at the end for leaked credentials. */

@@ -2,6 +2,7 @@ import { McpServer } from "@modelcontextprotocol/server";
 import { clientFromEnv } from "../proxmox/client";
 import { GuestLocator } from "../proxmox/locate";
 import type { SessionApi } from "../session/session";
+import { registerAuditTools } from "../tools/audit";
 import { registerBackupChangeTools, registerBackupTools } from "../tools/backups";
 import { registerClusterTools } from "../tools/cluster";
 import { registerConnectionTools } from "../tools/connection";
@@ -17,6 +18,7 @@ import { registerTaskControlTools, registerTaskTools } from "../tools/tasks";
 import { registerVmTools } from "../tools/vms";
 import { PRODUCT } from "../version";
 import { policyFromEnv } from "./changes";
+import { SCOPES, surfaceFor } from "./surface";
 import type { ToolDeps } from "./tool";
 
 const INSTRUCTIONS =
@@ -25,19 +27,51 @@ const INSTRUCTIONS =
   "actions without confirm: true, answering with what would happen. " +
   "Start with get_cluster_status or get_cluster_resources for an overview.";
 
-/** Until sign-in lands every request belongs to the one local session. */
+/** With sign-in off (localhost in development) every request belongs to the one local session. */
 export const LOCAL_SESSION = "local";
 
-export function toolDeps(env: Env, sessionName = LOCAL_SESSION): ToolDeps {
+/** Who a request acts for: one signed-in user on one client, with the scopes of that grant. */
+export interface Grant {
+  user: string;
+  clientId: string;
+  scopes: readonly string[];
+  /** The user's other clients (other grants), whose Sessions get_audit_log may read. */
+  otherClients?: () => Promise<string[]>;
+}
+
+export const LOCAL_GRANT: Grant = { user: LOCAL_SESSION, clientId: LOCAL_SESSION, scopes: SCOPES };
+
+/** One Session Durable Object per grant: the user on one client ("local" while sign-in is off). */
+export function sessionNameOf(grant: { user: string; clientId: string }): string {
+  return grant.user === LOCAL_SESSION && grant.clientId === LOCAL_SESSION
+    ? LOCAL_SESSION
+    : `${grant.user}:${grant.clientId}`;
+}
+
+function sessionStub(env: Env, name: string): SessionApi {
+  // The stub's RPC methods are the SessionApi; its generated stub type cannot express `unknown` args.
+  return env.SESSION.get(env.SESSION.idFromName(name)) as unknown as SessionApi;
+}
+
+export function toolDeps(env: Env, grant: Grant = LOCAL_GRANT): ToolDeps {
   const client = clientFromEnv(env);
   return {
     client,
     locator: new GuestLocator(client, client.upstreamLabel + (env.PROXMOX_URL ?? "")),
-    secrets: [env.PROXMOX_TOKEN_SECRET, env.CF_ACCESS_CLIENT_SECRET],
-    // The stub's RPC methods are the SessionApi; its generated stub type cannot express `unknown` args.
-    session: env.SESSION.get(env.SESSION.idFromName(sessionName)) as unknown as SessionApi,
-    actor: sessionName,
+    secrets: [env.PROXMOX_TOKEN_SECRET, env.CF_ACCESS_CLIENT_SECRET, env.GITHUB_CLIENT_SECRET],
+    session: sessionStub(env, sessionNameOf(grant)),
+    actor: grant.user,
     policy: policyFromEnv(env),
+    surface: surfaceFor(env, grant.scopes),
+    otherSessions: async () => {
+      const clients = (await grant.otherClients?.()) ?? [];
+      return clients
+        .filter((clientId) => clientId !== grant.clientId)
+        .map((clientId) => {
+          const name = sessionNameOf({ user: grant.user, clientId });
+          return { name, session: sessionStub(env, name) };
+        });
+    },
   };
 }
 
@@ -63,6 +97,7 @@ export function createServer(deps: ToolDeps, env: Env): McpServer {
   registerProvisionTools(server, deps);
   registerBackupChangeTools(server, deps);
   registerGuestTools(server, deps);
+  registerAuditTools(server, deps);
   registerConnectionTools(server, deps, env);
   return server;
 }

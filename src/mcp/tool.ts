@@ -11,6 +11,7 @@ import { ProxmoxError, scrub } from "../proxmox/errors";
 import type { GuestLocator } from "../proxmox/locate";
 import type { SessionApi } from "../session/session";
 import type { Policy } from "./changes";
+import { checkTool, type Scope, type Surface } from "./surface";
 
 /** What every tool handler gets: the Proxmox client and the guest locator for this request. */
 export interface ToolDeps {
@@ -20,9 +21,13 @@ export interface ToolDeps {
   secrets: readonly (string | undefined)[];
   /** This session's Durable Object: tracked tasks and the audit log. */
   session: SessionApi;
-  /** Who is acting, for the audit log ("local" while sign-in is off). */
+  /** Who is acting, for the audit log: the signed-in user, or "local" while sign-in is off. */
   actor: string;
   policy: Policy;
+  /** Which tools this request may use (its grant's scopes, PVE_READ_ONLY, PVE_TOOLSETS). */
+  surface: Surface;
+  /** The same user's Sessions on other clients (other grants), for get_audit_log. */
+  otherSessions: () => Promise<{ name: string; session: SessionApi }[]>;
 }
 
 /** A failure the tool explains itself (wrong kind of guest, ambiguous storage, ...). */
@@ -44,6 +49,8 @@ export interface ToolSpec<I extends z.ZodObject, O extends z.ZodObject> {
   name: string;
   title: string;
   description: string;
+  /** The OAuth scope a grant needs for this tool: read, write (changes the cluster) or exec (inside guests). */
+  scope: Scope;
   input: I;
   /** Read tools declare their structured result; tools that change things answer in text. */
   output?: O;
@@ -51,26 +58,35 @@ export interface ToolSpec<I extends z.ZodObject, O extends z.ZodObject> {
   handler: (args: z.output<I>, ctx: ServerContext) => Promise<ToolAnswer<z.output<O>>>;
 }
 
-/** Annotations of a tool that changes the cluster. */
+/**
+ * Annotations of a tool that changes the cluster. destructiveHint is always explicit (clients ask
+ * before destructive calls); idempotentHint only when true, since false is its default.
+ */
 export function changes(options: { destructive: boolean; idempotent: boolean }): ToolAnnotations {
   return {
     readOnlyHint: false,
     destructiveHint: options.destructive,
-    idempotentHint: options.idempotent,
+    ...(options.idempotent ? { idempotentHint: true } : {}),
     openWorldHint: false,
   };
 }
 
 /**
- * Registers a tool the same way for every group: zod validates the input before the handler
- * runs (bad input never reaches Proxmox), the answer carries structured content plus compact
- * text, and any failure becomes an `isError` result with a message, never a crash.
+ * Registers a tool the same way for every group: only when the request's surface includes it
+ * (scope, read-only mode, toolsets), zod validates the input before the handler runs (bad input
+ * never reaches Proxmox), the answer carries structured content plus compact text, and any
+ * failure becomes an `isError` result with a message, never a crash.
  */
 export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
   server: McpServer,
   deps: ToolDeps,
   spec: ToolSpec<I, O>,
 ): void {
+  const unavailable = checkTool(deps.surface, spec.name, spec.scope);
+  if (unavailable) {
+    deps.surface.left.set(spec.name, unavailable);
+    return;
+  }
   server.registerTool(
     spec.name,
     {
@@ -125,14 +141,18 @@ function lean(tool: string, schema: z.ZodObject, io: "input" | "output"): Standa
 
 const HUGE = Number.MAX_SAFE_INTEGER;
 
-/** Input schemas: everything a caller needs, minus `$schema` and bounds that say nothing. */
+/**
+ * Input schemas: everything a caller needs, minus `$schema`, bounds that say nothing, and string
+ * lengths (a model never writes a 256-character node name; zod still refuses one).
+ */
 function strip(schema: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) {
-    if (key === "$schema") continue;
+    if (key === "$schema" || key === "maxLength" || key === "minLength") continue;
     if (
       (key === "maximum" && (value === HUGE || value === 999_999_999)) ||
-      (key === "minimum" && value === -HUGE)
+      // A count or a time that is at least 0 or 1 says nothing the name does not.
+      (key === "minimum" && (value === -HUGE || value === 0 || value === 1))
     )
       continue;
     // An option that is off unless given says nothing by its default.

@@ -66,6 +66,17 @@ export const EXEC_RESULT_TTL_MS = 24 * 60 * 60 * 1000;
 
 type Row = Record<string, SqlStorageValue>;
 
+/** Which audit entries to read, newest first. */
+export interface AuditQuery {
+  limit: number;
+  tool?: string;
+  /** A guest ID ("101") matches that guest exactly; other text matches anywhere in the target. */
+  target?: string;
+  /** Unix time in milliseconds, inclusive. */
+  since?: number;
+  until?: number;
+}
+
 /** What tools call on their Session (over Durable Object RPC). */
 export interface SessionApi {
   trackTask(task: {
@@ -79,7 +90,7 @@ export interface SessionApi {
   audit(entry: AuditEntry): Promise<void>;
   getTask(upid: string): Promise<TrackedTask | null>;
   listTasks(options: { limit: number; running?: boolean }): Promise<{ total: number; tasks: TrackedTask[] }>;
-  listAudit(limit: number): Promise<AuditEntry[]>;
+  listAudit(query: number | AuditQuery): Promise<AuditEntry[]>;
   startExecJob(job: {
     vmid: number;
     node: string;
@@ -243,9 +254,34 @@ export class Session extends DurableObject<Env> implements SessionApi {
     return { total, tasks: rows.map(toTask) };
   }
 
-  async listAudit(limit: number): Promise<AuditEntry[]> {
+  async listAudit(query: number | AuditQuery): Promise<AuditEntry[]> {
+    const q: AuditQuery = typeof query === "number" ? { limit: query } : query;
+    const where: string[] = [];
+    const params: SqlStorageValue[] = [];
+    if (q.tool) {
+      where.push("tool = ?");
+      params.push(q.tool);
+    }
+    const target = q.target?.trim();
+    if (target && /^\d+$/.test(target)) {
+      // "VM 101 'web-01'", "Container 101": the ID as a whole word, so 101 never matches 1010.
+      where.push("(target LIKE ? OR target LIKE ?)");
+      params.push(`% ${target} %`, `% ${target}`);
+    } else if (target) {
+      where.push("target LIKE ? ESCAPE '\\'");
+      params.push(`%${target.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
+    if (q.since !== undefined) {
+      where.push("at >= ?");
+      params.push(q.since);
+    }
+    if (q.until !== undefined) {
+      where.push("at <= ?");
+      params.push(q.until);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
     return this.#sql
-      .exec("SELECT * FROM audit ORDER BY id DESC LIMIT ?", limit)
+      .exec(`SELECT * FROM audit ${clause} ORDER BY id DESC LIMIT ?`, ...params, q.limit)
       .toArray()
       .map((row) => ({
         id: Number(row.id),

@@ -34,6 +34,7 @@ export function registerBackupTools(server: McpServer, deps: ToolDeps): void {
       backups: z.array(volumeSchema.extend({ storage: z.string() })),
       searched: z.array(z.string()).describe("storage@node pairs searched"),
     }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) => {
       let targets: { storage: string; node: string }[];
@@ -108,6 +109,7 @@ export function registerBackupChangeTools(server: McpServer, deps: ToolDeps): vo
       protected: z.boolean().default(false),
       ...waitArgs,
     }),
+    scope: "write",
     annotations: changes({ destructive: false, idempotent: false }),
     handler: async (args, ctx) => {
       const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node });
@@ -178,6 +180,7 @@ export function registerBackupChangeTools(server: McpServer, deps: ToolDeps): vo
       confirm: confirmArg,
       ...waitArgs,
     }),
+    scope: "write",
     annotations: changes({ destructive: true, idempotent: false }),
     handler: async (args, ctx) => {
       const kind = backupKind(args.volid);

@@ -120,6 +120,7 @@ export function registerClusterTools(server: McpServer, deps: ToolDeps): void {
         }),
       ),
     }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async () => {
       const items = await deps.client.call("GET /cluster/status", {});
@@ -167,6 +168,7 @@ export function registerClusterTools(server: McpServer, deps: ToolDeps): void {
       limit: limit(500),
     }),
     output: z.object({ total: z.number(), resources: z.array(resourceSchema) }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) => {
       const items = await deps.client.call("GET /cluster/resources", args.type ? { type: args.type } : {});
@@ -196,6 +198,7 @@ export function registerClusterTools(server: McpServer, deps: ToolDeps): void {
     description: "The next free guest ID.",
     input: z.object({}),
     output: z.object({ vmid: z.number() }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async () => {
       // Proxmox returns it as a string (Perl), so read it as whatever comes.

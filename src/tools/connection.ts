@@ -19,6 +19,7 @@ export function registerConnectionTools(server: McpServer, deps: ToolDeps, env: 
       ),
       groups: z.array(z.object({ group: z.string(), ok: z.boolean(), missing: z.array(z.string()) })),
     }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async () => {
       const diagnosis = await diagnose(env);

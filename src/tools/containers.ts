@@ -17,6 +17,7 @@ export function registerContainerTools(server: McpServer, deps: ToolDeps): void 
       limit: limit(100),
     }),
     output: guestListOutput,
+    scope: "read",
     annotations: READ_ONLY,
     handler: (args) => listGuests(deps, "lxc", args),
   });
@@ -30,6 +31,7 @@ export function registerContainerTools(server: McpServer, deps: ToolDeps): void 
       node: node.optional(),
     }),
     output: guestStatusOutput,
+    scope: "read",
     annotations: READ_ONLY,
     handler: (args) => guestStatus(deps, "lxc", args),
   });

@@ -341,6 +341,7 @@ export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
       wait_seconds: z.coerce.number().int().min(0).max(240).default(30),
     }),
     output: execResultSchema,
+    scope: "exec",
     annotations: changes({ destructive: true, idempotent: false }),
     handler: async (args, ctx) => {
       const argv = Array.isArray(args.command) ? args.command : shellSplit(args.command);
@@ -379,6 +380,7 @@ export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
       max_bytes: z.coerce.number().int().min(1).max(MAX_READ_BYTES).default(DEFAULT_OUTPUT_BYTES),
     }),
     output: execResultSchema,
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) => {
       let job: ExecJob | null = null;
@@ -431,6 +433,7 @@ export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
       content: z.string(),
       next: z.number().optional(),
     }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) =>
       onAgent(deps, args, async (guest) => {
@@ -461,6 +464,7 @@ export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
       encoding: z.enum(["text", "base64"]).default("text"),
       confirm: confirmArg,
     }),
+    scope: "exec",
     annotations: changes({ destructive: true, idempotent: true }),
     handler: async (args) => {
       if (args.content.length > FILE_WRITE_LIMIT) {
@@ -510,6 +514,7 @@ export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
     description: "Read-only facts from inside a VM via the guest agent, chosen by what.",
     input: z.object({ vmid, node: node.optional(), what: z.enum(GET_KINDS) }),
     output: z.object({ vmid: z.number(), what: z.string(), result: z.unknown() }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) =>
       onAgent(deps, args, async (guest) => {
@@ -550,6 +555,7 @@ export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
     description: "Check that a VM's guest agent answers.",
     input: z.object({ vmid, node: node.optional() }),
     output: z.object({ vmid: z.number(), ok: z.boolean() }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) =>
       onAgent(deps, args, async (guest) => {
@@ -573,6 +579,7 @@ export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
       crypted: z.boolean().default(false).describe("password is already crypt()ed."),
       confirm: confirmArg,
     }),
+    scope: "exec",
     annotations: changes({ destructive: true, idempotent: true }),
     handler: async (args) =>
       onAgent(deps, args, async (guest) => {
@@ -604,6 +611,7 @@ export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
     title: "Freeze/thaw guest filesystems",
     description: "Freeze or thaw a VM's filesystems via the guest agent. Needs confirm.",
     input: z.object({ vmid, node: node.optional(), action: z.enum(["freeze", "thaw"]), confirm: confirmArg }),
+    scope: "exec",
     annotations: changes({ destructive: true, idempotent: true }),
     handler: async (args) =>
       onAgent(deps, args, async (guest) => {
@@ -640,6 +648,7 @@ export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
     title: "Trim guest filesystems",
     description: "Trim a VM's filesystems (fstrim) to give thin storage back.",
     input: z.object({ vmid, node: node.optional() }),
+    scope: "exec",
     annotations: changes({ destructive: false, idempotent: true }),
     handler: async (args) =>
       onAgent(deps, args, async (guest) => {
@@ -672,6 +681,7 @@ export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
       action: z.enum(["shutdown", "suspend-disk", "suspend-ram", "suspend-hybrid"]),
       confirm: confirmArg,
     }),
+    scope: "exec",
     annotations: changes({ destructive: true, idempotent: true }),
     handler: async (args) =>
       onAgent(deps, args, async (guest) => {

@@ -27,6 +27,7 @@ export function registerNodeTools(server: McpServer, deps: ToolDeps): void {
         }),
       ),
     }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async () => {
       const items = await deps.client.call("GET /nodes", {});
@@ -75,6 +76,7 @@ export function registerNodeTools(server: McpServer, deps: ToolDeps): void {
       pveversion: z.string(),
       bootMode: z.string().optional(),
     }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) => {
       const status = await onNode(deps, args.node, () =>

@@ -51,6 +51,7 @@ export function registerPoolTools(server: McpServer, deps: ToolDeps): void {
         }),
       ),
     }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async () => {
       const items = await deps.client.call("GET /pools", {});
@@ -81,6 +82,7 @@ export function registerPoolTools(server: McpServer, deps: ToolDeps): void {
     description: "One pool's member guests and storages.",
     input: z.object({ poolid: poolid }),
     output: z.object({ poolid: z.string(), comment: z.string().optional(), members: z.array(memberSchema) }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) => {
       let pool: Awaited<ReturnType<typeof deps.client.call<"GET /pools/{poolid}">>>;
@@ -115,6 +117,7 @@ export function registerPoolChangeTools(server: McpServer, deps: ToolDeps): void
       poolid: poolid,
       comment: z.string().max(1024).optional(),
     }),
+    scope: "write",
     annotations: changes({ destructive: false, idempotent: false }),
     handler: async (args) => {
       await auditedChange(deps, { tool: "create_pool", target: `pool ${args.poolid}`, args }, () =>
@@ -129,6 +132,7 @@ export function registerPoolChangeTools(server: McpServer, deps: ToolDeps): void
     title: "Delete pool",
     description: "Delete an empty pool (members are never deleted). Needs confirm.",
     input: z.object({ poolid: poolid, confirm: confirmArg }),
+    scope: "write",
     annotations: changes({ destructive: true, idempotent: true }),
     handler: async (args) => {
       let pool: Awaited<ReturnType<typeof deps.client.call<"GET /pools/{poolid}">>>;

@@ -124,6 +124,7 @@ export function registerPowerTools(server: McpServer, deps: ToolDeps): void {
         title: `${spec.title} ${noun}`,
         description: spec.summary(noun),
         input,
+        scope: "write",
         annotations: changes({ destructive: spec.destructive, idempotent: true }),
         handler: async (args, ctx) => {
           const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node, type });

@@ -144,6 +144,7 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
       extra: extraArg,
       ...waitArgs,
     }),
+    scope: "write",
     annotations: changes({ destructive: false, idempotent: false }),
     handler: async (args, ctx) => {
       const nodeName = await pickNode(deps, args.node);
@@ -232,6 +233,7 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
       extra: extraArg,
       ...waitArgs,
     }),
+    scope: "write",
     annotations: changes({ destructive: false, idempotent: false }),
     handler: async (args, ctx) => {
       const nodeName = await pickNode(deps, args.node);
@@ -295,6 +297,7 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
         confirm: confirmArg,
         ...waitArgs,
       }),
+      scope: "write",
       annotations: changes({ destructive: true, idempotent: true }),
       handler: async (args, ctx) => {
         const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node, type });
@@ -352,6 +355,7 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
       delete: z.string().max(512).optional().describe("Keys to remove, comma list."),
       extra: extraArg,
     }),
+    scope: "write",
     annotations: changes({ destructive: false, idempotent: true }),
     handler: async (args) => updateGuest(deps, "qemu", args),
   });
@@ -374,6 +378,7 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
       delete: z.string().max(512).optional().describe("Keys to remove, comma list."),
       extra: extraArg,
     }),
+    scope: "write",
     annotations: changes({ destructive: false, idempotent: true }),
     handler: async (args) => updateGuest(deps, "lxc", args),
   });
@@ -394,6 +399,7 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
       pool: poolid.optional(),
       ...waitArgs,
     }),
+    scope: "write",
     annotations: changes({ destructive: false, idempotent: false }),
     handler: async (args, ctx) => {
       const source = await guestFacts(deps, { vmid: args.vmid, node: args.node, type: "qemu" });
@@ -462,6 +468,7 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
       target: node,
       ...waitArgs,
     }),
+    scope: "write",
     annotations: changes({ destructive: false, idempotent: false }),
     handler: async (args, ctx) => migrate(deps, ctx, args),
   });
@@ -483,6 +490,7 @@ export function registerProvisionTools(server: McpServer, deps: ToolDeps): void 
         .describe("+10G to add, 64G for the new total."),
       ...waitArgs,
     }),
+    scope: "write",
     annotations: changes({ destructive: false, idempotent: false }),
     handler: async (args, ctx) => {
       const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node, type: "qemu" });

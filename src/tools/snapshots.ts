@@ -32,6 +32,7 @@ export function registerSnapshotTools(server: McpServer, deps: ToolDeps): void {
       current: z.string().optional().describe("snapshot the running state derives from"),
       snapshots: z.array(snapshotSchema),
     }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) =>
       onGuest(deps, { vmid: args.vmid, node: args.node }, async (guest) => {
@@ -107,6 +108,7 @@ export function registerSnapshotChangeTools(server: McpServer, deps: ToolDeps): 
       vmstate: z.boolean().default(false).describe("VMs only: include RAM."),
       ...waitArgs,
     }),
+    scope: "write",
     annotations: changes({ destructive: false, idempotent: false }),
     handler: async (args, ctx) => {
       const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node });
@@ -161,6 +163,7 @@ export function registerSnapshotChangeTools(server: McpServer, deps: ToolDeps): 
       confirm: confirmArg,
       ...waitArgs,
     }),
+    scope: "write",
     annotations: changes({ destructive: true, idempotent: true }),
     handler: async (args, ctx) => {
       const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node });
@@ -207,6 +210,7 @@ export function registerSnapshotChangeTools(server: McpServer, deps: ToolDeps): 
       confirm: confirmArg,
       ...waitArgs,
     }),
+    scope: "write",
     annotations: changes({ destructive: true, idempotent: false }),
     handler: async (args, ctx) => {
       const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node });

@@ -112,6 +112,7 @@ export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
     description: "Storages with type, content types, shared flag, state and usage, per node.",
     input: z.object({ node: node.optional() }),
     output: z.object({ storages: z.array(storageRowSchema) }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) => {
       let rows: StorageRow[];
@@ -165,6 +166,7 @@ export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
       total: z.number(),
       volumes: z.array(volumeSchema),
     }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) => {
       const nodeName = args.node ?? (await storageNode(deps, args.storage));

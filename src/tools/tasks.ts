@@ -75,6 +75,7 @@ export function registerTaskTools(server: McpServer, deps: ToolDeps): void {
       limit: limit(25, 1000),
     }),
     output: z.object({ total: z.number(), tasks: z.array(taskRowSchema) }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) => {
       let rows: TaskRow[];
@@ -138,6 +139,7 @@ export function registerTaskTools(server: McpServer, deps: ToolDeps): void {
       starttime: z.number(),
       lastLog: z.array(z.string()).optional().describe("last log lines of a failed task"),
     }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) => {
       const parsed = parseUpid(args.upid);
@@ -240,6 +242,7 @@ export function registerTaskControlTools(server: McpServer, deps: ToolDeps): voi
         .describe(`Longest wait, max ${MAX_WAIT_SECONDS}.`),
     }),
     output: outcomeSchema,
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args, ctx) => {
       const task = parsed(args.upid);
@@ -289,6 +292,7 @@ export function registerTaskControlTools(server: McpServer, deps: ToolDeps): voi
       lines: z.array(z.string()),
       next: z.number().optional(),
     }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) => {
       const task = parsed(args.upid);
@@ -317,6 +321,7 @@ export function registerTaskControlTools(server: McpServer, deps: ToolDeps): voi
     title: "Stop task",
     description: "Abort a running task. Needs confirm.",
     input: z.object({ upid: upid, confirm: confirmArg }),
+    scope: "write",
     annotations: changes({ destructive: true, idempotent: true }),
     handler: async (args, ctx) => {
       const task = parsed(args.upid);
@@ -381,6 +386,7 @@ export function registerTaskControlTools(server: McpServer, deps: ToolDeps): voi
         }),
       ),
     }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) => {
       const page = await deps.session.listTasks({ limit: args.limit, running: args.running });

@@ -41,6 +41,7 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
       limit: limit(100),
     }),
     output: guestListOutput,
+    scope: "read",
     annotations: READ_ONLY,
     handler: (args) => listGuests(deps, "qemu", args),
   });
@@ -54,6 +55,7 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
       node: node.optional(),
     }),
     output: guestStatusOutput,
+    scope: "read",
     annotations: READ_ONLY,
     handler: (args) => guestStatus(deps, "qemu", args),
   });
@@ -83,6 +85,7 @@ export function registerVmTools(server: McpServer, deps: ToolDeps): void {
         )
         .optional(),
     }),
+    scope: "read",
     annotations: READ_ONLY,
     handler: async (args) =>
       onGuest(deps, { vmid: args.vmid, node: args.node, type: "qemu" }, async (guest) => {

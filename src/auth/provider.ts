@@ -1,0 +1,109 @@
+import {
+  insufficientScope,
+  OAuthProvider,
+  type OAuthResourceContext,
+} from "@cloudflare/workers-oauth-provider";
+import { serveMcp } from "../mcp/endpoint";
+import { SCOPES } from "../mcp/surface";
+import { PRODUCT } from "../version";
+import type { AuthProps } from "./authorize";
+import { type AuthConfig, oauthConfig } from "./config";
+
+/**
+ * The OAuth 2.1 provider around /mcp (workers-oauth-provider): dynamic client registration and
+ * client ID metadata documents, PKCE S256, refresh tokens, the authorization-server and
+ * protected-resource metadata, and bearer tokens bound to MCP_RESOURCE. Everything that is not
+ * /mcp or an OAuth endpoint goes to the Worker's own routes (`defaultHandler`), /authorize included.
+ */
+
+export const ACCESS_TOKEN_TTL_SECONDS = 3600;
+const REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+
+function jsonRpcError(status: number, message: string, headers?: Record<string, string>): Response {
+  return Response.json({ jsonrpc: "2.0", id: null, error: { code: -32001, message } }, { status, headers });
+}
+
+/** /mcp with a valid token: the user is still allowed, within the rate limit, and gets the grant's tools. */
+const mcpApi = {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const { props, auth } = ctx as OAuthResourceContext<AuthProps>;
+    const { config } = oauthConfig(env);
+    const user = typeof props?.user === "string" ? props.user : "";
+    if (!config || !user || !auth.clientId) return jsonRpcError(403, "This token carries no user.");
+    // ALLOWED_USERS may have shrunk since the token was issued.
+    if (!config.allowedUsers.has(user)) {
+      return jsonRpcError(403, `${user} is no longer allowed to use this server (ALLOWED_USERS).`);
+    }
+    if (request.method === "POST" && env.RATE_LIMITER) {
+      const { success } = await env.RATE_LIMITER.limit({ key: `user:${user}` });
+      if (!success) {
+        return jsonRpcError(
+          429,
+          `Rate limit: too many requests from ${user} in the last minute. Wait a minute, then try again.`,
+          { "Retry-After": "60" },
+        );
+      }
+    }
+    const oauth = env.OAUTH_PROVIDER;
+    const clientId = auth.clientId;
+    return serveMcp(
+      request,
+      env,
+      ctx,
+      {
+        user,
+        clientId,
+        scopes: auth.scope,
+        otherClients: async () =>
+          oauth ? (await oauth.listUserGrants(user)).items.map((grant) => grant.clientId) : [],
+      },
+      {
+        // The client may ask the person again: name every scope it needs, those it has included,
+        // so the new grant does not lose what the old one allowed.
+        scopeChallenge: (unavailable, granted) =>
+          insufficientScope(
+            auth,
+            SCOPES.filter(
+              (scope) => scope === "read" || scope === unavailable.scope || granted.includes(scope),
+            ),
+            `${unavailable.tool} needs the ${unavailable.scope} scope`,
+          ),
+      },
+    );
+  },
+};
+
+const providers = new Map<string, OAuthProvider<Env>>();
+
+/** One provider per configuration (the resource is fixed when it is built). */
+export function oauthProvider(
+  config: AuthConfig,
+  site: { fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> },
+): OAuthProvider<Env> {
+  const key = `${config.resource}\n${config.issuer}`;
+  let provider = providers.get(key);
+  if (!provider) {
+    provider = new OAuthProvider<Env>({
+      apiRoute: "/mcp",
+      apiHandler: mcpApi,
+      defaultHandler: site as ExportedHandler<Env>,
+      authorizeEndpoint: "/authorize",
+      tokenEndpoint: "/oauth/token",
+      clientRegistrationEndpoint: "/oauth/register",
+      scopesSupported: [...SCOPES],
+      // What any access needs, so clients ask for it first; write and exec are offered on the consent page.
+      requiredScopes: ["read"],
+      resourceMetadata: {
+        resource: config.resource,
+        authorization_servers: [config.issuer],
+        bearer_methods_supported: ["header"],
+        resource_name: PRODUCT.title,
+      },
+      clientIdMetadataDocumentEnabled: true,
+      accessTokenTTL: ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTTL: REFRESH_TOKEN_TTL_SECONDS,
+    });
+    providers.set(key, provider);
+  }
+  return provider;
+}
