@@ -114,6 +114,9 @@ export function redactArgs(args: Record<string, unknown>): Record<string, unknow
   return out;
 }
 
+/** Checks due this soon are done now rather than in another alarm a moment later. */
+const ALARM_SLACK_MS = 250;
+
 /** How long to wait before the alarm checks a running task again: soon at first, then less often. */
 export function alarmDelay(ageMs: number): number {
   if (ageMs < 60_000) return 2_000;
@@ -424,7 +427,7 @@ export class Session extends DurableObject<Env> implements SessionApi {
       now - EXEC_RESULT_TTL_MS,
     );
     const dueJobs = this.#sql
-      .exec("SELECT id FROM exec_jobs WHERE status = 'running' AND next_check_at <= ?", now)
+      .exec("SELECT id FROM exec_jobs WHERE status = 'running' AND next_check_at <= ?", now + ALARM_SLACK_MS)
       .toArray();
     await Promise.all(
       dueJobs.map((row) =>
@@ -437,7 +440,10 @@ export class Session extends DurableObject<Env> implements SessionApi {
       ),
     );
     const due = this.#sql
-      .exec("SELECT upid, started_at FROM tasks WHERE status = 'running' AND next_check_at <= ?", now)
+      .exec(
+        "SELECT upid, started_at FROM tasks WHERE status = 'running' AND next_check_at <= ?",
+        now + ALARM_SLACK_MS,
+      )
       .toArray();
     if (due.length > 0) {
       const client = clientFromEnv(this.env);
@@ -465,18 +471,22 @@ export class Session extends DurableObject<Env> implements SessionApi {
         }),
       );
     }
-    await this.#scheduleAlarm();
+    // Inside alarm() getAlarm() still reports the alarm being handled, so set the next one outright.
+    await this.#scheduleAlarm(true);
   }
 
-  async #scheduleAlarm(): Promise<void> {
+  async #scheduleAlarm(replace = false): Promise<void> {
     const next = this.#sql
       .exec(
-        "SELECT MIN(next_check_at) AS at FROM tasks WHERE status = 'running' AND next_check_at IS NOT NULL",
+        `SELECT MIN(at) AS at FROM (
+           SELECT next_check_at AS at FROM tasks WHERE status = 'running' AND next_check_at IS NOT NULL
+           UNION ALL
+           SELECT next_check_at AS at FROM exec_jobs WHERE status = 'running' AND next_check_at IS NOT NULL)`,
       )
       .one().at;
     if (next === null || next === undefined) return;
-    const current = await this.ctx.storage.getAlarm();
     const at = Math.max(Number(next), Date.now() + 100);
+    const current = replace ? null : await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 }

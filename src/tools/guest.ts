@@ -84,15 +84,16 @@ export function explainAgentError(error: unknown, who: string): never {
   if (/^Agent error/i.test(message)) {
     const detail = message.replace(/^Agent error:\s*/i, "");
     let hint = "";
-    if (/No such file or directory/i.test(detail)) hint = " The path does not exist inside the guest.";
-    else if (/Permission denied|Access is denied/i.test(detail))
-      hint = " The agent runs without the rights for that path.";
-    else if (/Failed to execute child process|not found/i.test(detail)) {
+    if (/Failed to execute child process/i.test(detail)) {
       hint =
         ' The program is not installed or not on the agent\'s PATH; give its full path, or use ["sh", "-c", "..."].';
-    } else if (/pid/i.test(detail))
+    } else if (/No such file or directory|cannot find the (file|path)/i.test(detail)) {
+      hint = " The path does not exist inside the guest.";
+    } else if (/Permission denied|Access is denied/i.test(detail)) {
+      hint = " The agent runs without the rights for that path.";
+    } else if (/pid/i.test(detail)) {
       hint = " The agent forgets a result once it has been read, and after a reboot.";
-    else if (/frozen|read-only/i.test(detail))
+    } else if (/frozen|read-only/i.test(detail))
       hint = " Filesystems are frozen: thaw them with guest_fsfreeze action=thaw.";
     throw new ToolError(`The guest agent in ${who} reported: ${detail}.${hint}`);
   }
@@ -188,7 +189,10 @@ function execAnswer(job: ExecJob, offset: number, max: number) {
     };
   }
   if (job.status === "lost") {
-    return { text: `No result for ${head}: ${job.error ?? "the agent no longer knows it"}.`, data };
+    throw new ToolError(
+      `VM ${job.vmid} has no result for pid ${job.pid}: ${job.error ?? "the agent no longer knows it"}. ` +
+        "The agent forgets a result once it has been read, and after a reboot.",
+    );
   }
   const out = page(job.out ?? "", offset, max);
   const err = page(job.err ?? "", offset, max);
