@@ -1,7 +1,10 @@
 // `npm run bench` (full) and `npm run bench:quick` (what CI runs): starts the simulator and the
 // MCP server with wrangler dev, measures, writes a Markdown report, stops the servers.
 //
-//   node bench/run.ts [--quick] [--out FILE]
+//   node bench/run.ts [--quick] [--out FILE] [--committed]
+//
+// The Workers run from a copy of the sources taken at the start: the working tree, or with
+// --committed the sources at HEAD.
 //
 // Timings are reported, never asserted. Deterministic budgets (request counts, byte sizes, error
 // counts) fail the run, after the report is written, with a message naming each violation.
@@ -26,7 +29,12 @@ import { waitingSection } from "./waiting.ts";
 process.chdir(ROOT);
 
 const { values } = parseArgs({
-  options: { quick: { type: "boolean", default: false }, out: { type: "string" } },
+  options: {
+    quick: { type: "boolean", default: false },
+    out: { type: "string" },
+    // Measure the sources at HEAD rather than the working tree.
+    committed: { type: "boolean", default: false },
+  },
 });
 const mode: Mode = values.quick ? "quick" : "full";
 const out = values.out ?? (mode === "full" ? "bench/REPORT.md" : "bench/.out/REPORT-quick.md");
@@ -93,7 +101,13 @@ function machine(servers: Servers | undefined): string {
     ["wrangler", wrangler],
     [
       "commit",
-      `${git(["rev-parse", "--short", "HEAD"]) || "unknown"}${changed.length ? `, with uncommitted changes in ${changed.join(", ")}` : ""}`,
+      `${git(["rev-parse", "--short", "HEAD"]) || "unknown"}${
+        values.committed
+          ? " (committed sources only: `--committed`)"
+          : changed.length
+            ? `, with uncommitted changes in ${changed.join(", ")}`
+            : ""
+      }`,
     ],
   ];
   if (servers) {
@@ -137,7 +151,7 @@ function render(sections: SectionResult[], servers: Servers | undefined, failure
 async function main(): Promise<number> {
   const sections: SectionResult[] = [];
   const failures: string[] = [];
-  const tree = snapshotTree();
+  const tree = snapshotTree({ committed: values.committed });
   log(`mode ${mode}; bundling (wrangler deploy --dry-run)`);
   const bundle = await bundleSection(tree);
   log("starting the simulator and the MCP server (wrangler dev)");

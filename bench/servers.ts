@@ -7,7 +7,7 @@
 // wrangler's dev registry (a private registry folder per run, so no other dev session on this
 // machine can answer in its place).
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -109,13 +109,24 @@ export function removeScratch(dir: string): void {
 }
 
 /**
- * Copies the Workers' sources (the working tree as it is now, uncommitted changes included, but
- * no .dev.vars) into a scratch folder. `wrangler dev` watches its sources and reloads on every
+ * Copies the Workers' sources (the working tree as it is now, uncommitted changes included, or
+ * with `committed` the sources at HEAD; never .dev.vars) into a scratch folder. `wrangler dev` watches its sources and reloads on every
  * change, so measuring the live tree while someone edits it would measure reloads.
  */
-export function snapshotTree(): string {
+export function snapshotTree(options: { committed?: boolean } = {}): string {
   const dir = scratchDir();
   const tree = join(dir, "tree");
+  if (options.committed) {
+    // The sources as committed at HEAD, without the working tree's changes.
+    mkdirSync(tree, { recursive: true });
+    const archive = execFileSync("git", ["archive", "--format=tar", "HEAD", ...TREE], {
+      cwd: ROOT,
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    execFileSync("tar", ["-x", "-C", tree], { input: archive });
+    symlinkSync(join(ROOT, "node_modules"), join(tree, "node_modules"), "dir");
+    return tree;
+  }
   for (const path of TREE) {
     if (existsSync(join(ROOT, path))) cpSync(join(ROOT, path), join(tree, path), { recursive: true });
   }
