@@ -102,6 +102,7 @@ const CASES: Case[] = [
   { tool: "get_task_log", variant: "node in UPID", args: (w) => ({ upid: w.upid }) },
   { tool: "wait_for_task", variant: "node in UPID", args: (w) => ({ upid: w.upid }) },
   { tool: "get_tracked_tasks", variant: "no target", args: () => ({}) },
+  { tool: "get_audit_log", variant: "no target", args: () => ({}) },
   { tool: "get_pools", variant: "no target", args: () => ({}) },
   { tool: "get_pool", variant: "no target", args: () => ({ poolid: "prod" }) },
   ...agentCases("guest_ping", {}),
