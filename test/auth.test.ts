@@ -401,6 +401,21 @@ describe("refusals", () => {
     });
     expect(response.status).toBe(403);
     expect(await response.text()).toContain("alice@example.com is no longer allowed");
+    // No new tokens either: the refresh fails and revokes the grant.
+    const refresh = () =>
+      new Request(`${ORIGIN}/oauth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "refresh_token",
+          refresh_token: String(provider.tokens()?.refresh_token),
+          client_id: String(provider.clientInformation()?.client_id),
+        }).toString(),
+      });
+    const refused = await send(shrunk, refresh());
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: "invalid_grant" });
+    expect((await send(e, refresh())).status).toBe(400);
   });
 });
 

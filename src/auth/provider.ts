@@ -1,5 +1,6 @@
 import {
   insufficientScope,
+  OAuthError,
   OAuthProvider,
   type OAuthResourceContext,
 } from "@cloudflare/workers-oauth-provider";
@@ -102,6 +103,15 @@ export function oauthProvider(
       clientIdMetadataDocumentEnabled: true,
       accessTokenTTL: ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTTL: REFRESH_TOKEN_TTL_SECONDS,
+      // Someone taken off ALLOWED_USERS gets no new tokens; invalid_grant also revokes the grant.
+      tokenExchangeCallback: ({ props, env }) => {
+        const user = typeof props?.user === "string" ? props.user : "";
+        if (!oauthConfig(env).config?.allowedUsers.has(user)) {
+          throw new OAuthError("invalid_grant", {
+            description: "This user is no longer allowed (ALLOWED_USERS).",
+          });
+        }
+      },
     });
     providers.set(key, provider);
   }
