@@ -137,6 +137,9 @@ describe("signing in with Cloudflare Access", () => {
     expect(names).toContain("get_audit_log");
     expect(names).toContain("guest_exec_status");
     for (const tool of [...WRITE_TOOLS, ...EXEC_TOOLS]) expect(names).not.toContain(tool);
+    expect(client.getInstructions()).toContain(
+      "This connection cannot change the cluster or act inside guests: this connection was not granted the write or exec scope",
+    );
     expect(provider.tokens()).toMatchObject({ token_type: "bearer", scope: "read" });
     const vms = await client.callTool({ name: "get_vms", arguments: {} });
     expect(vms.isError ?? false).toBe(false);
@@ -169,6 +172,7 @@ describe("signing in with Cloudflare Access", () => {
     const { client, provider, close } = await connected(["read", "write", "exec"]);
     const names = await toolNames(client);
     for (const tool of [...WRITE_TOOLS, ...EXEC_TOOLS]) expect(names).toContain(tool);
+    expect(client.getInstructions()).not.toContain("This connection cannot");
     await close();
     const modern = await bearerClientV2(e, String(provider.tokens()?.access_token));
     expect((await modern.listTools()).tools.map((t) => t.name)).toContain("guest_exec");

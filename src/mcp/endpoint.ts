@@ -82,6 +82,9 @@ export async function serveMcp(
   grant: Grant,
   options: ServeOptions = {},
 ): Promise<Response> {
+  // The Worker entry checks this before sign-in; checked here too so no caller can skip it.
+  const rejected = rejectHostOrOrigin(request, env);
+  if (rejected) return rejected;
   const deps = toolDeps(env, grant);
   const server = createServer(deps, env);
   const refused = await callOutsideSurface(request, deps.surface.left);

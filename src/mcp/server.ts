@@ -18,7 +18,7 @@ import { registerTaskControlTools, registerTaskTools } from "../tools/tasks";
 import { registerVmTools } from "../tools/vms";
 import { PRODUCT } from "../version";
 import { policyFromEnv } from "./changes";
-import { SCOPES, surfaceFor } from "./surface";
+import { SCOPES, type Surface, surfaceFor } from "./surface";
 import type { ToolDeps } from "./tool";
 
 const INSTRUCTIONS =
@@ -26,6 +26,19 @@ const INSTRUCTIONS =
   "(the server finds it). Tools that change things wait for their task (wait_seconds) and refuse destructive " +
   "actions without confirm: true, answering with what would happen. " +
   "Start with get_cluster_status or get_cluster_resources for an overview.";
+
+/** Tells the model up front what this connection cannot do, so it can say why instead of guessing. */
+function instructionsFor(surface: Surface): string {
+  const missing = (["write", "exec"] as const).filter((scope) => !surface.scopes.has(scope));
+  if (missing.length === 0) return INSTRUCTIONS;
+  const why = surface.readOnly
+    ? "this server is read-only"
+    : `this connection was not granted the ${missing.join(" or ")} scope; the user can sign in again and allow it`;
+  const what = missing
+    .map((scope) => (scope === "write" ? "change the cluster" : "act inside guests"))
+    .join(" or ");
+  return `${INSTRUCTIONS} This connection cannot ${what}: ${why}.`;
+}
 
 /** With sign-in off (localhost in development) every request belongs to the one local session. */
 export const LOCAL_SESSION = "local";
@@ -79,7 +92,7 @@ export function toolDeps(env: Env, grant: Grant = LOCAL_GRANT): ToolDeps {
 export function createServer(deps: ToolDeps, env: Env): McpServer {
   const server = new McpServer(
     { name: PRODUCT.name, title: PRODUCT.title, version: PRODUCT.version },
-    { instructions: INSTRUCTIONS },
+    { instructions: instructionsFor(deps.surface) },
   );
   registerClusterTools(server, deps);
   registerNodeTools(server, deps);
