@@ -153,6 +153,7 @@ export async function runTask(
     target: spec.target,
     args: spec.args,
     actor: deps.actor,
+    watchedUntil: spec.wait ? Date.now() + spec.waitSeconds * 1000 : undefined,
   });
   if (!spec.wait) {
     return {
@@ -173,6 +174,8 @@ export async function waitWithProgress(
 ): Promise<TaskOutcome> {
   const token = ctx.mcpReq._meta?.progressToken;
   let lastProgress = 0;
+  // This tool polls now; the Session's alarm takes over only if the wait ends first.
+  await deps.session.watch({ upid }, Date.now() + waitSeconds * 1000);
   const outcome = await waitForTask(deps.client, upid, {
     timeoutMs: waitSeconds * 1000,
     signal: ctx.mcpReq.signal,

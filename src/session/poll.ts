@@ -83,9 +83,13 @@ export async function checkTask(
   return outcome;
 }
 
-/** Poll intervals: a few hundred ms at first, backing off to a few seconds. */
+/**
+ * Poll intervals: a few hundred ms at first, backing off to one second, so a result arrives
+ * about half a second after the task ends on average. The Session's alarm stays away while a
+ * tool waits, so these are the only status requests.
+ */
 export function nextPollDelay(attempt: number): number {
-  return Math.min(3000, Math.round(250 * 1.3 ** attempt));
+  return Math.min(1000, Math.round(250 * 1.3 ** attempt));
 }
 
 export interface WaitOptions {

@@ -85,7 +85,10 @@ export interface SessionApi {
     target: string;
     args: Record<string, unknown>;
     actor: string;
+    watchedUntil?: number;
   }): Promise<void>;
+  /** A tool is about to poll this task (or exec job) itself until `until`: the alarm stays out of its way. */
+  watch(id: { upid?: string; execJob?: string }, until: number): Promise<void>;
   recordOutcome(outcome: TaskOutcome): Promise<TrackedTask | null>;
   audit(entry: AuditEntry): Promise<void>;
   getTask(upid: string): Promise<TrackedTask | null>;
@@ -97,6 +100,7 @@ export interface SessionApi {
     pid: number;
     command: string;
     actor: string;
+    watchedUntil?: number;
   }): Promise<ExecJob>;
   pollExecJob(id: string): Promise<ExecJob | null>;
   findExecJob(vmid: number, pid: number): Promise<ExecJob | null>;
@@ -113,6 +117,9 @@ export function redactArgs(args: Record<string, unknown>): Record<string, unknow
   }
   return out;
 }
+
+/** After a waiting tool's deadline, how long the alarm leaves it before taking over. */
+const ALARM_HANDOVER_MS = 1000;
 
 /** Checks due this soon are done now rather than in another alarm a moment later. */
 const ALARM_SLACK_MS = 250;
@@ -179,6 +186,8 @@ export class Session extends DurableObject<Env> implements SessionApi {
     target: string;
     args: Record<string, unknown>;
     actor: string;
+    /** A tool polls it itself until then; the alarm takes over only after that. */
+    watchedUntil?: number;
   }) {
     const now = Date.now();
     const args = JSON.stringify(redactArgs(task.args));
@@ -191,7 +200,7 @@ export class Session extends DurableObject<Env> implements SessionApi {
       args,
       task.actor,
       now,
-      now + alarmDelay(0),
+      Math.max(now + alarmDelay(0), (task.watchedUntil ?? 0) + ALARM_HANDOVER_MS),
     );
     this.#sql.exec(
       "INSERT INTO audit (at, actor, tool, target, args, upid, outcome) VALUES (?, ?, ?, ?, ?, ?, 'started')",
@@ -203,6 +212,24 @@ export class Session extends DurableObject<Env> implements SessionApi {
       task.upid,
     );
     await this.#scheduleAlarm();
+  }
+
+  async watch(id: { upid?: string; execJob?: string }, until: number): Promise<void> {
+    const at = until + ALARM_HANDOVER_MS;
+    if (id.upid) {
+      this.#sql.exec(
+        "UPDATE tasks SET next_check_at = MAX(COALESCE(next_check_at, 0), ?) WHERE upid = ? AND status = 'running'",
+        at,
+        id.upid,
+      );
+    }
+    if (id.execJob) {
+      this.#sql.exec(
+        "UPDATE exec_jobs SET next_check_at = MAX(COALESCE(next_check_at, 0), ?) WHERE id = ? AND status = 'running'",
+        at,
+        id.execJob,
+      );
+    }
   }
 
   /** Stores what a waiting tool (or the alarm) learned about a task. */
@@ -305,6 +332,7 @@ export class Session extends DurableObject<Env> implements SessionApi {
     pid: number;
     command: string;
     actor: string;
+    watchedUntil?: number;
   }): Promise<ExecJob> {
     const now = Date.now();
     const id = `${job.vmid}-${job.pid}-${now.toString(36)}`;
@@ -318,7 +346,7 @@ export class Session extends DurableObject<Env> implements SessionApi {
       job.command,
       job.actor,
       now,
-      now + alarmDelay(0),
+      Math.max(now + alarmDelay(0), (job.watchedUntil ?? 0) + ALARM_HANDOVER_MS),
     );
     await this.audit({
       actor: job.actor,
@@ -363,8 +391,9 @@ export class Session extends DurableObject<Env> implements SessionApi {
       throw error;
     }
     if (status.state === "running") {
+      // MAX: a tool that said it is watching keeps the alarm away until its deadline.
       this.#sql.exec(
-        "UPDATE exec_jobs SET next_check_at = ? WHERE id = ?",
+        "UPDATE exec_jobs SET next_check_at = MAX(COALESCE(next_check_at, 0), ?) WHERE id = ?",
         Date.now() + alarmDelay(Date.now() - job.startedAt),
         job.id,
       );

@@ -239,7 +239,7 @@ async function waitForExec(
     await new Promise((resolve) =>
       setTimeout(
         resolve,
-        Math.min(Math.round(150 * 1.4 ** attempt), 2000, Math.max(0, deadline - Date.now())),
+        Math.min(Math.round(150 * 1.4 ** attempt), 1000, Math.max(0, deadline - Date.now())),
       ),
     );
     current = (await deps.session.pollExecJob(current.id)) ?? current;
@@ -364,6 +364,7 @@ export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
           pid: started.pid,
           command: line,
           actor: deps.actor,
+          watchedUntil: Date.now() + args.wait_seconds * 1000,
         });
         const first = (await deps.session.pollExecJob(job.id)) ?? job;
         const done = await waitForExec(deps, first, args.wait_seconds, ctx.mcpReq.signal);
