@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LOCAL_SESSION } from "../src/mcp/server";
 import type { SessionApi } from "../src/session/session";
 import { shellSplit } from "../src/tools/guest";
-import { connect, type TestClient, textOf } from "./helpers/mcp";
+import { connect, expectError, expectOk, type TestClient } from "./helpers/mcp";
 import { sim } from "./helpers/sim";
 
 let client: TestClient;
@@ -12,17 +12,8 @@ const sessionStub = () => env.SESSION.get(env.SESSION.idFromName(LOCAL_SESSION))
 const session = () => sessionStub() as unknown as SessionApi;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function ok(name: string, args: Record<string, unknown> = {}) {
-  const result = await client.call(name, args);
-  expect(result.isError ?? false, textOf(result)).toBe(false);
-  return { text: textOf(result), data: result.structuredContent as Record<string, any> };
-}
-
-async function fails(name: string, args: Record<string, unknown>): Promise<string> {
-  const result = await client.call(name, args);
-  expect(result.isError, textOf(result)).toBe(true);
-  return textOf(result);
-}
+const ok = (name: string, args: Record<string, unknown> = {}) => expectOk(client, name, args);
+const fails = (name: string, args: Record<string, unknown>) => expectError(client, name, args);
 
 beforeAll(async () => {
   client = await connect("2025-11-25");
@@ -39,7 +30,7 @@ describe("guest_exec and guest_exec_status", () => {
   it("runs a command given as argv and returns its output", async () => {
     const { text, data } = await ok("guest_exec", { vmid: 100, command: ["uname", "-s"] });
     expect(data).toMatchObject({ vmid: 100, status: "exited", exitcode: 0, stdout: "Linux\n" });
-    expect(text).toBe("uname -s (VM 100, pid " + data.pid + "): exit code 0.\nstdout:\nLinux\n");
+    expect(text).toBe(`uname -s (VM 100, pid ${data.pid}): exit code 0.\nstdout:\nLinux\n`);
   });
 
   it("splits a command line like a shell, and takes stdin", async () => {

@@ -4,28 +4,16 @@ import { createMcpHandler } from "agents/mcp/server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createServer, LOCAL_SESSION, toolDeps } from "../src/mcp/server";
 import type { SessionApi } from "../src/session/session";
-import { connect, ERAS, type TestClient, type ToolCallResult, textOf } from "./helpers/mcp";
-import { sim } from "./helpers/sim";
+import { connect, ERAS, expectError, expectOk, type TestClient, textOf } from "./helpers/mcp";
+import { changesSent, sim } from "./helpers/sim";
 
 const sessionStub = () => env.SESSION.get(env.SESSION.idFromName(LOCAL_SESSION));
 const session = () => sessionStub() as unknown as SessionApi;
 
-async function ok(client: TestClient, name: string, args: Record<string, unknown> = {}) {
-  const result = await client.call(name, args);
-  expect(result.isError ?? false, textOf(result)).toBe(false);
-  return { text: textOf(result), data: result.structuredContent as Record<string, any> };
-}
-
-async function fails(client: TestClient, name: string, args: Record<string, unknown>): Promise<string> {
-  const result: ToolCallResult = await client.call(name, args);
-  expect(result.isError, textOf(result)).toBe(true);
-  return textOf(result);
-}
+const ok = expectOk;
+const fails = expectError;
 
 /** Mutating API requests the simulator received (reads are fine before a refusal). */
-async function changesSent() {
-  return (await sim.requests()).filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`);
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const UPID = /UPID:pve\d:[0-9A-F]{8}:[0-9A-F]{8,9}:[0-9A-F]{8}:\w+:\d*:[^:\s]+:/;

@@ -1,24 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { connect, type TestClient, textOf } from "./helpers/mcp";
-import { sim } from "./helpers/sim";
+import { connect, expectError, expectOk, type TestClient } from "./helpers/mcp";
+import { changesSent, sim } from "./helpers/sim";
 
 let client: TestClient;
 
-async function ok(name: string, args: Record<string, unknown> = {}) {
-  const result = await client.call(name, args);
-  expect(result.isError ?? false, textOf(result)).toBe(false);
-  return { text: textOf(result), data: result.structuredContent as Record<string, any> };
-}
-
-async function fails(name: string, args: Record<string, unknown>): Promise<string> {
-  const result = await client.call(name, args);
-  expect(result.isError, textOf(result)).toBe(true);
-  return textOf(result);
-}
-
-async function changesSent() {
-  return (await sim.requests()).filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`);
-}
+const ok = (name: string, args: Record<string, unknown> = {}) => expectOk(client, name, args);
+const fails = (name: string, args: Record<string, unknown>) => expectError(client, name, args);
 
 beforeAll(async () => {
   client = await connect("2026-07-28");

@@ -5,6 +5,7 @@ import {
 } from "@modelcontextprotocol/client";
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as TransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { expect } from "vitest";
 
 /** The three client eras the server must serve. */
 export const ERAS = ["2025-06-18", "2025-11-25", "2026-07-28"] as const;
@@ -106,4 +107,22 @@ export function textOf(result: ToolCallResult): string {
     .filter((block) => block.type === "text")
     .map((block) => block.text ?? "")
     .join("\n");
+}
+
+/** Calls a tool that must succeed; returns its text and structured result. */
+export async function expectOk(client: TestClient, name: string, args: Record<string, unknown> = {}) {
+  const result = await client.call(name, args);
+  expect(result.isError ?? false, textOf(result)).toBe(false);
+  return { text: textOf(result), data: result.structuredContent as Record<string, any> };
+}
+
+/** Calls a tool that must answer with an error result; returns the message. */
+export async function expectError(
+  client: TestClient,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<string> {
+  const result = await client.call(name, args);
+  expect(result.isError, textOf(result)).toBe(true);
+  return textOf(result);
 }

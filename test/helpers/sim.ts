@@ -61,3 +61,8 @@ export const sim = {
   setGuest: (vmid: number, guest: { agentRunning?: boolean; ignoresAcpi?: boolean }) =>
     control(`guests/${vmid}`, { body: guest }),
 };
+
+/** The changes (non-GET API requests) the simulator received since its log was last cleared. */
+export async function changesSent(): Promise<string[]> {
+  return (await sim.requests()).filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`);
+}
