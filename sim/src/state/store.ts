@@ -27,6 +27,9 @@ export interface World {
 export const volumeKey = (v: Pick<VolumeState, "node" | "volid">) => `${v.node ?? "*"}|${v.volid}`;
 
 /** The one state store: in-memory tables mirrored into SQLite. */
+/** Version of the persisted state's shape; bump it whenever a stored entity gains a required field. */
+export const STATE_FORMAT = 2;
+
 export class Store {
   readonly db: Db;
   readonly nodes: Table<string, NodeState>;
@@ -60,7 +63,9 @@ export class Store {
   /** Loads persisted state; false when there is none yet. */
   load(): boolean {
     const meta = this.db.getKv<Meta>("meta");
-    if (!meta) return false;
+    // State saved by an older simulator (e.g. a `wrangler dev` folder from before guests had an
+    // agent) may lack fields this code relies on: start again from the seed instead of failing.
+    if (!meta || this.db.getKv<number>("format") !== STATE_FORMAT) return false;
     this.meta = meta;
     this.settings = { ...DEFAULT_SETTINGS, ...(this.db.getKv<Settings>("settings") ?? {}) };
     this.faults = this.db.getKv<Fault[]>("faults") ?? [];
@@ -81,6 +86,7 @@ export class Store {
       this.settings = { ...DEFAULT_SETTINGS };
       this.faults = [];
       this.db.setKv("meta", this.meta);
+      this.db.setKv("format", STATE_FORMAT);
       this.db.setKv("settings", this.settings);
       this.db.setKv("faults", this.faults);
       for (const n of world.nodes) this.nodes.put(n);
