@@ -80,6 +80,17 @@ describe("guest_exec and guest_exec_status", () => {
     expect(afterEviction.data).toEqual(first.data);
   });
 
+  it("sends progress notifications while a command runs, when the client asks", async () => {
+    const seen: { progress: number; message?: string }[] = [];
+    const result = await client.callWithProgress("guest_exec", { vmid: 100, command: ["sleep", "12"] }, (p) =>
+      seen.push(p),
+    );
+    expect(result.isError ?? false).toBe(false);
+    expect(seen.length).toBeGreaterThan(1);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.progress).toBeGreaterThan(seen[i - 1]!.progress);
+    expect(seen[0]?.message).toMatch(/^sleep 12: running for /);
+  });
+
   it("follows the job on the Session's alarm when nobody asks", async () => {
     const started = await ok("guest_exec", { vmid: 100, command: ["sleep", "5"], wait_seconds: 0 });
     // The Session checks a young job every two seconds.

@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/server";
+import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { node, vmid } from "../mcp/args";
 import { assertAllowed, confirmArg, preview } from "../mcp/changes";
@@ -231,11 +231,16 @@ async function waitForExec(
   deps: ToolDeps,
   job: ExecJob,
   waitSeconds: number,
-  signal: AbortSignal,
+  ctx: ServerContext,
 ): Promise<ExecJob> {
   const deadline = Date.now() + waitSeconds * 1000;
+  const token = ctx.mcpReq._meta?.progressToken;
   let current = job;
-  for (let attempt = 0; current.status === "running" && Date.now() < deadline && !signal.aborted; attempt++) {
+  for (
+    let attempt = 0;
+    current.status === "running" && Date.now() < deadline && !ctx.mcpReq.signal.aborted;
+    attempt++
+  ) {
     await new Promise((resolve) =>
       setTimeout(
         resolve,
@@ -243,6 +248,20 @@ async function waitForExec(
       ),
     );
     current = (await deps.session.pollExecJob(current.id)) ?? current;
+    if (token !== undefined && current.status === "running") {
+      // Elapsed seconds only grow, as MCP progress must.
+      const elapsed = (Date.now() - job.startedAt) / 1000;
+      await ctx.mcpReq
+        .notify({
+          method: "notifications/progress",
+          params: {
+            progressToken: token,
+            progress: elapsed,
+            message: `${job.command}: running for ${duration(elapsed)}`,
+          },
+        })
+        .catch(() => undefined);
+    }
   }
   return current;
 }
@@ -367,7 +386,7 @@ export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
           watchedUntil: Date.now() + args.wait_seconds * 1000,
         });
         const first = (await deps.session.pollExecJob(job.id)) ?? job;
-        const done = await waitForExec(deps, first, args.wait_seconds, ctx.mcpReq.signal);
+        const done = await waitForExec(deps, first, args.wait_seconds, ctx);
         return execAnswer(done, 0, DEFAULT_OUTPUT_BYTES);
       });
     },
