@@ -3,14 +3,7 @@
 // guest-initiated power changes, passwords, privileges and the Windows guest.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-
-const TOKEN = "PVEAPIToken=root@pam!mcp=00000000-0000-4000-8000-000000000000";
-
-function api(path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  headers.set("Authorization", TOKEN);
-  return env.PVE!.fetch(`http://pve/api2/json${path}`, { ...init, headers });
-}
+import { api, control } from "./helpers/pve";
 
 const post = (path: string, body: Record<string, unknown> = {}) =>
   api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
@@ -32,12 +25,6 @@ async function fails(res: Response | Promise<Response>, status: number): Promise
   expect(r.status, body.message).toBe(status);
   expect(body.data).toBeNull();
   return body.errors ? JSON.stringify(body.errors) : body.message.replace(/\n$/, "");
-}
-
-async function control(path: string, body: unknown = {}): Promise<Record<string, unknown>> {
-  const res = await env.PVE!.fetch(`http://pve/_sim/${path}`, { method: "POST", body: JSON.stringify(body) });
-  expect(res.status, await res.clone().text()).toBe(200);
-  return res.json() as Promise<Record<string, unknown>>;
 }
 
 const AG = (vmid: number, node = "pve1") => `/nodes/${node}/qemu/${vmid}/agent`;

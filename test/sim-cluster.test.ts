@@ -1,15 +1,5 @@
-// The seeded cluster as clients read it: field types Proxmox really returns, guests, storage,
-// snapshots, pools and the cluster-wide views.
-import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-
-const TOKEN = "PVEAPIToken=root@pam!mcp=00000000-0000-4000-8000-000000000000";
-
-function api(path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  headers.set("Authorization", TOKEN);
-  return env.PVE!.fetch(`http://pve/api2/json${path}`, { ...init, headers });
-}
+import { api, control } from "./helpers/pve";
 
 async function data<T = Record<string, unknown>>(path: string, init: RequestInit = {}): Promise<T> {
   const res = await api(path, init);
@@ -23,12 +13,6 @@ const form = (body: string, method = "POST"): RequestInit => ({
   body,
   headers: { "Content-Type": "application/x-www-form-urlencoded" },
 });
-
-async function control(path: string, body: unknown = {}): Promise<unknown> {
-  const res = await env.PVE!.fetch(`http://pve/_sim/${path}`, { method: "POST", body: JSON.stringify(body) });
-  expect(res.status).toBe(200);
-  return res.json();
-}
 
 type Row = Record<string, unknown>;
 

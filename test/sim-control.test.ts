@@ -2,26 +2,15 @@
 // request log.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { api, control } from "./helpers/pve";
 
 const SECRET = "00000000-0000-4000-8000-000000000000";
-const TOKEN = `PVEAPIToken=root@pam!mcp=${SECRET}`;
-
-function api(path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  headers.set("Authorization", TOKEN);
-  return env.PVE!.fetch(`http://pve/api2/json${path}`, { ...init, headers });
-}
+const _TOKEN = `PVEAPIToken=root@pam!mcp=${SECRET}`;
 
 async function data<T = unknown>(path: string): Promise<T> {
   const res = await api(path);
   expect(res.status, path).toBe(200);
   return ((await res.json()) as { data: T }).data;
-}
-
-async function control<T = Record<string, unknown>>(path: string, body: unknown = {}): Promise<T> {
-  const res = await env.PVE!.fetch(`http://pve/_sim/${path}`, { method: "POST", body: JSON.stringify(body) });
-  expect(res.status).toBe(200);
-  return res.json() as Promise<T>;
 }
 
 interface LoggedRequest {

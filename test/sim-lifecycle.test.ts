@@ -1,50 +1,9 @@
-// Changing guests in the simulator: config updates, disk resizes, migrations, snapshots, backups,
-// volume removal, pools and the power actions' timeouts, with Proxmox's tasks and error texts.
-import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-
-const TOKEN = "PVEAPIToken=root@pam!mcp=00000000-0000-4000-8000-000000000000";
-
-type Row = Record<string, unknown>;
-
-function api(path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  headers.set("Authorization", TOKEN);
-  return env.PVE!.fetch(`http://pve/api2/json${path}`, { ...init, headers });
-}
-
-async function data<T = Row>(path: string, init: RequestInit = {}): Promise<T> {
-  const res = await api(path, init);
-  const text = await res.text();
-  expect(res.status, `${path}: ${text}`).toBe(200);
-  return (JSON.parse(text) as { data: T }).data;
-}
-
-async function refused(
-  path: string,
-  init: RequestInit = {},
-): Promise<{ status: number; message: string; errors?: Row }> {
-  const res = await api(path, init);
-  const body = (await res.json()) as { message: string; errors?: Row };
-  expect(res.status, `${path} should fail`).not.toBe(200);
-  return { status: res.status, message: body.message, ...(body.errors ? { errors: body.errors } : {}) };
-}
-
-const form = (fields: Record<string, string | number>, method = "POST"): RequestInit => ({
-  method,
-  body: new URLSearchParams(Object.entries(fields).map(([k, v]) => [k, String(v)])).toString(),
-  headers: { "Content-Type": "application/x-www-form-urlencoded" },
-});
+import { control, data, form, type Row, refused } from "./helpers/pve";
 
 const post = (path: string, fields: Record<string, string | number> = {}) => data<string>(path, form(fields));
 const put = <T = null>(path: string, fields: Record<string, string | number>) =>
   data<T>(path, form(fields, "PUT"));
-
-async function control(path: string, body: unknown = {}): Promise<unknown> {
-  const res = await env.PVE!.fetch(`http://pve/_sim/${path}`, { method: "POST", body: JSON.stringify(body) });
-  expect(res.status, await res.clone().text()).toBe(200);
-  return res.json();
-}
 
 interface TaskStatus {
   type: string;

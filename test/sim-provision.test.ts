@@ -1,49 +1,7 @@
-// Creating, restoring, cloning, templating and destroying guests in the simulator: the tasks they
-// run, the state they leave behind and the errors Proxmox gives.
-import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-
-const TOKEN = "PVEAPIToken=root@pam!mcp=00000000-0000-4000-8000-000000000000";
-
-type Row = Record<string, unknown>;
-
-function api(path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  headers.set("Authorization", TOKEN);
-  return env.PVE!.fetch(`http://pve/api2/json${path}`, { ...init, headers });
-}
-
-async function data<T = Row>(path: string, init: RequestInit = {}): Promise<T> {
-  const res = await api(path, init);
-  const text = await res.text();
-  expect(res.status, `${path}: ${text}`).toBe(200);
-  return (JSON.parse(text) as { data: T }).data;
-}
-
-/** A refused call: status and the body's message (and per-parameter errors). */
-async function refused(
-  path: string,
-  init: RequestInit = {},
-): Promise<{ status: number; message: string; errors?: Row }> {
-  const res = await api(path, init);
-  const body = (await res.json()) as { message: string; errors?: Row };
-  expect(res.status, `${path} should fail`).not.toBe(200);
-  return { status: res.status, message: body.message, ...(body.errors ? { errors: body.errors } : {}) };
-}
-
-const form = (fields: Record<string, string | number>, method = "POST"): RequestInit => ({
-  method,
-  body: new URLSearchParams(Object.entries(fields).map(([k, v]) => [k, String(v)])).toString(),
-  headers: { "Content-Type": "application/x-www-form-urlencoded" },
-});
+import { control, data, form, type Row, refused } from "./helpers/pve";
 
 const post = (path: string, fields: Record<string, string | number> = {}) => data<string>(path, form(fields));
-
-async function control(path: string, body: unknown = {}): Promise<unknown> {
-  const res = await env.PVE!.fetch(`http://pve/_sim/${path}`, { method: "POST", body: JSON.stringify(body) });
-  expect(res.status, await res.clone().text()).toBe(200);
-  return res.json();
-}
 
 interface TaskStatus {
   type: string;

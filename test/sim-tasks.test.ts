@@ -2,6 +2,7 @@
 // power actions that start tasks.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { control } from "./helpers/pve";
 
 const TOKEN = "PVEAPIToken=root@pam!mcp=00000000-0000-4000-8000-000000000000";
 const UPID_RE = /^UPID:([a-zA-Z0-9-]+):([0-9A-F]{8}):([0-9A-F]{8,9}):([0-9A-F]{8}):([^:]+):([^:]*):([^:]+):$/;
@@ -18,12 +19,6 @@ async function data<T = unknown>(path: string, init: RequestInit = {}): Promise<
 }
 
 const post = <T = string>(path: string) => data<T>(path, { method: "POST" });
-
-async function control(path: string, body: unknown = {}): Promise<unknown> {
-  const res = await env.PVE!.fetch(`http://pve/_sim/${path}`, { method: "POST", body: JSON.stringify(body) });
-  expect(res.status).toBe(200);
-  return res.json();
-}
 
 interface TaskStatus {
   upid: string;

@@ -2,6 +2,7 @@
 // extraction and schema validation with Proxmox's exact texts.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { control } from "./helpers/pve";
 
 const TOKEN = "PVEAPIToken=root@pam!mcp=00000000-0000-4000-8000-000000000000";
 
@@ -16,12 +17,6 @@ const form = (body: string, method = "POST"): RequestInit => ({
   body,
   headers: { "Content-Type": "application/x-www-form-urlencoded" },
 });
-
-async function control(path: string, body: unknown = {}): Promise<unknown> {
-  const res = await env.PVE!.fetch(`http://pve/_sim/${path}`, { method: "POST", body: JSON.stringify(body) });
-  expect(res.status).toBe(200);
-  return res.json();
-}
 
 async function paramErrors(res: Response): Promise<Record<string, string>> {
   expect(res.status).toBe(400);
