@@ -189,3 +189,20 @@ export async function rawRpc(
   if (!message.result) throw new Error(`${method}: ${message.error?.message ?? "no result"}`);
   return { bytes: Buffer.byteLength(body), result: message.result };
 }
+
+/**
+ * How many rows a list answer shows: its table's rows (`{columns, rows}`), the rows of all its
+ * tables when it has several sections (get_cluster_resources), or else its longest array.
+ */
+export function shownRows(structured: Record<string, unknown> | undefined): number | undefined {
+  if (!structured) return undefined;
+  if (Array.isArray(structured.rows)) return structured.rows.length;
+  let tables: number | undefined;
+  let longest: number | undefined;
+  for (const value of Object.values(structured)) {
+    if (Array.isArray(value)) longest = Math.max(longest ?? 0, value.length);
+    else if (value && typeof value === "object" && Array.isArray((value as { rows?: unknown }).rows))
+      tables = (tables ?? 0) + (value as { rows: unknown[] }).rows.length;
+  }
+  return tables ?? longest;
+}

@@ -1,6 +1,6 @@
 // 3. Context cost: what the tool list and big answers cost a model, against raw Proxmox JSON.
 
-import { answerBytes, rawRpc, type ToolInfo } from "./clients.ts";
+import { answerBytes, rawRpc, shownRows, type ToolInfo } from "./clients.ts";
 import { bytes, type Check, type Context, type SectionResult, table } from "./stats.ts";
 
 export const TOOLS_LIST_BUDGET = 32 * 1024;
@@ -130,14 +130,4 @@ export async function contextSection(ctx: Context): Promise<SectionResult> {
     body: parts.join("\n"),
     checks,
   };
-}
-
-/** How many rows a list answer shows (the longest array in its structured content). */
-function shownRows(structured: Record<string, unknown> | undefined): number | undefined {
-  if (!structured) return undefined;
-  let most: number | undefined;
-  for (const value of Object.values(structured)) {
-    if (Array.isArray(value) && (most === undefined || value.length > most)) most = value.length;
-  }
-  return most;
 }

@@ -1,6 +1,6 @@
 // 6. Scale: the cluster-wide list tools at 50, 500 and 5,000 guests.
 
-import { answerBytes } from "./clients.ts";
+import { answerBytes, shownRows } from "./clients.ts";
 import { bytes, type Context, type SectionResult, table, timed, timing } from "./stats.ts";
 
 const SIZES = [50, 500, 5000];
@@ -29,13 +29,13 @@ export async function scaleSection(ctx: Context): Promise<SectionResult> {
       for (let i = 0; i < reps; i++) times.push((await timed(() => mcp.call(tool, args))).ms);
       const size = answerBytes(first);
       const structured = first.structuredContent ?? {};
-      const list = Object.values(structured).find(Array.isArray) as unknown[] | undefined;
+      const shown = shownRows(structured);
       const total = typeof structured.total === "number" ? structured.total : undefined;
       rows.push([
         guests,
         `${tool}${Object.keys(args).length ? ` ${JSON.stringify(args)}` : ""}`,
         timing(times),
-        list ? `${list.length}${total !== undefined ? ` of ${total}` : ""}` : "—",
+        shown !== undefined ? `${shown}${total !== undefined ? ` of ${total}` : ""}` : "—",
         bytes(size.text),
         bytes(size.structured),
         bytes(Buffer.byteLength(raw.body)),

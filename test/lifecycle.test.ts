@@ -84,9 +84,7 @@ describe.each(ERAS)("power tools over MCP %s", (era) => {
     expect((await ok(client, "delete_container", { vmid: 204, confirm: true })).text).toMatch(
       /^Delete Container 204 'minecraft': done/,
     );
-    expect(
-      (await ok(client, "get_containers")).data.guests.map((g: { vmid: number }) => g.vmid),
-    ).not.toContain(204);
+    expect((await ok(client, "get_containers")).data.rows.map((row: number[]) => row[0])).not.toContain(204);
   });
 
   it("preconditions are answered before any change is sent", async () => {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PRODUCT } from "../src/version";
-import { connect, ERAS, type TestClient, type ToolCallResult, textOf } from "./helpers/mcp";
+import { connect, ERAS, type TestClient, type ToolCallResult, tableRows, textOf } from "./helpers/mcp";
 import { sim } from "./helpers/sim";
 
 const READ_TOOLS = [
@@ -107,15 +107,32 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
   it("get_cluster_resources: everything, or one type, in one upstream call", async () => {
     const all = await ok(client, "get_cluster_resources");
     expect(all.text.split("\n")[0]).toMatch(/^\d+ resources: 3 nodes, 12 VMs, 6 containers, \d+ storages/);
+    const nodes = tableRows(all.data.nodes);
+    expect(nodes.map((n) => n.node)).toEqual(["pve1", "pve2", "pve3"]);
+    expect(nodes[0]).toMatchObject({ status: "online", cores: 32, maxmem_gib: 128 });
+    expect(tableRows(all.data.storages).find((s) => s.storage === "nas")).toMatchObject({
+      type: "nfs",
+      shared: true,
+      status: "available",
+    });
     const vms = await ok(client, "get_cluster_resources", { type: "vm" });
     expect(vms.data.total).toBe(18);
+    expect(vms.data.nodes).toBeUndefined();
     expect(vms.text).toMatch(
-      /^vm 101 web-01 on pve1: running, cpu [\d.]+% of \d+, mem [\d.]+\/[\d.]+ GiB, up \S+/m,
+      /^VMs on pve1, running \(\d+\): vmid name cpu\/cores mem_GiB used\/max uptime$/m,
     );
-    expect(vms.text).toMatch(/^ct 201 monitoring on pve1: running/m);
+    expect(vms.text).toMatch(/^101 web-01 [\d.]+%\/\d+ [\d.]+\/[\d.]+ \d+d\d+h .*\[prod, web\]$/m);
+    expect(vms.text).toMatch(/^containers on pve1, running \(\d+\): vmid name/m);
+    expect(vms.text).toMatch(/^201 monitoring /m);
+    const web01 = tableRows(vms.data.vms).find((row) => row.vmid === 101);
+    expect(web01).toMatchObject({ name: "web-01", node: "pve1", status: "running", tags: "prod;web" });
+    expect(web01?.cpu_pct).toEqual(expect.any(Number));
+    expect(web01?.uptime_h).toEqual(expect.any(Number));
+    expect(tableRows(vms.data.containers).map((row) => row.vmid)).toContain(201);
     expect(await upstream()).toEqual(["GET /cluster/resources", "GET /cluster/resources"]);
     const limited = await ok(client, "get_cluster_resources", { type: "vm", limit: 5 });
-    expect(limited.data.resources).toHaveLength(5);
+    expect(limited.data.vms.rows).toHaveLength(5);
+    expect(limited.data.containers).toBeUndefined();
     expect(limited.text).toContain("13 more resources not shown");
   });
 
@@ -139,22 +156,38 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
     expect(all.data.total).toBe(12);
     expect(all.text.split("\n")[0]).toMatch(/^12 VMs: /);
     expect(all.text).toMatch(
-      /^105 k8s-worker-1 on pve2: paused, cpu [\d.]+% of 2, mem [\d.]+\/4\.0 GiB, up \d+d \d+h/m,
+      /^VMs on pve2, paused \(1\): vmid name cpu\/cores mem_GiB used\/max uptime\n105 k8s-worker-1 [\d.]+%\/2 [\d.]+\/4\.0 \d+d\d+h/m,
     );
-    expect(all.text).toMatch(/^103 win11 on pve1: stopped, 4 cpu, 8\.0 GiB mem \[desktop\]$/m);
-    expect(all.text).toMatch(/^107 ubuntu-2404-template on pve2: template$/m);
-    expect(all.text).toMatch(/^106 k8s-worker-2 on pve2: running, .*locked \(backup\)/m);
-    expect(all.text).toMatch(/^101 web-01 on pve1: running, .* \[prod, web\]$/m);
-    expect(all.data.guests.find((g: { vmid: number }) => g.vmid === 101)).toMatchObject({
+    expect(all.text).toMatch(
+      /^VMs on pve1, stopped \(1\): vmid name cores mem_GiB\n103 win11 4 8\.0 \[desktop\]$/m,
+    );
+    expect(all.text).toMatch(
+      /^VMs on pve2, template \(1\): vmid name cores mem_GiB\n107 ubuntu-2404-template /m,
+    );
+    expect(all.text).toMatch(/^106 k8s-worker-2 .* locked:backup/m);
+    expect(all.text).toMatch(/^101 web-01 [\d.]+%\/\d+ .* \[prod, web\]$/m);
+    const rows = tableRows(all.data as never);
+    const vmids = rows.map((row) => row.vmid as number);
+    expect(vmids).toEqual([...vmids].sort((a, b) => a - b));
+    expect(rows.find((row) => row.vmid === 101)).toMatchObject({
       name: "web-01",
       node: "pve1",
       status: "running",
-      tags: ["prod", "web"],
+      tags: "prod;web",
     });
+    expect(rows.find((row) => row.vmid === 103)).toMatchObject({
+      status: "stopped",
+      cores: 4,
+      maxmem_gib: 8,
+      cpu_pct: null,
+      uptime_h: null,
+    });
+    expect(rows.find((row) => row.vmid === 107)?.status).toBe("template");
+    expect(rows.find((row) => row.vmid === 106)?.lock).toBe("backup");
     const onNode = await ok(client, "get_vms", { node: "pve3" });
-    expect(onNode.data.guests.map((g: { vmid: number }) => g.vmid)).toEqual([108, 109, 110, 111]);
+    expect(onNode.data.rows.map((row: number[]) => row[0])).toEqual([108, 109, 110, 111]);
     const stopped = await ok(client, "get_vms", { status: "stopped" });
-    expect(stopped.data.guests.map((g: { vmid: number }) => g.vmid)).toEqual([103, 110]);
+    expect(stopped.data.rows.map((row: number[]) => row[0])).toEqual([103, 110]);
     const tagged = await ok(client, "get_vms", { tag: "prod", limit: 1 });
     expect(tagged.data).toMatchObject({ total: 3 });
     expect(tagged.text).toContain("2 more VMs not shown");
@@ -213,8 +246,24 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
 
   it("get_containers and get_container", async () => {
     const list = await ok(client, "get_containers");
-    expect(list.data.guests.map((g: { vmid: number }) => g.vmid)).toEqual([200, 201, 202, 203, 204, 205]);
+    expect(list.data.rows.map((row: number[]) => row[0])).toEqual([200, 201, 202, 203, 204, 205]);
+    expect(list.data.columns).toEqual([
+      "vmid",
+      "name",
+      "node",
+      "status",
+      "cores",
+      "maxmem_gib",
+      "tags",
+      "cpu_pct",
+      "mem_gib",
+      "uptime_h",
+      "pool",
+      "lock",
+      "hastate",
+    ]);
     expect(list.text.split("\n")[0]).toBe("6 containers: 4 running, 2 stopped");
+    expect(list.text.split("\n")[1]).toMatch(/^containers on pve1, running \(\d\): vmid name/);
     const one = await ok(client, "get_container", { vmid: 201 });
     expect(one.data).toMatchObject({
       vmid: 201,
@@ -379,7 +428,9 @@ describe("upstream failures become error results a person can act on", () => {
     expect(message).toContain("could not reach the node");
     expect(message).toContain("No route to host");
     const vms = await ok(client, "get_vms");
-    expect(vms.text).toMatch(/^108 media on pve3: unknown/m);
+    expect(vms.text).toMatch(
+      /^VMs on pve3, unknown \(4\): vmid name cores mem_GiB\n108 media 2 4\.0 \[media\]$/m,
+    );
   });
 
   it("a Cloudflare Access sign-in page", async () => {

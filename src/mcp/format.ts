@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /** Compact, human renderings: an assistant reads "4.0 GiB" and "3d 4h" better than raw numbers. */
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -74,4 +76,57 @@ export function moreNote(shown: number, total: number, noun: string): string {
   return shown < total
     ? `\n… ${total - shown} more ${noun} not shown; raise limit (or filter) to see them.`
     : "";
+}
+
+/**
+ * Big lists answer with a compact table instead of one object per row: the column names once
+ * (units in the names: `mem_gib`, `uptime_h`), then one array of cells per row. Keys repeated on
+ * every row were half of a list answer, and some clients (Claude Code) show the model only the
+ * structured result, so it must be as lean as the text. Cells are null when unknown; empty
+ * cells at the end of a row are left off.
+ */
+export type Cell = string | number | boolean | null;
+
+export const cellSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** A table's output schema: its columns (fixed per tool, repeated in each answer) and rows. */
+export function tableSchema() {
+  return z.object({ columns: z.array(z.string()), rows: z.array(z.array(cellSchema)) });
+}
+
+/** One table row: undefined cells become null, and empty cells at the end are dropped. */
+export function row(cells: readonly (Cell | undefined)[]): Cell[] {
+  let end = cells.length;
+  while (end > 0 && (cells[end - 1] === undefined || cells[end - 1] === null)) end--;
+  return cells.slice(0, end).map((cell) => cell ?? null);
+}
+
+/** Bytes as GiB with two decimals (10 MiB steps), for table cells. */
+export function gib(value: number | undefined | null): number | undefined {
+  if (value === undefined || value === null || !Number.isFinite(value)) return undefined;
+  return Math.round((value / 1024 ** 3) * 100) / 100;
+}
+
+/** Seconds as hours with one decimal, for table cells. */
+export function hours(seconds: number | undefined | null): number | undefined {
+  if (seconds === undefined || seconds === null || !Number.isFinite(seconds)) return undefined;
+  return Math.round(seconds / 360) / 10;
+}
+
+/** A 0..1 fraction as a percentage with one decimal, for table cells. */
+export function pct(fraction: number | undefined | null): number | undefined {
+  if (fraction === undefined || fraction === null || !Number.isFinite(fraction)) return undefined;
+  return Math.round(fraction * 1000) / 10;
+}
+
+/** GiB for a table line of text: "0.76", "4.9", "16" (the header names the unit). */
+export function gibText(value: number | undefined | null): string {
+  if (value === undefined || value === null || !Number.isFinite(value)) return "?";
+  const g = value / 1024 ** 3;
+  return g.toFixed(g < 1 ? 2 : g < 10 ? 1 : 0);
+}
+
+/** duration() without spaces, for a table line of text: "3d4h", "21h11m". */
+export function durationText(seconds: number | undefined | null): string {
+  return duration(seconds).replace(" ", "");
 }

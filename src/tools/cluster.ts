@@ -1,97 +1,97 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { limit } from "../mcp/args";
-import { compact, duration, flag, moreNote, percent, round, usage } from "../mcp/format";
+import {
+  type Cell,
+  compact,
+  duration,
+  flag,
+  gib,
+  hours,
+  moreNote,
+  pct,
+  percent,
+  row,
+  tableSchema,
+  usage,
+} from "../mcp/format";
 import { defineTool, READ_ONLY, type ToolDeps } from "../mcp/tool";
 import type { ClusterResourcesGetItem } from "../proxmox/generated/pve-api";
-import { splitTags } from "./guest-views";
+import { GUEST_COLUMNS, guestCells, guestListText, type RawGuest, toGuestRow } from "./guest-views";
 
-const resourceSchema = z.object({
-  id: z.string(),
-  type: z.string().describe("node, qemu, lxc, storage, sdn, pool, network"),
-  node: z.string().optional(),
-  status: z.string().optional(),
-  name: z.string().optional(),
-  vmid: z.number().optional(),
-  storage: z.string().optional(),
-  plugintype: z.string().optional(),
-  content: z.string().optional(),
-  shared: z.boolean().optional(),
-  cpu: z.number().optional(),
-  maxcpu: z.number().optional(),
-  mem: z.number().optional(),
-  maxmem: z.number().optional(),
-  disk: z.number().optional(),
-  maxdisk: z.number().optional(),
-  uptime: z.number().optional(),
-  template: z.boolean().optional(),
-  tags: z.array(z.string()).optional(),
-  pool: z.string().optional(),
-  lock: z.string().optional(),
-  hastate: z.string().optional(),
-});
-type Resource = z.infer<typeof resourceSchema>;
+type Item = ClusterResourcesGetItem;
 
 const TYPE_ORDER = ["node", "qemu", "lxc", "storage", "sdn", "network", "pool"];
+const rank = (type: string) => {
+  const i = TYPE_ORDER.indexOf(type);
+  return i === -1 ? TYPE_ORDER.length : i;
+};
 
-function toResource(item: ClusterResourcesGetItem): Resource {
-  const live = item.status === "running" || item.status === "paused" || item.status === "online";
-  const isStorage = item.type === "storage";
-  return compact({
-    id: item.id,
-    type: item.type,
-    node: item.node,
-    status: item.status,
-    name: item.name ?? (isStorage ? undefined : item.sdn),
-    vmid: item.vmid,
-    storage: item.storage,
-    plugintype: item.plugintype,
-    content: item.content,
-    shared: isStorage ? flag(item.shared) : undefined,
-    cpu: live ? round(item.cpu) : undefined,
-    maxcpu: item.maxcpu,
-    mem: live ? item.mem : undefined,
-    maxmem: item.maxmem,
-    disk: isStorage || item.type === "lxc" || item.type === "node" ? item.disk : undefined,
-    maxdisk: item.maxdisk,
-    uptime: live ? item.uptime : undefined,
-    template: flag(item.template) || undefined,
-    tags: splitTags(item.tags),
-    pool: item.pool,
-    lock: item.lock || undefined,
-    hastate: item.hastate,
-  });
+const isLive = (item: Item) =>
+  item.status === "running" || item.status === "paused" || item.status === "online";
+
+const NODE_COLUMNS = [
+  "node",
+  "status",
+  "cores",
+  "maxmem_gib",
+  "maxdisk_gib",
+  "cpu_pct",
+  "mem_gib",
+  "disk_gib",
+  "uptime_h",
+];
+const STORAGE_COLUMNS = ["storage", "node", "type", "status", "shared", "content", "used_gib", "size_gib"];
+const OTHER_COLUMNS = ["type", "id", "node", "status"];
+
+function nodeCells(item: Item): Cell[] {
+  const live = isLive(item);
+  return row([
+    item.node,
+    item.status,
+    item.maxcpu,
+    gib(item.maxmem),
+    gib(item.maxdisk),
+    live ? pct(item.cpu) : undefined,
+    live ? gib(item.mem) : undefined,
+    live ? gib(item.disk) : undefined,
+    live ? hours(item.uptime) : undefined,
+  ]);
 }
 
-function resourceLine(r: Resource): string {
-  switch (r.type) {
-    case "node":
-      return r.status === "online"
-        ? `node ${r.node}: online, cpu ${percent(r.cpu)} of ${r.maxcpu}, mem ${usage(r.mem, r.maxmem)}, up ${duration(r.uptime)}`
-        : `node ${r.node}: ${r.status ?? "unknown"}`;
-    case "qemu":
-    case "lxc": {
-      const kind = r.type === "qemu" ? "vm" : "ct";
-      const state = r.template ? "template" : (r.status ?? "unknown");
-      let line = `${kind} ${r.vmid} ${r.name ?? ""} on ${r.node}: ${state}`;
-      if (r.status === "running")
-        line += `, cpu ${percent(r.cpu)} of ${r.maxcpu}, mem ${usage(r.mem, r.maxmem)}, up ${duration(r.uptime)}`;
-      if (r.pool) line += `, pool ${r.pool}`;
-      if (r.lock) line += `, locked (${r.lock})`;
-      if (r.hastate) line += `, HA ${r.hastate}`;
-      if (r.tags) line += ` [${r.tags.join(", ")}]`;
-      return line;
-    }
-    case "storage": {
-      const used = r.maxdisk
-        ? `${usage(r.disk, r.maxdisk)} (${percent((r.disk ?? 0) / r.maxdisk)})`
-        : "size unknown";
-      return `storage ${r.storage} on ${r.node}: ${r.plugintype ?? "?"}${r.shared ? " shared" : ""}, ${r.status ?? "?"}, ${used}, content ${r.content ?? "-"}`;
-    }
-    default:
-      return `${r.type} ${r.name ?? r.id}${r.node ? ` on ${r.node}` : ""}: ${r.status ?? "-"}`;
-  }
+function storageCells(item: Item): Cell[] {
+  return row([
+    item.storage,
+    item.node,
+    item.plugintype,
+    item.status,
+    flag(item.shared),
+    item.content,
+    gib(item.disk),
+    gib(item.maxdisk),
+  ]);
 }
+
+const otherCells = (item: Item): Cell[] =>
+  row([item.type, item.name ?? item.sdn ?? item.id, item.node, item.status]);
+
+function nodeLine(item: Item): string {
+  return item.status === "online"
+    ? `node ${item.node}: online, cpu ${percent(item.cpu)} of ${item.maxcpu}, mem ${usage(item.mem, item.maxmem)}, up ${duration(item.uptime)}`
+    : `node ${item.node}: ${item.status ?? "unknown"}`;
+}
+
+function storageLine(item: Item): string {
+  const used = item.maxdisk
+    ? `${usage(item.disk, item.maxdisk)} (${percent((item.disk ?? 0) / item.maxdisk)})`
+    : "size unknown";
+  return `storage ${item.storage} on ${item.node}: ${item.plugintype ?? "?"}${flag(item.shared) ? " shared" : ""}, ${item.status ?? "?"}, ${used}, content ${item.content ?? "-"}`;
+}
+
+const otherLine = (item: Item) =>
+  `${item.type} ${item.name ?? item.sdn ?? item.id}${item.node ? ` on ${item.node}` : ""}: ${item.status ?? "-"}`;
+
+const table = (columns: string[], rows: Cell[][]) => (rows.length ? { columns, rows } : undefined);
 
 export function registerClusterTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, {
@@ -167,28 +167,52 @@ export function registerClusterTools(server: McpServer, deps: ToolDeps): void {
       type: z.enum(["vm", "storage", "node", "sdn"]).optional().describe("Only this kind of resource."),
       limit: limit(500),
     }),
-    output: z.object({ total: z.number(), resources: z.array(resourceSchema) }),
+    output: z.object({
+      total: z.number(),
+      nodes: tableSchema().optional(),
+      vms: tableSchema().optional(),
+      containers: tableSchema().optional(),
+      storages: tableSchema().optional(),
+      other: tableSchema().optional().describe("SDN zones, networks, pools"),
+    }),
     scope: "read",
     annotations: READ_ONLY,
     handler: async (args) => {
       const items = await deps.client.call("GET /cluster/resources", args.type ? { type: args.type } : {});
-      const resources = items.map(toResource).sort((a, b) => {
-        const ta = TYPE_ORDER.indexOf(a.type);
-        const tb = TYPE_ORDER.indexOf(b.type);
-        if (ta !== tb) return (ta === -1 ? 99 : ta) - (tb === -1 ? 99 : tb);
-        return a.id.localeCompare(b.id, "en", { numeric: true });
-      });
-      const shown = resources.slice(0, args.limit);
-      const counts = TYPE_ORDER.map((t) => [t, resources.filter((r) => r.type === t).length] as const)
+      const sorted = [...items].sort(
+        (a, b) => rank(a.type) - rank(b.type) || a.id.localeCompare(b.id, "en", { numeric: true }),
+      );
+      const shown = sorted.slice(0, args.limit);
+      const counts = TYPE_ORDER.map((t) => [t, sorted.filter((r) => r.type === t).length] as const)
         .filter(([, n]) => n > 0)
         .map(([t, n]) => `${n} ${t === "qemu" ? "VM" : t === "lxc" ? "container" : t}${n === 1 ? "" : "s"}`);
-      const header = resources.length
-        ? `${resources.length} resources: ${counts.join(", ")}`
-        : "No resources.";
-      const text =
-        [header, ...shown.map(resourceLine)].join("\n") +
-        moreNote(shown.length, resources.length, "resources");
-      return { text, data: { total: resources.length, resources: shown } };
+      const header = sorted.length ? `${sorted.length} resources: ${counts.join(", ")}` : "No resources.";
+      const of = (type: string) => shown.filter((item) => item.type === type);
+      const guests = (type: "qemu" | "lxc") =>
+        of(type).map((item) => toGuestRow(item as RawGuest, item.node ?? "?"));
+      const nodes = of("node");
+      const vms = guests("qemu");
+      const containers = guests("lxc");
+      const storages = of("storage");
+      const other = shown.filter((item) => rank(item.type) > rank("storage"));
+      const lines = [
+        header,
+        ...nodes.map(nodeLine),
+        ...guestListText(vms, "qemu"),
+        ...guestListText(containers, "lxc"),
+        ...storages.map(storageLine),
+        ...other.map(otherLine),
+      ];
+      const text = lines.join("\n") + moreNote(shown.length, sorted.length, "resources");
+      const data = compact({
+        total: sorted.length,
+        nodes: table(NODE_COLUMNS, nodes.map(nodeCells)),
+        vms: table(GUEST_COLUMNS, vms.map(guestCells)),
+        containers: table(GUEST_COLUMNS, containers.map(guestCells)),
+        storages: table(STORAGE_COLUMNS, storages.map(storageCells)),
+        other: table(OTHER_COLUMNS, other.map(otherCells)),
+      });
+      return { text, data };
     },
   });
 

@@ -1,11 +1,13 @@
-import { moreNote } from "../mcp/format";
+import { type Cell, moreNote } from "../mcp/format";
 import { onGuest, onNode } from "../mcp/guests";
 import type { ToolAnswer, ToolDeps } from "../mcp/tool";
 import type { GuestType } from "../proxmox/locate";
 import {
+  GUEST_COLUMNS,
   type GuestRow,
   type GuestStatus,
-  guestLine,
+  guestCells,
+  guestListText,
   guestStatusText,
   guestSummary,
   type RawGuest,
@@ -28,7 +30,7 @@ export async function listGuests(
   deps: ToolDeps,
   type: GuestType,
   args: GuestListArgs,
-): Promise<ToolAnswer<{ total: number; guests: GuestRow[] }>> {
+): Promise<ToolAnswer<{ total: number; columns: string[]; rows: Cell[][] }>> {
   let rows: GuestRow[];
   if (args.node) {
     const node = args.node;
@@ -66,8 +68,8 @@ export async function listGuests(
     total === 0
       ? `No ${noun}${where}${filters ? ` matching ${filters}` : ""}.`
       : `${guestSummary(rows, type)}${where}${filters ? ` (${filters})` : ""}`;
-  const text = [header, ...shown.map(guestLine)].join("\n") + moreNote(shown.length, total, noun);
-  return { text, data: { total, guests: shown } };
+  const text = [header, ...guestListText(shown, type)].join("\n") + moreNote(shown.length, total, noun);
+  return { text, data: { total, columns: GUEST_COLUMNS, rows: shown.map(guestCells) } };
 }
 
 /** Live status of one VM or container (`status/current`), node found from the vmid when omitted. */

@@ -1,5 +1,21 @@
 import { z } from "zod";
-import { bytes, compact, duration, flag, percent, round, usage } from "../mcp/format";
+import {
+  bytes,
+  type Cell,
+  row as cells,
+  compact,
+  duration,
+  durationText,
+  flag,
+  gib,
+  gibText,
+  hours,
+  pct,
+  percent,
+  round,
+  tableSchema,
+  usage,
+} from "../mcp/format";
 import type { GuestType } from "../proxmox/locate";
 
 /**
@@ -21,6 +37,8 @@ export const guestRowSchema = z.object({
   template: z.boolean().optional(),
   lock: z.string().optional(),
   tags: z.array(z.string()).optional(),
+  pool: z.string().optional(),
+  hastate: z.string().optional(),
 });
 export type GuestRow = z.infer<typeof guestRowSchema>;
 
@@ -40,6 +58,8 @@ export interface RawGuest {
   template?: unknown;
   lock?: string;
   tags?: string;
+  pool?: string;
+  hastate?: string;
 }
 
 /** Proxmox tags: `;`-separated in most answers, sometimes `,` or spaces. */
@@ -72,6 +92,8 @@ export function toGuestRow(raw: RawGuest, node: string): GuestRow {
     template: flag(raw.template) || undefined,
     lock: raw.lock || undefined,
     tags: splitTags(raw.tags),
+    pool: raw.pool,
+    hastate: raw.hastate,
   });
 }
 
@@ -108,10 +130,103 @@ export function guestSummary(rows: GuestRow[], type: GuestType): string {
   return `${rows.length} ${noun}${rows.length === 1 ? "" : "s"}${detail ? `: ${detail}` : ""}`;
 }
 
+/** Columns of a guest list's table; a template's status is "template". */
+export const GUEST_COLUMNS = [
+  "vmid",
+  "name",
+  "node",
+  "status",
+  "cores",
+  "maxmem_gib",
+  "tags",
+  "cpu_pct",
+  "mem_gib",
+  "uptime_h",
+  "pool",
+  "lock",
+  "hastate",
+];
+
 export const guestListOutput = z.object({
   total: z.number().describe("guests matching, before limit"),
-  guests: z.array(guestRowSchema),
+  ...tableSchema().shape,
 });
+
+const isLive = (row: GuestRow) => row.status === "running" || row.status === "paused";
+const stateOf = (row: GuestRow) => (row.template ? "template" : row.status);
+
+/** A guest's row in a list table: CPU, memory in use and uptime only while it runs. */
+export function guestCells(row: GuestRow): Cell[] {
+  const live = isLive(row);
+  return cells([
+    row.vmid,
+    row.name,
+    row.node,
+    stateOf(row),
+    row.maxcpu,
+    gib(row.maxmem),
+    row.tags?.join(";"),
+    live ? pct(row.cpu) : undefined,
+    live ? gib(row.mem) : undefined,
+    live ? hours(row.uptime) : undefined,
+    row.pool,
+    row.lock,
+    row.hastate,
+  ]);
+}
+
+const STATE_ORDER = ["running", "paused", "stopped", "template"];
+const stateRank = (state: string) => {
+  const i = STATE_ORDER.indexOf(state);
+  return i === -1 ? STATE_ORDER.length : i;
+};
+
+/**
+ * A guest list as text, grouped by node and state so a line carries only what differs:
+ *
+ *     VMs on pve1, running (2): vmid name cpu/cores mem_GiB used/max uptime
+ *     101 web-01 3.1%/2 1.2/4.0 3d2h [prod, web]
+ *     VMs on pve1, stopped (1): vmid name cores mem_GiB
+ *     103 win11 4 8.0 [desktop]
+ *
+ * Rows keep their order within a group; groups follow the node names, then running, paused,
+ * stopped, template.
+ */
+export function guestListText(rows: readonly GuestRow[], type: GuestType): string[] {
+  const noun = type === "qemu" ? "VMs" : "containers";
+  const groups = new Map<string, { node: string; state: string; rows: GuestRow[] }>();
+  for (const row of rows) {
+    const state = stateOf(row);
+    const key = `${row.node}\u0000${state}`;
+    const group = groups.get(key);
+    if (group) group.rows.push(row);
+    else groups.set(key, { node: row.node, state, rows: [row] });
+  }
+  const ordered = [...groups.values()].sort(
+    (a, b) =>
+      a.node.localeCompare(b.node, "en", { numeric: true }) ||
+      stateRank(a.state) - stateRank(b.state) ||
+      a.state.localeCompare(b.state),
+  );
+  const lines: string[] = [];
+  for (const { node, state, rows: members } of ordered) {
+    const live = state === "running" || state === "paused";
+    const columns = live ? "vmid name cpu/cores mem_GiB used/max uptime" : "vmid name cores mem_GiB";
+    lines.push(`${noun} on ${node}, ${state} (${members.length}): ${columns}`);
+    for (const row of members) {
+      let line = `${row.vmid} ${row.name ?? "-"} `;
+      line += live
+        ? `${percent(row.cpu)}/${row.maxcpu ?? "?"} ${gibText(row.mem)}/${gibText(row.maxmem)} ${durationText(row.uptime)}`
+        : `${row.maxcpu ?? "?"} ${gibText(row.maxmem)}`;
+      if (row.pool) line += ` pool:${row.pool}`;
+      if (row.lock) line += ` locked:${row.lock}`;
+      if (row.hastate) line += ` HA:${row.hastate}`;
+      if (row.tags) line += ` [${row.tags.join(", ")}]`;
+      lines.push(line);
+    }
+  }
+  return lines;
+}
 
 // Listed in tools/list are the fields every answer has; the rest (I/O counters, HA, QEMU version)
 // are there when Proxmox reports them.

@@ -126,3 +126,11 @@ export async function expectError(
   expect(result.isError, textOf(result)).toBe(true);
   return textOf(result);
 }
+
+/** A list answer's table (`{columns, rows}`) as one object per row, empty trailing cells as null. */
+export function tableRows(table: { columns: string[]; rows: unknown[][] } | undefined) {
+  if (!table) return [];
+  return table.rows.map((row) =>
+    Object.fromEntries(table.columns.map((column, i) => [column, row[i] ?? null])),
+  );
+}
