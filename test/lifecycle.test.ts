@@ -246,7 +246,7 @@ describe("allowlists", () => {
   let client: TestClient;
   beforeAll(async () => {
     const guarded = { ...env, PVE_ALLOWED_VMIDS: "100-104, 200", PVE_ALLOWED_NODES: "pve1" };
-    const handler = createMcpHandler(() => createServer(toolDeps(guarded), guarded));
+    const handler = createMcpHandler(() => createServer(toolDeps(guarded)));
     client = await connect("2026-07-28", (request) => handler(request, guarded, createExecutionContext()));
   });
   afterAll(async () => {

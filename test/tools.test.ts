@@ -96,6 +96,16 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
     expect(JSON.stringify({ tools }).length).toBeLessThan(32 * 1024);
   });
 
+  it("a call builds only the tool it names, and a name no tool has is still answered as such", async () => {
+    // Same answer with the full list built (tools/list) and with only get_nodes built (tools/call).
+    expect((await client.listTools()).length).toBeGreaterThanOrEqual(56);
+    expect((await ok(client, "get_nodes")).data.nodes).toHaveLength(3);
+    const unknown = await client.call("get_everything", {}).catch((error: Error) => error);
+    const message = unknown instanceof Error ? unknown.message : textOf(unknown);
+    expect(message).toMatch(/get_everything/);
+    expect(message).toMatch(/not found/i);
+  });
+
   it("get_cluster_status: quorum and nodes", async () => {
     const { text, data } = await ok(client, "get_cluster_status");
     expect(text.split("\n")[0]).toBe("Cluster homelab: quorate, 3 of 3 nodes online");

@@ -8,7 +8,7 @@ import {
 } from "@modelcontextprotocol/server";
 import { createMcpHandler } from "agents/mcp/server";
 import { createServer, type Grant, toolDeps } from "./server";
-import { explainUnavailable, type Unavailable } from "./surface";
+import { explainUnavailable, TOOL_NAMES, type Unavailable } from "./surface";
 
 /**
  * /mcp for one request: an McpServer built for the request's grant (only the tools its surface
@@ -17,11 +17,22 @@ import { explainUnavailable, type Unavailable } from "./surface";
  * "Tool X not found".
  */
 
+let hostnamesCache: { key: string; hostnames: string[] } | undefined;
+
 /**
  * Host and Origin validation: localhost, *.workers.dev (the handler's defaults), the host of
  * MCP_RESOURCE and the hostnames in MCP_HOSTNAMES (comma-separated, e.g. a second custom domain).
  */
 function configuredHostnames(env: Env): string[] {
+  // Read on every /mcp request; the settings only change with a deploy.
+  const key = `${env.MCP_HOSTNAMES ?? ""}\n${env.MCP_RESOURCE ?? ""}`;
+  if (hostnamesCache?.key === key) return hostnamesCache.hostnames;
+  const hostnames = parseHostnames(env);
+  hostnamesCache = { key, hostnames };
+  return hostnames;
+}
+
+function parseHostnames(env: Env): string[] {
   const hostnames = (env.MCP_HOSTNAMES ?? "")
     .split(",")
     .map((name) => name.trim().toLowerCase())
@@ -85,9 +96,18 @@ export async function serveMcp(
   // The Worker entry checks this before sign-in; checked here too so no caller can skip it.
   const rejected = rejectHostOrOrigin(request, env);
   if (rejected) return rejected;
+  const messages = await readMessages(request);
   const deps = toolDeps(env, grant);
-  const server = createServer(deps, env);
-  const refused = await callOutsideSurface(request, deps.surface.left);
+  const calls = messages?.filter((m) => m.method === "tools/call" && m.tool !== undefined);
+  if (
+    calls?.length &&
+    calls.length === messages?.length &&
+    calls.every((c) => TOOL_NAMES.has(c.tool ?? ""))
+  ) {
+    deps.surface.only = new Set(calls.map((call) => call.tool as string));
+  }
+  const server = createServer(deps);
+  const refused = calls && callOutsideSurface(calls, deps.surface.left);
   if (refused) {
     await server.close().catch(() => undefined);
     const { id, unavailable } = refused;
@@ -103,26 +123,41 @@ export async function serveMcp(
   return currentServer.run(server, () => handler(request, env, ctx));
 }
 
-/** The first tools/call in the request body that names a tool this request's surface left out. */
-async function callOutsideSurface(
-  request: Request,
-  left: ReadonlyMap<string, Unavailable>,
-): Promise<{ id: string | number | null; unavailable: Unavailable } | undefined> {
-  if (request.method !== "POST" || left.size === 0) return undefined;
+interface Message {
+  method?: unknown;
+  /** The tool a tools/call names. */
+  tool?: string;
+  id: string | number | null;
+}
+
+/** The JSON-RPC messages of a POST body, or undefined when there is none to read (the SDK answers). */
+async function readMessages(request: Request): Promise<Message[] | undefined> {
+  if (request.method !== "POST") return undefined;
   let body: unknown;
   try {
     body = await request.clone().json();
   } catch {
     return undefined; // the SDK answers malformed bodies
   }
-  for (const message of Array.isArray(body) ? body : [body]) {
-    if (!message || typeof message !== "object") continue;
+  return (Array.isArray(body) ? body : [body]).map((message) => {
+    if (!message || typeof message !== "object") return { id: null };
     const { method, params, id } = message as { method?: unknown; params?: { name?: unknown }; id?: unknown };
-    if (method !== "tools/call" || typeof params?.name !== "string") continue;
-    const unavailable = left.get(params.name);
-    if (unavailable) {
-      return { id: typeof id === "string" || typeof id === "number" ? id : null, unavailable };
-    }
+    return {
+      method,
+      tool: method === "tools/call" && typeof params?.name === "string" ? params.name : undefined,
+      id: typeof id === "string" || typeof id === "number" ? id : null,
+    };
+  });
+}
+
+/** The first tools/call that names a tool this request's surface left out. */
+function callOutsideSurface(
+  calls: readonly Message[],
+  left: ReadonlyMap<string, Unavailable>,
+): { id: string | number | null; unavailable: Unavailable } | undefined {
+  for (const call of calls) {
+    const unavailable = call.tool === undefined ? undefined : left.get(call.tool);
+    if (unavailable) return { id: call.id, unavailable };
   }
   return undefined;
 }

@@ -70,6 +70,7 @@ export function toolDeps(env: Env, grant: Grant = LOCAL_GRANT): ToolDeps {
   const client = clientFromEnv(env);
   return {
     client,
+    upstream: env,
     locator: new GuestLocator(client, client.upstreamLabel + (env.PROXMOX_URL ?? "")),
     secrets: [env.PROXMOX_TOKEN_SECRET, env.CF_ACCESS_CLIENT_SECRET, env.GITHUB_CLIENT_SECRET],
     session: sessionStub(env, sessionNameOf(grant)),
@@ -89,7 +90,7 @@ export function toolDeps(env: Env, grant: Grant = LOCAL_GRANT): ToolDeps {
 }
 
 /** One McpServer per request (the transport is stateless); registration is cheap. */
-export function createServer(deps: ToolDeps, env: Env): McpServer {
+export function createServer(deps: ToolDeps): McpServer {
   const server = new McpServer(
     { name: PRODUCT.name, title: PRODUCT.title, version: PRODUCT.version },
     { instructions: instructionsFor(deps.surface) },
@@ -111,6 +112,6 @@ export function createServer(deps: ToolDeps, env: Env): McpServer {
   registerBackupChangeTools(server, deps);
   registerGuestTools(server, deps);
   registerAuditTools(server, deps);
-  registerConnectionTools(server, deps, env);
+  registerConnectionTools(server, deps);
   return server;
 }

@@ -72,6 +72,9 @@ export const TOOLSETS = {
   connection: ["check_connection"],
 } as const satisfies Record<string, readonly string[]>;
 
+/** Every tool's name (each belongs to at least one toolset; a test holds this). */
+export const TOOL_NAMES: ReadonlySet<string> = new Set(Object.values(TOOLSETS).flat());
+
 export type Toolset = keyof typeof TOOLSETS;
 export const TOOLSET_NAMES = Object.keys(TOOLSETS) as Toolset[];
 
@@ -93,6 +96,11 @@ export interface Surface {
   readonly toolsets?: ReadonlySet<Toolset>;
   /** Tools left out while the server was built, filled by defineTool. */
   readonly left: Map<string, Unavailable>;
+  /**
+   * When set, only these tools are built: a request that does nothing but call tools needs no
+   * other (registering all 58 on every call was a measurable part of each call).
+   */
+  only?: ReadonlySet<string>;
 }
 
 export interface SurfaceEnv {

@@ -6,7 +6,7 @@ import type {
   ToolAnnotations,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import type { ProxmoxClient } from "../proxmox/client";
+import type { ProxmoxClient, UpstreamEnv } from "../proxmox/client";
 import { ProxmoxError, scrub } from "../proxmox/errors";
 import type { GuestLocator } from "../proxmox/locate";
 import type { SessionApi } from "../session/session";
@@ -16,6 +16,8 @@ import { checkTool, type Scope, type Surface } from "./surface";
 /** What every tool handler gets: the Proxmox client and the guest locator for this request. */
 export interface ToolDeps {
   client: ProxmoxClient;
+  /** The upstream settings the client was built from, for check_connection's diagnosis. */
+  upstream: UpstreamEnv;
   locator: GuestLocator;
   /** Values that must never appear in a tool result, whatever went wrong. */
   secrets: readonly (string | undefined)[];
@@ -55,7 +57,17 @@ export interface ToolSpec<I extends z.ZodObject, O extends z.ZodObject> {
   /** Read tools declare their structured result; tools that change things answer in text. */
   output?: O;
   annotations: ToolAnnotations;
-  handler: (args: z.output<I>, ctx: ServerContext) => Promise<ToolAnswer<z.output<O>>>;
+  /** Binds the handler to one request's dependencies (client, session, policy). */
+  handler: (deps: ToolDeps) => (args: z.output<I>, ctx: ServerContext) => Promise<ToolAnswer<z.output<O>>>;
+}
+
+/**
+ * A tool's definition, built once per isolate at module scope. Each request builds a fresh
+ * McpServer (the transport is stateless); building the zod schemas of 58 tools on every request
+ * was most of what the MCP layer added to a call, so only the handler is bound per request.
+ */
+export function tool<I extends z.ZodObject, O extends z.ZodObject>(spec: ToolSpec<I, O>): ToolSpec<I, O> {
+  return spec;
 }
 
 /**
@@ -87,18 +99,20 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
     deps.surface.left.set(spec.name, unavailable);
     return;
   }
+  if (deps.surface.only && !deps.surface.only.has(spec.name)) return;
+  const handler = spec.handler(deps);
   server.registerTool(
     spec.name,
     {
       // No `title`: clients fall back to the name, and tools/list is paid for in every conversation.
       description: spec.description,
-      inputSchema: lean(spec.name, spec.input, "input"),
-      ...(spec.output ? { outputSchema: lean(spec.name, spec.output, "output") } : {}),
+      inputSchema: lean(spec.input, "input"),
+      ...(spec.output ? { outputSchema: lean(spec.output, "output") } : {}),
       annotations: spec.annotations,
     },
     (async (args: z.output<I>, ctx: ServerContext): Promise<CallToolResult> => {
       try {
-        const answer = await spec.handler(args, ctx);
+        const answer = await handler(args, ctx);
         return {
           content: [{ type: "text", text: scrub(answer.text, deps.secrets) }],
           ...(spec.output ? { structuredContent: answer.data as Record<string, unknown> } : {}),
@@ -116,27 +130,32 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
  * rows are described by the result itself). Validation still uses the full zod schemas. The JSON
  * is built once per tool per isolate, not on every request (each request builds a fresh McpServer).
  */
-const schemaCache = new Map<string, Record<string, unknown>>();
+const leanSchemas = { input: new WeakMap(), output: new WeakMap() } as const satisfies Record<
+  "input" | "output",
+  WeakMap<z.ZodObject, StandardSchemaWithJSON>
+>;
 
-function lean(tool: string, schema: z.ZodObject, io: "input" | "output"): StandardSchemaWithJSON {
-  const key = `${io}:${tool}`;
-  const json = () => {
-    let cached = schemaCache.get(key);
-    if (!cached) {
+function lean(schema: z.ZodObject, io: "input" | "output"): StandardSchemaWithJSON {
+  const cached = leanSchemas[io].get(schema);
+  if (cached) return cached;
+  let json: Record<string, unknown> | undefined;
+  const toJson = () => {
+    if (!json) {
       const full = z.toJSONSchema(schema, { io, target: "draft-2020-12" }) as Record<string, unknown>;
-      cached = io === "output" ? shallow(full, 0) : strip(full);
-      schemaCache.set(key, cached);
+      json = io === "output" ? shallow(full, 0) : strip(full);
     }
-    return cached;
+    return json;
   };
-  return {
+  const standard = {
     "~standard": {
       version: 1,
       vendor: "zod",
       validate: (value: unknown) => schema["~standard"].validate(value),
-      jsonSchema: { input: json, output: json },
+      jsonSchema: { input: toJson, output: toJson },
     },
   } as unknown as StandardSchemaWithJSON;
+  leanSchemas[io].set(schema, standard);
+  return standard;
 }
 
 const HUGE = Number.MAX_SAFE_INTEGER;

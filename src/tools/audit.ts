@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { limit } from "../mcp/args";
 import { compact } from "../mcp/format";
-import { defineTool, READ_ONLY, type ToolDeps } from "../mcp/tool";
+import { defineTool, READ_ONLY, type ToolDeps, tool } from "../mcp/tool";
 import type { AuditEntry } from "../session/session";
 
 const entrySchema = z.object({
@@ -34,51 +34,53 @@ function line(e: Entry): string {
   return `${when(e.at)} ${e.tool} ${e.target}: ${e.outcome}${args ? ` (${args})` : ""}${e.session ? ` [${e.session}]` : ""}`;
 }
 
+const getAuditLogTool = tool({
+  name: "get_audit_log",
+  title: "Audit log",
+  description:
+    "Changes made in this session and how each ended, newest first; all_clients adds your other clients.",
+  scope: "read",
+  input: z.object({
+    tool: z.string().max(64).optional(),
+    target: z.string().max(128).optional().describe("vmid or text, e.g. 101"),
+    since: z.coerce.number().int().min(0).optional().describe("Unix time."),
+    until: z.coerce.number().int().min(0).optional(),
+    all_clients: z.boolean().default(false),
+    limit: limit(30, 500),
+  }),
+  output: z.object({ total: z.number(), more: z.boolean(), entries: z.array(entrySchema) }),
+  annotations: READ_ONLY,
+  handler: (deps) => async (args) => {
+    const query = {
+      limit: args.limit + 1,
+      tool: args.tool,
+      target: args.target,
+      since: args.since === undefined ? undefined : args.since * 1000,
+      until: args.until === undefined ? undefined : args.until * 1000 + 999,
+    };
+    const sessions = [{ name: undefined as string | undefined, session: deps.session }];
+    if (args.all_clients) sessions.push(...(await deps.otherSessions()));
+    const lists = await Promise.all(
+      sessions.map(async ({ name, session }) =>
+        (await session.listAudit(query)).map((entry) => toEntry(entry, name)),
+      ),
+    );
+    const all = lists.flat().sort((a, b) => b.at - a.at);
+    const entries = all.slice(0, args.limit);
+    const more = all.length > entries.length;
+    if (entries.length === 0) {
+      return { text: "No audited changes match.", data: { total: 0, more: false, entries } };
+    }
+    const note = more ? `\n… more entries match; raise limit or narrow since/until to see them.` : "";
+    return {
+      text: `${entries.length} audited changes, newest first:\n${entries.map(line).join("\n")}${note}`,
+      data: { total: entries.length, more, entries },
+    };
+  },
+});
+
 export function registerAuditTools(server: McpServer, deps: ToolDeps): void {
-  defineTool(server, deps, {
-    name: "get_audit_log",
-    title: "Audit log",
-    description:
-      "Changes made in this session and how each ended, newest first; all_clients adds your other clients.",
-    scope: "read",
-    input: z.object({
-      tool: z.string().max(64).optional(),
-      target: z.string().max(128).optional().describe("vmid or text, e.g. 101"),
-      since: z.coerce.number().int().min(0).optional().describe("Unix time."),
-      until: z.coerce.number().int().min(0).optional(),
-      all_clients: z.boolean().default(false),
-      limit: limit(30, 500),
-    }),
-    output: z.object({ total: z.number(), more: z.boolean(), entries: z.array(entrySchema) }),
-    annotations: READ_ONLY,
-    handler: async (args) => {
-      const query = {
-        limit: args.limit + 1,
-        tool: args.tool,
-        target: args.target,
-        since: args.since === undefined ? undefined : args.since * 1000,
-        until: args.until === undefined ? undefined : args.until * 1000 + 999,
-      };
-      const sessions = [{ name: undefined as string | undefined, session: deps.session }];
-      if (args.all_clients) sessions.push(...(await deps.otherSessions()));
-      const lists = await Promise.all(
-        sessions.map(async ({ name, session }) =>
-          (await session.listAudit(query)).map((entry) => toEntry(entry, name)),
-        ),
-      );
-      const all = lists.flat().sort((a, b) => b.at - a.at);
-      const entries = all.slice(0, args.limit);
-      const more = all.length > entries.length;
-      if (entries.length === 0) {
-        return { text: "No audited changes match.", data: { total: 0, more: false, entries } };
-      }
-      const note = more ? `\n… more entries match; raise limit or narrow since/until to see them.` : "";
-      return {
-        text: `${entries.length} audited changes, newest first:\n${entries.map(line).join("\n")}${note}`,
-        data: { total: entries.length, more, entries },
-      };
-    },
-  });
+  defineTool(server, deps, getAuditLogTool);
 }
 
 function toEntry(entry: AuditEntry, session: string | undefined): Entry {

@@ -1,38 +1,41 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { limit, node, vmid } from "../mcp/args";
-import { defineTool, READ_ONLY, type ToolDeps } from "../mcp/tool";
+import { defineTool, READ_ONLY, type ToolDeps, tool } from "../mcp/tool";
 import { guestStatus, listGuests } from "./guest-list";
 import { guestListOutput, guestStatusOutput } from "./guest-views";
 
-export function registerContainerTools(server: McpServer, deps: ToolDeps): void {
-  defineTool(server, deps, {
-    name: "get_containers",
-    title: "List containers",
-    description: "Containers with status, CPU, memory, uptime; whole cluster unless node is given.",
-    input: z.object({
-      node: node.optional(),
-      status: z.enum(["running", "stopped", "template"]).optional(),
-      tag: z.string().optional(),
-      limit: limit(100),
-    }),
-    output: guestListOutput,
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: (args) => listGuests(deps, "lxc", args),
-  });
+const getContainersTool = tool({
+  name: "get_containers",
+  title: "List containers",
+  description: "Containers with status, CPU, memory, uptime; whole cluster unless node is given.",
+  input: z.object({
+    node: node.optional(),
+    status: z.enum(["running", "stopped", "template"]).optional(),
+    tag: z.string().optional(),
+    limit: limit(100),
+  }),
+  output: guestListOutput,
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => (args) => listGuests(deps, "lxc", args),
+});
 
-  defineTool(server, deps, {
-    name: "get_container",
-    title: "Container status",
-    description: "Live status of one container: state, CPU, memory, disk, I/O, uptime.",
-    input: z.object({
-      vmid: vmid,
-      node: node.optional(),
-    }),
-    output: guestStatusOutput,
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: (args) => guestStatus(deps, "lxc", args),
-  });
+const getContainerTool = tool({
+  name: "get_container",
+  title: "Container status",
+  description: "Live status of one container: state, CPU, memory, disk, I/O, uptime.",
+  input: z.object({
+    vmid: vmid,
+    node: node.optional(),
+  }),
+  output: guestStatusOutput,
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => (args) => guestStatus(deps, "lxc", args),
+});
+
+export function registerContainerTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, getContainersTool);
+  defineTool(server, deps, getContainerTool);
 }

@@ -4,7 +4,7 @@ import { node, vmid } from "../mcp/args";
 import { assertAllowed, confirmArg, preview } from "../mcp/changes";
 import { bytes, duration, timestamp, usage } from "../mcp/format";
 import { type GuestTarget, onGuest } from "../mcp/guests";
-import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
+import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import { ProxmoxError } from "../proxmox/errors";
 import { repairText } from "../session/exec";
 import type { ExecJob } from "../session/session";
@@ -342,395 +342,406 @@ function renderGet(what: GetKind, result: Json): string {
   }
 }
 
-export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
-  defineTool(server, deps, {
-    name: "guest_exec",
-    title: "Run command in VM",
-    description:
-      'Run a program in a VM via the guest agent; returns exit code, stdout, stderr. command is argv, or a string split like a shell would. Pipes: ["sh","-c","..."].',
-    input: z.object({
-      vmid,
-      node: node.optional(),
-      command: z
-        .union([z.array(z.string().max(4096)).min(1).max(256), z.string().min(1).max(16384)])
-        .describe("argv array, or one command line."),
-      input: z
-        .string()
-        .max(EXEC_INPUT_LIMIT, {
-          error: `input may be at most ${EXEC_INPUT_LIMIT} characters (the agent's limit)`,
-        })
-        .optional()
-        .describe("stdin."),
-      wait_seconds: z.coerce.number().int().min(0).max(240).default(30),
-    }),
-    output: execResultSchema,
-    scope: "exec",
-    annotations: changes({ destructive: true, idempotent: false }),
-    handler: async (args, ctx) => {
-      const argv = Array.isArray(args.command) ? args.command : shellSplit(args.command);
-      if (argv.length === 0) throw new ToolError("command is empty.");
-      const line = shellJoin(argv);
-      return onAgent(deps, args, async (guest) => {
-        const started = await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/exec", {
-          node: guest.node,
-          vmid: guest.vmid,
-          command: argv,
-          "input-data": args.input,
-        });
-        const job = await deps.session.startExecJob({
-          vmid: guest.vmid,
-          node: guest.node,
-          pid: started.pid,
-          command: line,
-          actor: deps.actor,
-          watchedUntil: Date.now() + args.wait_seconds * 1000,
-        });
-        const first = (await deps.session.pollExecJob(job.id)) ?? job;
-        const done = await waitForExec(deps, first, args.wait_seconds, ctx);
-        return execAnswer(done, 0, DEFAULT_OUTPUT_BYTES);
+const guestExecTool = tool({
+  name: "guest_exec",
+  title: "Run command in VM",
+  description:
+    'Run a program in a VM via the guest agent; returns exit code, stdout, stderr. command is argv, or a string split like a shell would. Pipes: ["sh","-c","..."].',
+  input: z.object({
+    vmid,
+    node: node.optional(),
+    command: z
+      .union([z.array(z.string().max(4096)).min(1).max(256), z.string().min(1).max(16384)])
+      .describe("argv array, or one command line."),
+    input: z
+      .string()
+      .max(EXEC_INPUT_LIMIT, {
+        error: `input may be at most ${EXEC_INPUT_LIMIT} characters (the agent's limit)`,
+      })
+      .optional()
+      .describe("stdin."),
+    wait_seconds: z.coerce.number().int().min(0).max(240).default(30),
+  }),
+  output: execResultSchema,
+  scope: "exec",
+  annotations: changes({ destructive: true, idempotent: false }),
+  handler: (deps) => async (args, ctx) => {
+    const argv = Array.isArray(args.command) ? args.command : shellSplit(args.command);
+    if (argv.length === 0) throw new ToolError("command is empty.");
+    const line = shellJoin(argv);
+    return onAgent(deps, args, async (guest) => {
+      const started = await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/exec", {
+        node: guest.node,
+        vmid: guest.vmid,
+        command: argv,
+        "input-data": args.input,
       });
-    },
-  });
+      const job = await deps.session.startExecJob({
+        vmid: guest.vmid,
+        node: guest.node,
+        pid: started.pid,
+        command: line,
+        actor: deps.actor,
+        watchedUntil: Date.now() + args.wait_seconds * 1000,
+      });
+      const first = (await deps.session.pollExecJob(job.id)) ?? job;
+      const done = await waitForExec(deps, first, args.wait_seconds, ctx);
+      return execAnswer(done, 0, DEFAULT_OUTPUT_BYTES);
+    });
+  },
+});
 
-  defineTool(server, deps, {
-    name: "guest_exec_status",
-    title: "Command result",
-    description: "A guest_exec result by job (or vmid + pid), readable again; output paged with offset.",
-    input: z.object({
-      job: z.string().max(64).optional(),
-      vmid: vmid.optional(),
-      pid: z.coerce.number().int().min(0).optional(),
-      offset: z.coerce.number().int().min(0).default(0),
-      max_bytes: z.coerce.number().int().min(1).max(MAX_READ_BYTES).default(DEFAULT_OUTPUT_BYTES),
-    }),
-    output: execResultSchema,
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: async (args) => {
-      let job: ExecJob | null = null;
-      if (args.job) {
-        job = await deps.session.pollExecJob(args.job);
-        if (!job)
-          throw new ToolError(
-            `There is no exec job '${args.job}' in this session (results are kept for 24 hours).`,
-          );
-      } else if (args.vmid !== undefined && args.pid !== undefined) {
-        const found = await deps.session.findExecJob(args.vmid, args.pid);
-        if (found) job = await deps.session.pollExecJob(found.id);
-        else {
-          // Started elsewhere: adopt it, so its result is kept once read.
-          const location = await onAgent(deps, { vmid: args.vmid }, async (guest) => guest);
-          const adopted = await deps.session.startExecJob({
-            vmid: location.vmid,
-            node: location.node,
-            pid: args.pid,
-            command: `(pid ${args.pid}, not started here)`,
-            actor: deps.actor,
-          });
-          job = await onAgent(deps, { vmid: args.vmid, node: location.node }, () =>
-            deps.session.pollExecJob(adopted.id),
-          );
-        }
-      } else {
-        throw new ToolError("Give job (from guest_exec), or vmid and pid.");
-      }
-      return execAnswer(job as ExecJob, args.offset, args.max_bytes);
-    },
-  });
-
-  defineTool(server, deps, {
-    name: "guest_file_read",
-    title: "Read file in VM",
-    description: "Read a file in a VM via the guest agent: text, or base64 when binary; page with offset.",
-    input: z.object({
-      vmid,
-      node: node.optional(),
-      path: z.string().min(1).max(4096),
-      offset: z.coerce.number().int().min(0).default(0),
-      max_bytes: z.coerce.number().int().min(1).max(MAX_READ_BYTES).default(DEFAULT_READ_BYTES),
-    }),
-    output: z.object({
-      path: z.string(),
-      offset: z.number(),
-      bytes: z.number(),
-      binary: z.boolean(),
-      content: z.string(),
-      next: z.number().optional(),
-    }),
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: async (args) =>
-      onAgent(deps, args, async (guest) => {
-        const { content, more } = await readFile(deps, guest, args.path, args.offset, args.max_bytes);
-        const text = decodeText(content);
-        const binary = text === undefined;
-        const next = more ? args.offset + content.length : undefined;
-        const body = binary ? base64Bytes(content) : (text as string);
-        const header = `${args.path} in VM ${guest.vmid}: ${content.length} bytes from offset ${args.offset}${binary ? " (binary, base64 below)" : ""}`;
-        const footer = next !== undefined ? `\n… more: guest_file_read offset=${next}.` : "";
-        return {
-          text: `${header}\n${body}${footer}`,
-          data: { path: args.path, offset: args.offset, bytes: content.length, binary, content: body, next },
-        };
-      }),
-  });
-
-  defineTool(server, deps, {
-    name: "guest_file_write",
-    title: "Write file in VM",
-    description:
-      "Write (replace) a file in a VM via the guest agent; text or base64, at most 60 KiB. Needs confirm if it exists.",
-    input: z.object({
-      vmid,
-      node: node.optional(),
-      path: z.string().min(1).max(4096),
-      content: z.string(),
-      encoding: z.enum(["text", "base64"]).default("text"),
-      confirm: confirmArg,
-    }),
-    scope: "exec",
-    annotations: changes({ destructive: true, idempotent: true }),
-    handler: async (args) => {
-      if (args.content.length > FILE_WRITE_LIMIT) {
+const guestExecStatusTool = tool({
+  name: "guest_exec_status",
+  title: "Command result",
+  description: "A guest_exec result by job (or vmid + pid), readable again; output paged with offset.",
+  input: z.object({
+    job: z.string().max(64).optional(),
+    vmid: vmid.optional(),
+    pid: z.coerce.number().int().min(0).optional(),
+    offset: z.coerce.number().int().min(0).default(0),
+    max_bytes: z.coerce.number().int().min(1).max(MAX_READ_BYTES).default(DEFAULT_OUTPUT_BYTES),
+  }),
+  output: execResultSchema,
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => async (args) => {
+    let job: ExecJob | null = null;
+    if (args.job) {
+      job = await deps.session.pollExecJob(args.job);
+      if (!job)
         throw new ToolError(
-          `content is ${args.content.length} characters; the guest agent takes at most ${FILE_WRITE_LIMIT} (60 KiB) per call. Split the file, or write it with guest_exec (sh -c 'cat >> file' with input).`,
+          `There is no exec job '${args.job}' in this session (results are kept for 24 hours).`,
+        );
+    } else if (args.vmid !== undefined && args.pid !== undefined) {
+      const found = await deps.session.findExecJob(args.vmid, args.pid);
+      if (found) job = await deps.session.pollExecJob(found.id);
+      else {
+        // Started elsewhere: adopt it, so its result is kept once read.
+        const location = await onAgent(deps, { vmid: args.vmid }, async (guest) => guest);
+        const adopted = await deps.session.startExecJob({
+          vmid: location.vmid,
+          node: location.node,
+          pid: args.pid,
+          command: `(pid ${args.pid}, not started here)`,
+          actor: deps.actor,
+        });
+        job = await onAgent(deps, { vmid: args.vmid, node: location.node }, () =>
+          deps.session.pollExecJob(adopted.id),
         );
       }
-      if (args.encoding === "base64" && !/^[A-Za-z0-9+/]*={0,2}$/.test(args.content.replace(/\s+/g, ""))) {
-        throw new ToolError("content is not valid base64.");
-      }
-      return onAgent(deps, args, async (guest) => {
-        if (!args.confirm) {
-          const existing = await fileSize(deps, guest, args.path);
-          if (existing !== false) {
-            return preview(
-              "guest_file_write",
-              `${args.path} already exists in VM ${guest.vmid}${existing === undefined ? "" : ` (${bytes(existing)}${existing >= MAX_READ_BYTES ? " or more" : ""})`}; writing replaces it.`,
-            );
-          }
+    } else {
+      throw new ToolError("Give job (from guest_exec), or vmid and pid.");
+    }
+    return execAnswer(job as ExecJob, args.offset, args.max_bytes);
+  },
+});
+
+const guestFileReadTool = tool({
+  name: "guest_file_read",
+  title: "Read file in VM",
+  description: "Read a file in a VM via the guest agent: text, or base64 when binary; page with offset.",
+  input: z.object({
+    vmid,
+    node: node.optional(),
+    path: z.string().min(1).max(4096),
+    offset: z.coerce.number().int().min(0).default(0),
+    max_bytes: z.coerce.number().int().min(1).max(MAX_READ_BYTES).default(DEFAULT_READ_BYTES),
+  }),
+  output: z.object({
+    path: z.string(),
+    offset: z.number(),
+    bytes: z.number(),
+    binary: z.boolean(),
+    content: z.string(),
+    next: z.number().optional(),
+  }),
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => async (args) =>
+    onAgent(deps, args, async (guest) => {
+      const { content, more } = await readFile(deps, guest, args.path, args.offset, args.max_bytes);
+      const text = decodeText(content);
+      const binary = text === undefined;
+      const next = more ? args.offset + content.length : undefined;
+      const body = binary ? base64Bytes(content) : (text as string);
+      const header = `${args.path} in VM ${guest.vmid}: ${content.length} bytes from offset ${args.offset}${binary ? " (binary, base64 below)" : ""}`;
+      const footer = next !== undefined ? `\n… more: guest_file_read offset=${next}.` : "";
+      return {
+        text: `${header}\n${body}${footer}`,
+        data: { path: args.path, offset: args.offset, bytes: content.length, binary, content: body, next },
+      };
+    }),
+});
+
+const guestFileWriteTool = tool({
+  name: "guest_file_write",
+  title: "Write file in VM",
+  description:
+    "Write (replace) a file in a VM via the guest agent; text or base64, at most 60 KiB. Needs confirm if it exists.",
+  input: z.object({
+    vmid,
+    node: node.optional(),
+    path: z.string().min(1).max(4096),
+    content: z.string(),
+    encoding: z.enum(["text", "base64"]).default("text"),
+    confirm: confirmArg,
+  }),
+  scope: "exec",
+  annotations: changes({ destructive: true, idempotent: true }),
+  handler: (deps) => async (args) => {
+    if (args.content.length > FILE_WRITE_LIMIT) {
+      throw new ToolError(
+        `content is ${args.content.length} characters; the guest agent takes at most ${FILE_WRITE_LIMIT} (60 KiB) per call. Split the file, or write it with guest_exec (sh -c 'cat >> file' with input).`,
+      );
+    }
+    if (args.encoding === "base64" && !/^[A-Za-z0-9+/]*={0,2}$/.test(args.content.replace(/\s+/g, ""))) {
+      throw new ToolError("content is not valid base64.");
+    }
+    return onAgent(deps, args, async (guest) => {
+      if (!args.confirm) {
+        const existing = await fileSize(deps, guest, args.path);
+        if (existing !== false) {
+          return preview(
+            "guest_file_write",
+            `${args.path} already exists in VM ${guest.vmid}${existing === undefined ? "" : ` (${bytes(existing)}${existing >= MAX_READ_BYTES ? " or more" : ""})`}; writing replaces it.`,
+          );
         }
-        const content = args.encoding === "base64" ? args.content.replace(/\s+/g, "") : args.content;
-        await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/file-write", {
-          node: guest.node,
-          vmid: guest.vmid,
-          file: args.path,
-          content,
-          encode: args.encoding === "text",
-        });
-        await deps.session.audit({
-          actor: deps.actor,
-          tool: "guest_file_write",
-          target: `VM ${guest.vmid}`,
-          args: { path: args.path, bytes: content.length, encoding: args.encoding },
-          outcome: "done",
-        });
-        return {
-          text: `Wrote ${args.path} in VM ${guest.vmid} (${content.length} ${args.encoding === "base64" ? "base64 characters" : "characters"}).`,
-          data: {},
-        };
+      }
+      const content = args.encoding === "base64" ? args.content.replace(/\s+/g, "") : args.content;
+      await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/file-write", {
+        node: guest.node,
+        vmid: guest.vmid,
+        file: args.path,
+        content,
+        encode: args.encoding === "text",
       });
-    },
-  });
+      await deps.session.audit({
+        actor: deps.actor,
+        tool: "guest_file_write",
+        target: `VM ${guest.vmid}`,
+        args: { path: args.path, bytes: content.length, encoding: args.encoding },
+        outcome: "done",
+      });
+      return {
+        text: `Wrote ${args.path} in VM ${guest.vmid} (${content.length} ${args.encoding === "base64" ? "base64 characters" : "characters"}).`,
+        data: {},
+      };
+    });
+  },
+});
 
-  defineTool(server, deps, {
-    name: "guest_get",
-    title: "Guest information",
-    description: "Read-only facts from inside a VM via the guest agent, chosen by what.",
-    input: z.object({ vmid, node: node.optional(), what: z.enum(GET_KINDS) }),
-    output: z.object({ vmid: z.number(), what: z.string(), result: z.unknown() }),
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: async (args) =>
-      onAgent(deps, args, async (guest) => {
-        const params = { node: guest.node, vmid: guest.vmid };
-        let result: Json;
-        switch (args.what) {
-          case "commands":
-            result = await deps.client.call("GET /nodes/{node}/qemu/{vmid}/agent", params);
-            break;
-          case "fsfreeze-status":
-            result = (await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/fsfreeze-status", params))
-              .result;
-            break;
-          case "info":
-            result = (await deps.client.call("GET /nodes/{node}/qemu/{vmid}/agent/info", params)).result;
-            break;
-          case "network-interfaces":
-            result = (
-              await deps.client.call("GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces", params)
-            ).result;
-            break;
-          default: {
-            const endpoint =
-              `GET /nodes/{node}/qemu/{vmid}/agent/get-${args.what}` as "GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo";
-            result = (await deps.client.call(endpoint, params)).result;
-          }
+const guestGetTool = tool({
+  name: "guest_get",
+  title: "Guest information",
+  description: "Read-only facts from inside a VM via the guest agent, chosen by what.",
+  input: z.object({ vmid, node: node.optional(), what: z.enum(GET_KINDS) }),
+  output: z.object({ vmid: z.number(), what: z.string(), result: z.unknown() }),
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => async (args) =>
+    onAgent(deps, args, async (guest) => {
+      const params = { node: guest.node, vmid: guest.vmid };
+      let result: Json;
+      switch (args.what) {
+        case "commands":
+          result = await deps.client.call("GET /nodes/{node}/qemu/{vmid}/agent", params);
+          break;
+        case "fsfreeze-status":
+          result = (await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/fsfreeze-status", params))
+            .result;
+          break;
+        case "info":
+          result = (await deps.client.call("GET /nodes/{node}/qemu/{vmid}/agent/info", params)).result;
+          break;
+        case "network-interfaces":
+          result = (
+            await deps.client.call("GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces", params)
+          ).result;
+          break;
+        default: {
+          const endpoint =
+            `GET /nodes/{node}/qemu/{vmid}/agent/get-${args.what}` as "GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo";
+          result = (await deps.client.call(endpoint, params)).result;
         }
-        return {
-          text: `VM ${guest.vmid} ${args.what}:\n${renderGet(args.what, result)}`,
-          data: { vmid: guest.vmid, what: args.what, result },
-        };
-      }),
-  });
-
-  defineTool(server, deps, {
-    name: "guest_ping",
-    title: "Ping guest agent",
-    description: "Check that a VM's guest agent answers.",
-    input: z.object({ vmid, node: node.optional() }),
-    output: z.object({ vmid: z.number(), ok: z.boolean() }),
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: async (args) =>
-      onAgent(deps, args, async (guest) => {
-        await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/ping", {
-          node: guest.node,
-          vmid: guest.vmid,
-        });
-        return { text: `The guest agent in VM ${guest.vmid} answers.`, data: { vmid: guest.vmid, ok: true } };
-      }),
-  });
-
-  defineTool(server, deps, {
-    name: "guest_set_user_password",
-    title: "Set guest user password",
-    description: "Set a user's password inside a VM; never shown or stored. Needs confirm.",
-    input: z.object({
-      vmid,
-      node: node.optional(),
-      username: z.string().min(1).max(64),
-      password: z.string().min(5, { error: "password must be at least 5 characters" }).max(1024),
-      crypted: z.boolean().default(false).describe("password is already crypt()ed."),
-      confirm: confirmArg,
+      }
+      return {
+        text: `VM ${guest.vmid} ${args.what}:\n${renderGet(args.what, result)}`,
+        data: { vmid: guest.vmid, what: args.what, result },
+      };
     }),
-    scope: "exec",
-    annotations: changes({ destructive: true, idempotent: true }),
-    handler: async (args) =>
-      onAgent(deps, args, async (guest) => {
-        if (!args.confirm)
-          return preview(
-            "guest_set_user_password",
-            `This replaces the password of '${args.username}' inside VM ${guest.vmid}.`,
-          );
-        await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/set-user-password", {
-          node: guest.node,
-          vmid: guest.vmid,
-          username: args.username,
-          password: args.password,
-          crypted: args.crypted || undefined,
-        });
-        await deps.session.audit({
-          actor: deps.actor,
-          tool: "guest_set_user_password",
-          target: `VM ${guest.vmid}`,
-          args: { username: args.username },
-          outcome: "done",
-        });
-        return { text: `Set the password of '${args.username}' in VM ${guest.vmid}.`, data: {} };
-      }),
-  });
+});
 
-  defineTool(server, deps, {
-    name: "guest_fsfreeze",
-    title: "Freeze/thaw guest filesystems",
-    description: "Freeze or thaw a VM's filesystems via the guest agent. Needs confirm.",
-    input: z.object({ vmid, node: node.optional(), action: z.enum(["freeze", "thaw"]), confirm: confirmArg }),
-    scope: "exec",
-    annotations: changes({ destructive: true, idempotent: true }),
-    handler: async (args) =>
-      onAgent(deps, args, async (guest) => {
-        const params = { node: guest.node, vmid: guest.vmid };
-        if (!args.confirm) {
-          return preview(
-            "guest_fsfreeze",
-            args.action === "freeze"
-              ? `This freezes every filesystem in VM ${guest.vmid}: programs that write will hang until guest_fsfreeze action=thaw.`
-              : `This thaws the filesystems of VM ${guest.vmid}.`,
-          );
-        }
-        const result =
-          args.action === "freeze"
-            ? await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/fsfreeze-freeze", params)
-            : await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/fsfreeze-thaw", params);
-        await deps.session.audit({
-          actor: deps.actor,
-          tool: "guest_fsfreeze",
-          target: `VM ${guest.vmid}`,
-          args: { action: args.action },
-          outcome: "done",
-        });
-        const count = typeof result.result === "number" ? result.result : undefined;
-        return {
-          text: `${args.action === "freeze" ? "Froze" : "Thawed"} ${count ?? "the"} filesystem${count === 1 ? "" : "s"} of VM ${guest.vmid}.${args.action === "freeze" ? " Thaw them soon with guest_fsfreeze action=thaw." : ""}`,
-          data: {},
-        };
-      }),
-  });
+const guestPingTool = tool({
+  name: "guest_ping",
+  title: "Ping guest agent",
+  description: "Check that a VM's guest agent answers.",
+  input: z.object({ vmid, node: node.optional() }),
+  output: z.object({ vmid: z.number(), ok: z.boolean() }),
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => async (args) =>
+    onAgent(deps, args, async (guest) => {
+      await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/ping", {
+        node: guest.node,
+        vmid: guest.vmid,
+      });
+      return { text: `The guest agent in VM ${guest.vmid} answers.`, data: { vmid: guest.vmid, ok: true } };
+    }),
+});
 
-  defineTool(server, deps, {
-    name: "guest_fstrim",
-    title: "Trim guest filesystems",
-    description: "Trim a VM's filesystems (fstrim) to give thin storage back.",
-    input: z.object({ vmid, node: node.optional() }),
-    scope: "exec",
-    annotations: changes({ destructive: false, idempotent: true }),
-    handler: async (args) =>
-      onAgent(deps, args, async (guest) => {
-        const { result } = await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/fstrim", {
-          node: guest.node,
-          vmid: guest.vmid,
-        });
-        const paths = ((result as Json)?.paths ?? []) as Json[];
-        const lines = paths.map(
-          (p) => `${p.path}: ${p.error ? `failed (${p.error})` : `${bytes(p.trimmed ?? 0)} trimmed`}`,
+const guestSetUserPasswordTool = tool({
+  name: "guest_set_user_password",
+  title: "Set guest user password",
+  description: "Set a user's password inside a VM; never shown or stored. Needs confirm.",
+  input: z.object({
+    vmid,
+    node: node.optional(),
+    username: z.string().min(1).max(64),
+    password: z.string().min(5, { error: "password must be at least 5 characters" }).max(1024),
+    crypted: z.boolean().default(false).describe("password is already crypt()ed."),
+    confirm: confirmArg,
+  }),
+  scope: "exec",
+  annotations: changes({ destructive: true, idempotent: true }),
+  handler: (deps) => async (args) =>
+    onAgent(deps, args, async (guest) => {
+      if (!args.confirm)
+        return preview(
+          "guest_set_user_password",
+          `This replaces the password of '${args.username}' inside VM ${guest.vmid}.`,
         );
-        await deps.session.audit({
-          actor: deps.actor,
-          tool: "guest_fstrim",
-          target: `VM ${guest.vmid}`,
-          args: {},
-          outcome: "done",
-        });
-        return { text: [`Trimmed the filesystems of VM ${guest.vmid}.`, ...lines].join("\n"), data: {} };
-      }),
-  });
-
-  defineTool(server, deps, {
-    name: "guest_power",
-    title: "Guest power via agent",
-    description: "Shut down or suspend a VM from inside via the guest agent. Needs confirm.",
-    input: z.object({
-      vmid,
-      node: node.optional(),
-      action: z.enum(["shutdown", "suspend-disk", "suspend-ram", "suspend-hybrid"]),
-      confirm: confirmArg,
+      await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/set-user-password", {
+        node: guest.node,
+        vmid: guest.vmid,
+        username: args.username,
+        password: args.password,
+        crypted: args.crypted || undefined,
+      });
+      await deps.session.audit({
+        actor: deps.actor,
+        tool: "guest_set_user_password",
+        target: `VM ${guest.vmid}`,
+        args: { username: args.username },
+        outcome: "done",
+      });
+      return { text: `Set the password of '${args.username}' in VM ${guest.vmid}.`, data: {} };
     }),
-    scope: "exec",
-    annotations: changes({ destructive: true, idempotent: true }),
-    handler: async (args) =>
-      onAgent(deps, args, async (guest) => {
-        if (!args.confirm)
-          return preview(
-            "guest_power",
-            `This asks the guest OS of VM ${guest.vmid} to ${args.action.replace("-", " to ")}.`,
-          );
-        const params = { node: guest.node, vmid: guest.vmid };
-        const endpoint =
-          `POST /nodes/{node}/qemu/{vmid}/agent/${args.action}` as "POST /nodes/{node}/qemu/{vmid}/agent/shutdown";
-        await deps.client.call(endpoint, params);
-        await deps.session.audit({
-          actor: deps.actor,
-          tool: "guest_power",
-          target: `VM ${guest.vmid}`,
-          args: { action: args.action },
-          outcome: "done",
-        });
-        return {
-          text: `Asked the guest OS of VM ${guest.vmid} to ${args.action.replace("-", " to ")}. It happens in the guest's own time; get_vm shows when it is done.`,
-          data: {},
-        };
-      }),
-  });
+});
+
+const guestFsfreezeTool = tool({
+  name: "guest_fsfreeze",
+  title: "Freeze/thaw guest filesystems",
+  description: "Freeze or thaw a VM's filesystems via the guest agent. Needs confirm.",
+  input: z.object({ vmid, node: node.optional(), action: z.enum(["freeze", "thaw"]), confirm: confirmArg }),
+  scope: "exec",
+  annotations: changes({ destructive: true, idempotent: true }),
+  handler: (deps) => async (args) =>
+    onAgent(deps, args, async (guest) => {
+      const params = { node: guest.node, vmid: guest.vmid };
+      if (!args.confirm) {
+        return preview(
+          "guest_fsfreeze",
+          args.action === "freeze"
+            ? `This freezes every filesystem in VM ${guest.vmid}: programs that write will hang until guest_fsfreeze action=thaw.`
+            : `This thaws the filesystems of VM ${guest.vmid}.`,
+        );
+      }
+      const result =
+        args.action === "freeze"
+          ? await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/fsfreeze-freeze", params)
+          : await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/fsfreeze-thaw", params);
+      await deps.session.audit({
+        actor: deps.actor,
+        tool: "guest_fsfreeze",
+        target: `VM ${guest.vmid}`,
+        args: { action: args.action },
+        outcome: "done",
+      });
+      const count = typeof result.result === "number" ? result.result : undefined;
+      return {
+        text: `${args.action === "freeze" ? "Froze" : "Thawed"} ${count ?? "the"} filesystem${count === 1 ? "" : "s"} of VM ${guest.vmid}.${args.action === "freeze" ? " Thaw them soon with guest_fsfreeze action=thaw." : ""}`,
+        data: {},
+      };
+    }),
+});
+
+const guestFstrimTool = tool({
+  name: "guest_fstrim",
+  title: "Trim guest filesystems",
+  description: "Trim a VM's filesystems (fstrim) to give thin storage back.",
+  input: z.object({ vmid, node: node.optional() }),
+  scope: "exec",
+  annotations: changes({ destructive: false, idempotent: true }),
+  handler: (deps) => async (args) =>
+    onAgent(deps, args, async (guest) => {
+      const { result } = await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/fstrim", {
+        node: guest.node,
+        vmid: guest.vmid,
+      });
+      const paths = ((result as Json)?.paths ?? []) as Json[];
+      const lines = paths.map(
+        (p) => `${p.path}: ${p.error ? `failed (${p.error})` : `${bytes(p.trimmed ?? 0)} trimmed`}`,
+      );
+      await deps.session.audit({
+        actor: deps.actor,
+        tool: "guest_fstrim",
+        target: `VM ${guest.vmid}`,
+        args: {},
+        outcome: "done",
+      });
+      return { text: [`Trimmed the filesystems of VM ${guest.vmid}.`, ...lines].join("\n"), data: {} };
+    }),
+});
+
+const guestPowerTool = tool({
+  name: "guest_power",
+  title: "Guest power via agent",
+  description: "Shut down or suspend a VM from inside via the guest agent. Needs confirm.",
+  input: z.object({
+    vmid,
+    node: node.optional(),
+    action: z.enum(["shutdown", "suspend-disk", "suspend-ram", "suspend-hybrid"]),
+    confirm: confirmArg,
+  }),
+  scope: "exec",
+  annotations: changes({ destructive: true, idempotent: true }),
+  handler: (deps) => async (args) =>
+    onAgent(deps, args, async (guest) => {
+      if (!args.confirm)
+        return preview(
+          "guest_power",
+          `This asks the guest OS of VM ${guest.vmid} to ${args.action.replace("-", " to ")}.`,
+        );
+      const params = { node: guest.node, vmid: guest.vmid };
+      const endpoint =
+        `POST /nodes/{node}/qemu/{vmid}/agent/${args.action}` as "POST /nodes/{node}/qemu/{vmid}/agent/shutdown";
+      await deps.client.call(endpoint, params);
+      await deps.session.audit({
+        actor: deps.actor,
+        tool: "guest_power",
+        target: `VM ${guest.vmid}`,
+        args: { action: args.action },
+        outcome: "done",
+      });
+      return {
+        text: `Asked the guest OS of VM ${guest.vmid} to ${args.action.replace("-", " to ")}. It happens in the guest's own time; get_vm shows when it is done.`,
+        data: {},
+      };
+    }),
+});
+
+export function registerGuestTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, guestExecTool);
+  defineTool(server, deps, guestExecStatusTool);
+  defineTool(server, deps, guestFileReadTool);
+  defineTool(server, deps, guestFileWriteTool);
+  defineTool(server, deps, guestGetTool);
+  defineTool(server, deps, guestPingTool);
+  defineTool(server, deps, guestSetUserPasswordTool);
+  defineTool(server, deps, guestFsfreezeTool);
+  defineTool(server, deps, guestFstrimTool);
+  defineTool(server, deps, guestPowerTool);
 }
 
 /** Bytes of a file as a string of byte-valued characters, and whether more follows. */

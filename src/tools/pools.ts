@@ -3,7 +3,7 @@ import { z } from "zod";
 import { poolid } from "../mcp/args";
 import { auditedChange, confirmArg, preview } from "../mcp/changes";
 import { compact } from "../mcp/format";
-import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
+import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import { ProxmoxError } from "../proxmox/errors";
 
 const memberSchema = z.object({
@@ -35,134 +35,140 @@ function memberLine(m: Member): string {
   return `${kind} ${m.vmid}${m.name ? ` ${m.name}` : ""} on ${m.node}${m.status ? `: ${m.status}` : ""}`;
 }
 
-export function registerPoolTools(server: McpServer, deps: ToolDeps): void {
-  defineTool(server, deps, {
-    name: "get_pools",
-    title: "List pools",
-    description: "Resource pools with member counts.",
-    input: z.object({}),
-    output: z.object({
-      pools: z.array(
-        z.object({
-          poolid: z.string(),
-          comment: z.string().optional(),
-          guests: z.number().optional(),
-          storages: z.number().optional(),
+const getPoolsTool = tool({
+  name: "get_pools",
+  title: "List pools",
+  description: "Resource pools with member counts.",
+  input: z.object({}),
+  output: z.object({
+    pools: z.array(
+      z.object({
+        poolid: z.string(),
+        comment: z.string().optional(),
+        guests: z.number().optional(),
+        storages: z.number().optional(),
+      }),
+    ),
+  }),
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => async () => {
+    const items = await deps.client.call("GET /pools", {});
+    const pools = items
+      .map((item) =>
+        compact({
+          poolid: item.poolid,
+          comment: item.comment || undefined,
+          guests: item.members ? item.members.filter((m) => m.type !== "storage").length : undefined,
+          storages: item.members ? item.members.filter((m) => m.type === "storage").length : undefined,
         }),
-      ),
-    }),
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: async () => {
-      const items = await deps.client.call("GET /pools", {});
-      const pools = items
-        .map((item) =>
-          compact({
-            poolid: item.poolid,
-            comment: item.comment || undefined,
-            guests: item.members ? item.members.filter((m) => m.type !== "storage").length : undefined,
-            storages: item.members ? item.members.filter((m) => m.type === "storage").length : undefined,
-          }),
-        )
-        .sort((a, b) => a.poolid.localeCompare(b.poolid));
-      const lines = pools.map(
-        (p) =>
-          `${p.poolid}${p.guests !== undefined ? `: ${p.guests} guest${p.guests === 1 ? "" : "s"}, ${p.storages} storage${p.storages === 1 ? "" : "s"}` : ""}${p.comment ? ` "${p.comment}"` : ""}`,
-      );
-      return {
-        text: [pools.length ? `${pools.length} pools` : "No pools.", ...lines].join("\n"),
-        data: { pools },
-      };
-    },
-  });
+      )
+      .sort((a, b) => a.poolid.localeCompare(b.poolid));
+    const lines = pools.map(
+      (p) =>
+        `${p.poolid}${p.guests !== undefined ? `: ${p.guests} guest${p.guests === 1 ? "" : "s"}, ${p.storages} storage${p.storages === 1 ? "" : "s"}` : ""}${p.comment ? ` "${p.comment}"` : ""}`,
+    );
+    return {
+      text: [pools.length ? `${pools.length} pools` : "No pools.", ...lines].join("\n"),
+      data: { pools },
+    };
+  },
+});
 
-  defineTool(server, deps, {
-    name: "get_pool",
-    title: "Pool members",
-    description: "One pool's member guests and storages.",
-    input: z.object({ poolid: poolid }),
-    output: z.object({ poolid: z.string(), comment: z.string().optional(), members: z.array(memberSchema) }),
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: async (args) => {
-      let pool: Awaited<ReturnType<typeof deps.client.call<"GET /pools/{poolid}">>>;
-      try {
-        pool = await deps.client.call("GET /pools/{poolid}", { poolid: args.poolid });
-      } catch (error) {
-        if (error instanceof ProxmoxError && error.kind === "not_found") {
-          throw new ToolError(`There is no pool '${args.poolid}'. get_pools lists the pools.`);
-        }
-        throw error;
+const getPoolTool = tool({
+  name: "get_pool",
+  title: "Pool members",
+  description: "One pool's member guests and storages.",
+  input: z.object({ poolid: poolid }),
+  output: z.object({ poolid: z.string(), comment: z.string().optional(), members: z.array(memberSchema) }),
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => async (args) => {
+    let pool: Awaited<ReturnType<typeof deps.client.call<"GET /pools/{poolid}">>>;
+    try {
+      pool = await deps.client.call("GET /pools/{poolid}", { poolid: args.poolid });
+    } catch (error) {
+      if (error instanceof ProxmoxError && error.kind === "not_found") {
+        throw new ToolError(`There is no pool '${args.poolid}'. get_pools lists the pools.`);
       }
-      const members = pool.members
-        .map((m) => toMember(m as Record<string, unknown>))
-        .sort(
-          (a, b) => a.type.localeCompare(b.type) || (a.vmid ?? 0) - (b.vmid ?? 0) || a.id.localeCompare(b.id),
-        );
-      const header = `Pool ${args.poolid}${pool.comment ? ` "${pool.comment}"` : ""}: ${members.length} member${members.length === 1 ? "" : "s"}`;
-      return {
-        text: [header, ...members.map(memberLine)].join("\n"),
-        data: compact({ poolid: args.poolid, comment: pool.comment || undefined, members }),
-      };
-    },
-  });
+      throw error;
+    }
+    const members = pool.members
+      .map((m) => toMember(m as Record<string, unknown>))
+      .sort(
+        (a, b) => a.type.localeCompare(b.type) || (a.vmid ?? 0) - (b.vmid ?? 0) || a.id.localeCompare(b.id),
+      );
+    const header = `Pool ${args.poolid}${pool.comment ? ` "${pool.comment}"` : ""}: ${members.length} member${members.length === 1 ? "" : "s"}`;
+    return {
+      text: [header, ...members.map(memberLine)].join("\n"),
+      data: compact({ poolid: args.poolid, comment: pool.comment || undefined, members }),
+    };
+  },
+});
+
+export function registerPoolTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, getPoolsTool);
+  defineTool(server, deps, getPoolTool);
 }
 
-export function registerPoolChangeTools(server: McpServer, deps: ToolDeps): void {
-  defineTool(server, deps, {
-    name: "create_pool",
-    title: "Create pool",
-    description: "Create a resource pool.",
-    input: z.object({
-      poolid: poolid,
-      comment: z.string().max(1024).optional(),
-    }),
-    scope: "write",
-    annotations: changes({ destructive: false, idempotent: false }),
-    handler: async (args) => {
-      await auditedChange(deps, { tool: "create_pool", target: `pool ${args.poolid}`, args }, () =>
-        deps.client.call("POST /pools", { poolid: args.poolid, comment: args.comment }),
-      );
-      return { text: `Created pool ${args.poolid}.`, data: { poolid: args.poolid } };
-    },
-  });
+const createPoolTool = tool({
+  name: "create_pool",
+  title: "Create pool",
+  description: "Create a resource pool.",
+  input: z.object({
+    poolid: poolid,
+    comment: z.string().max(1024).optional(),
+  }),
+  scope: "write",
+  annotations: changes({ destructive: false, idempotent: false }),
+  handler: (deps) => async (args) => {
+    await auditedChange(deps, { tool: "create_pool", target: `pool ${args.poolid}`, args }, () =>
+      deps.client.call("POST /pools", { poolid: args.poolid, comment: args.comment }),
+    );
+    return { text: `Created pool ${args.poolid}.`, data: { poolid: args.poolid } };
+  },
+});
 
-  defineTool(server, deps, {
-    name: "delete_pool",
-    title: "Delete pool",
-    description: "Delete an empty pool (members are never deleted). Needs confirm.",
-    input: z.object({ poolid: poolid, confirm: confirmArg }),
-    scope: "write",
-    annotations: changes({ destructive: true, idempotent: true }),
-    handler: async (args) => {
-      let pool: Awaited<ReturnType<typeof deps.client.call<"GET /pools/{poolid}">>>;
-      try {
-        pool = await deps.client.call("GET /pools/{poolid}", { poolid: args.poolid });
-      } catch (error) {
-        if (error instanceof ProxmoxError && error.kind === "not_found") {
-          throw new ToolError(`There is no pool '${args.poolid}'. get_pools lists the pools.`);
-        }
-        throw error;
+const deletePoolTool = tool({
+  name: "delete_pool",
+  title: "Delete pool",
+  description: "Delete an empty pool (members are never deleted). Needs confirm.",
+  input: z.object({ poolid: poolid, confirm: confirmArg }),
+  scope: "write",
+  annotations: changes({ destructive: true, idempotent: true }),
+  handler: (deps) => async (args) => {
+    let pool: Awaited<ReturnType<typeof deps.client.call<"GET /pools/{poolid}">>>;
+    try {
+      pool = await deps.client.call("GET /pools/{poolid}", { poolid: args.poolid });
+    } catch (error) {
+      if (error instanceof ProxmoxError && error.kind === "not_found") {
+        throw new ToolError(`There is no pool '${args.poolid}'. get_pools lists the pools.`);
       }
-      const members = pool.members.map((m) => toMember(m as Record<string, unknown>));
-      if (members.length > 0) {
-        throw new ToolError(
-          `Pool ${args.poolid} still has ${members.length} member${members.length === 1 ? "" : "s"} (${members.map(memberLine).join("; ")}). ` +
-            "Proxmox deletes only empty pools: take the members out of it first.",
-        );
-      }
-      if (!args.confirm) {
-        return preview(
-          "delete_pool",
-          `This deletes the empty pool ${args.poolid}${pool.comment ? ` ("${pool.comment}")` : ""} and the permissions granted on it.`,
-        );
-      }
-      await auditedChange(
-        deps,
-        { tool: "delete_pool", target: `pool ${args.poolid}`, args: { poolid: args.poolid } },
-        () => deps.client.call("DELETE /pools/{poolid}", { poolid: args.poolid }),
+      throw error;
+    }
+    const members = pool.members.map((m) => toMember(m as Record<string, unknown>));
+    if (members.length > 0) {
+      throw new ToolError(
+        `Pool ${args.poolid} still has ${members.length} member${members.length === 1 ? "" : "s"} (${members.map(memberLine).join("; ")}). ` +
+          "Proxmox deletes only empty pools: take the members out of it first.",
       );
-      return { text: `Deleted pool ${args.poolid}.`, data: { poolid: args.poolid } };
-    },
-  });
+    }
+    if (!args.confirm) {
+      return preview(
+        "delete_pool",
+        `This deletes the empty pool ${args.poolid}${pool.comment ? ` ("${pool.comment}")` : ""} and the permissions granted on it.`,
+      );
+    }
+    await auditedChange(
+      deps,
+      { tool: "delete_pool", target: `pool ${args.poolid}`, args: { poolid: args.poolid } },
+      () => deps.client.call("DELETE /pools/{poolid}", { poolid: args.poolid }),
+    );
+    return { text: `Deleted pool ${args.poolid}.`, data: { poolid: args.poolid } };
+  },
+});
+
+export function registerPoolChangeTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, createPoolTool);
+  defineTool(server, deps, deletePoolTool);
 }

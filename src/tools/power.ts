@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { node, vmid } from "../mcp/args";
 import { confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
-import { changes, defineTool, type ToolDeps, ToolError } from "../mcp/tool";
+import { changes, defineTool, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import type { GuestType } from "../proxmox/locate";
 import { assertUnlocked, assertUnprotected, type GuestFacts, guestFacts, label } from "./guest-state";
 
@@ -102,59 +102,62 @@ const SPECS: Record<Action, { title: string; summary: (noun: string) => string; 
   },
 };
 
-export function registerPowerTools(server: McpServer, deps: ToolDeps): void {
-  for (const type of ["qemu", "lxc"] as const) {
-    const noun = type === "qemu" ? "VM" : "container";
-    for (const action of ["start", "stop", "shutdown", "reboot"] as const) {
-      const spec = SPECS[action];
-      const name = `${action}_${NOUN[type]}`;
-      const input = z.object({
-        vmid: vmid,
-        node: node.optional(),
-        ...(action === "shutdown" || action === "reboot"
-          ? {
-              timeout: z.coerce.number().int().min(1).max(3600).optional(),
-            }
-          : {}),
-        ...(spec.destructive ? { confirm: confirmArg } : {}),
-        ...waitArgs,
-      });
-      defineTool(server, deps, {
-        name,
-        title: `${spec.title} ${noun}`,
-        description: spec.summary(noun),
-        input,
-        scope: "write",
-        annotations: changes({ destructive: spec.destructive, idempotent: true }),
-        handler: async (args, ctx) => {
-          const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node, type });
-          const problem = precondition(guest, action);
-          if (problem) throw new ToolError(problem);
-          assertUnlocked(guest);
-          if (spec.destructive) {
-            assertUnprotected(guest, action);
-            if (!(args as { confirm?: boolean }).confirm) {
-              return preview(
-                name,
-                `This hard-stops ${label(guest)} on ${guest.node}, which is ${guest.status}; unsaved data in it is lost.`,
-              );
-            }
+/** start, stop, shutdown and reboot, for VMs and containers, in that order. */
+const powerTools = (["qemu", "lxc"] as const).flatMap((type) => {
+  const noun = type === "qemu" ? "VM" : "container";
+  return (["start", "stop", "shutdown", "reboot"] as const).map((action) => {
+    const spec = SPECS[action];
+    const name = `${action}_${NOUN[type]}`;
+    const input = z.object({
+      vmid: vmid,
+      node: node.optional(),
+      ...(action === "shutdown" || action === "reboot"
+        ? {
+            timeout: z.coerce.number().int().min(1).max(3600).optional(),
           }
-          const resume = action === "start" && (guest.status === "paused" || guest.status === "suspended");
-          const timeout = (args as { timeout?: number }).timeout;
-          return runTask(deps, ctx, {
-            tool: name,
-            target: label(guest),
-            args: { vmid: guest.vmid, node: guest.node, ...(timeout ? { timeout } : {}) },
-            action: resume
-              ? `Resume ${label(guest)} (it was paused)`
-              : `${spec.title} ${label(guest)} on ${guest.node}`,
-            start: () => startTask(deps, guest, resume ? "resume" : action, { timeout }),
-            wait: args.wait,
-            waitSeconds: args.wait_seconds,
-          });
-        },
-      });
-    }
-  }
+        : {}),
+      ...(spec.destructive ? { confirm: confirmArg } : {}),
+      ...waitArgs,
+    });
+    return tool({
+      name,
+      title: `${spec.title} ${noun}`,
+      description: spec.summary(noun),
+      input,
+      scope: "write",
+      annotations: changes({ destructive: spec.destructive, idempotent: true }),
+      handler: (deps) => async (args, ctx) => {
+        const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node, type });
+        const problem = precondition(guest, action);
+        if (problem) throw new ToolError(problem);
+        assertUnlocked(guest);
+        if (spec.destructive) {
+          assertUnprotected(guest, action);
+          if (!(args as { confirm?: boolean }).confirm) {
+            return preview(
+              name,
+              `This hard-stops ${label(guest)} on ${guest.node}, which is ${guest.status}; unsaved data in it is lost.`,
+            );
+          }
+        }
+        const resume = action === "start" && (guest.status === "paused" || guest.status === "suspended");
+        const timeout = (args as { timeout?: number }).timeout;
+        return runTask(deps, ctx, {
+          tool: name,
+          target: label(guest),
+          args: { vmid: guest.vmid, node: guest.node, ...(timeout ? { timeout } : {}) },
+          action: resume
+            ? `Resume ${label(guest)} (it was paused)`
+            : `${spec.title} ${label(guest)} on ${guest.node}`,
+          start: () => startTask(deps, guest, resume ? "resume" : action, { timeout }),
+          wait: args.wait,
+          waitSeconds: args.wait_seconds,
+        });
+      },
+    });
+  });
+});
+
+export function registerPowerTools(server: McpServer, deps: ToolDeps): void {
+  for (const spec of powerTools) defineTool(server, deps, spec);
 }

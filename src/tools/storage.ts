@@ -3,7 +3,7 @@ import { z } from "zod";
 import { limit, node, storage, vmid } from "../mcp/args";
 import { bytes, compact, flag, moreNote, percent, timestamp, usage } from "../mcp/format";
 import { onNode } from "../mcp/guests";
-import { defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
+import { defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import type { NodesStorageContentGetItem } from "../proxmox/generated/pve-api";
 
 const storageRowSchema = z.object({
@@ -105,95 +105,97 @@ export async function storageNode(deps: ToolDeps, storageId: string): Promise<st
   );
 }
 
-export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
-  defineTool(server, deps, {
-    name: "get_storages",
-    title: "List storages",
-    description: "Storages with type, content types, shared flag, state and usage, per node.",
-    input: z.object({ node: node.optional() }),
-    output: z.object({ storages: z.array(storageRowSchema) }),
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: async (args) => {
-      let rows: StorageRow[];
-      if (args.node) {
-        const nodeName = args.node;
-        const items = await onNode(deps, nodeName, () =>
-          deps.client.call("GET /nodes/{node}/storage", { node: nodeName }),
-        );
-        rows = items.map((item) =>
-          compact({
-            storage: item.storage,
-            node: nodeName,
-            type: item.type,
-            content: item.content.split(",").filter(Boolean),
-            shared: flag(item.shared),
-            status:
-              item.enabled !== undefined && !flag(item.enabled)
-                ? "disabled"
-                : flag(item.active)
-                  ? "available"
-                  : "unavailable",
-            used: item.used,
-            total: item.total,
-          }),
-        );
-      } else {
-        rows = await clusterStorages(deps);
-      }
-      rows.sort(
-        (a, b) => a.storage.localeCompare(b.storage) || a.node.localeCompare(b.node, "en", { numeric: true }),
-      );
-      const header = `${rows.length} storage${rows.length === 1 ? "" : "s"}${args.node ? ` on ${args.node}` : ""}`;
-      return { text: [header, ...rows.map(storageLine)].join("\n"), data: { storages: rows } };
-    },
-  });
-
-  defineTool(server, deps, {
-    name: "get_storage_content",
-    title: "Storage content",
-    description: "Volumes on a storage (images, ISOs, templates, backups) with size and date.",
-    input: z.object({
-      storage: storage,
-      node: node.optional(),
-      content: z.enum(["images", "rootdir", "iso", "vztmpl", "backup", "snippets", "import"]).optional(),
-      vmid: vmid.optional(),
-      limit: limit(200),
-    }),
-    output: z.object({
-      storage: z.string(),
-      node: z.string(),
-      total: z.number(),
-      volumes: z.array(volumeSchema),
-    }),
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: async (args) => {
-      const nodeName = args.node ?? (await storageNode(deps, args.storage));
+const getStoragesTool = tool({
+  name: "get_storages",
+  title: "List storages",
+  description: "Storages with type, content types, shared flag, state and usage, per node.",
+  input: z.object({ node: node.optional() }),
+  output: z.object({ storages: z.array(storageRowSchema) }),
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => async (args) => {
+    let rows: StorageRow[];
+    if (args.node) {
+      const nodeName = args.node;
       const items = await onNode(deps, nodeName, () =>
-        deps.client.call("GET /nodes/{node}/storage/{storage}/content", {
+        deps.client.call("GET /nodes/{node}/storage", { node: nodeName }),
+      );
+      rows = items.map((item) =>
+        compact({
+          storage: item.storage,
           node: nodeName,
-          storage: args.storage,
-          content: args.content,
-          vmid: args.vmid,
+          type: item.type,
+          content: item.content.split(",").filter(Boolean),
+          shared: flag(item.shared),
+          status:
+            item.enabled !== undefined && !flag(item.enabled)
+              ? "disabled"
+              : flag(item.active)
+                ? "available"
+                : "unavailable",
+          used: item.used,
+          total: item.total,
         }),
       );
-      const volumes = items
-        .map(toVolume)
-        .sort((a, b) => a.volid.localeCompare(b.volid, "en", { numeric: true }));
-      const shown = volumes.slice(0, args.limit);
-      const total = volumes.reduce((sum, v) => sum + (v.size ?? 0), 0);
-      const header = volumes.length
-        ? `${volumes.length} volume${volumes.length === 1 ? "" : "s"} on ${args.storage} (via ${nodeName}), ${bytes(total)} in all`
-        : `No ${args.content ?? ""} volumes on ${args.storage} (via ${nodeName})${args.vmid ? ` for guest ${args.vmid}` : ""}.`.replace(
-            "  ",
-            " ",
-          );
-      return {
-        text:
-          [header, ...shown.map(volumeLine)].join("\n") + moreNote(shown.length, volumes.length, "volumes"),
-        data: { storage: args.storage, node: nodeName, total: volumes.length, volumes: shown },
-      };
-    },
-  });
+    } else {
+      rows = await clusterStorages(deps);
+    }
+    rows.sort(
+      (a, b) => a.storage.localeCompare(b.storage) || a.node.localeCompare(b.node, "en", { numeric: true }),
+    );
+    const header = `${rows.length} storage${rows.length === 1 ? "" : "s"}${args.node ? ` on ${args.node}` : ""}`;
+    return { text: [header, ...rows.map(storageLine)].join("\n"), data: { storages: rows } };
+  },
+});
+
+const getStorageContentTool = tool({
+  name: "get_storage_content",
+  title: "Storage content",
+  description: "Volumes on a storage (images, ISOs, templates, backups) with size and date.",
+  input: z.object({
+    storage: storage,
+    node: node.optional(),
+    content: z.enum(["images", "rootdir", "iso", "vztmpl", "backup", "snippets", "import"]).optional(),
+    vmid: vmid.optional(),
+    limit: limit(200),
+  }),
+  output: z.object({
+    storage: z.string(),
+    node: z.string(),
+    total: z.number(),
+    volumes: z.array(volumeSchema),
+  }),
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => async (args) => {
+    const nodeName = args.node ?? (await storageNode(deps, args.storage));
+    const items = await onNode(deps, nodeName, () =>
+      deps.client.call("GET /nodes/{node}/storage/{storage}/content", {
+        node: nodeName,
+        storage: args.storage,
+        content: args.content,
+        vmid: args.vmid,
+      }),
+    );
+    const volumes = items
+      .map(toVolume)
+      .sort((a, b) => a.volid.localeCompare(b.volid, "en", { numeric: true }));
+    const shown = volumes.slice(0, args.limit);
+    const total = volumes.reduce((sum, v) => sum + (v.size ?? 0), 0);
+    const header = volumes.length
+      ? `${volumes.length} volume${volumes.length === 1 ? "" : "s"} on ${args.storage} (via ${nodeName}), ${bytes(total)} in all`
+      : `No ${args.content ?? ""} volumes on ${args.storage} (via ${nodeName})${args.vmid ? ` for guest ${args.vmid}` : ""}.`.replace(
+          "  ",
+          " ",
+        );
+    return {
+      text: [header, ...shown.map(volumeLine)].join("\n") + moreNote(shown.length, volumes.length, "volumes"),
+      data: { storage: args.storage, node: nodeName, total: volumes.length, volumes: shown },
+    };
+  },
+});
+
+export function registerStorageTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, getStoragesTool);
+  defineTool(server, deps, getStorageContentTool);
 }

@@ -4,7 +4,7 @@ import { limit, node, upid, vmid } from "../mcp/args";
 import { assertAllowed, confirmArg, MAX_WAIT_SECONDS, preview, waitWithProgress } from "../mcp/changes";
 import { compact, duration, moreNote, timestamp } from "../mcp/format";
 import { onNode } from "../mcp/guests";
-import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError } from "../mcp/tool";
+import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import { exitStatusIsError, parseUpid, type Upid } from "../proxmox/upid";
 import { checkTask, type TaskOutcome, waitForTask } from "../session/poll";
 
@@ -59,143 +59,146 @@ function taskLine(t: TaskRow): string {
   return `${timestamp(t.starttime)} ${t.type}${t.id ? ` ${t.id}` : ""} on ${t.node}: ${state}, by ${t.user} | ${t.upid}`;
 }
 
-export function registerTaskTools(server: McpServer, deps: ToolDeps): void {
-  defineTool(server, deps, {
-    name: "get_tasks",
-    title: "List tasks",
-    description:
-      "Recent tasks, newest first, with outcome and UPID; one node's history (with filters) or the whole cluster.",
-    input: z.object({
-      node: node.optional(),
-      vmid: vmid.optional(),
-      type: z.string().max(64).optional().describe("e.g. qmstart, vzdump"),
-      errors: z.boolean().default(false),
-      running: z.boolean().default(false),
-      since: z.coerce.number().int().min(0).optional().describe("Unix time."),
-      limit: limit(25, 1000),
-    }),
-    output: z.object({ total: z.number(), tasks: z.array(taskRowSchema) }),
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: async (args) => {
-      let rows: TaskRow[];
-      let total: number;
-      if (args.node) {
-        const nodeName = args.node;
-        const { data, total: upstreamTotal } = await onNode(deps, nodeName, () =>
-          deps.client.callWithTotal("GET /nodes/{node}/tasks", {
-            node: nodeName,
-            vmid: args.vmid,
-            typefilter: args.type,
-            errors: args.errors || undefined,
-            // A running task has no status yet and would slip through `errors`.
-            source: args.running ? "active" : args.errors ? "archive" : "all",
-            since: args.since,
-            limit: args.limit,
-          }),
-        );
-        rows = data.map((task) => toTaskRow(task as RawTask));
-        if (args.running) rows = rows.filter((row) => row.status === "running");
-        total = args.running ? rows.length : Math.max(upstreamTotal ?? rows.length, rows.length);
-      } else {
-        const data = await deps.client.call("GET /cluster/tasks", {});
-        rows = data.map((task) => toTaskRow(task as RawTask));
-        rows = rows.filter(
-          (row) =>
-            (!args.vmid || row.id === String(args.vmid)) &&
-            (!args.type || row.type === args.type) &&
-            (!args.errors || row.ok === false) &&
-            (!args.running || row.status === "running") &&
-            (!args.since || row.starttime >= args.since),
-        );
-        total = rows.length;
-      }
-      rows.sort((a, b) => b.starttime - a.starttime);
-      const shown = rows.slice(0, args.limit);
-      const header = shown.length
-        ? `${total} task${total === 1 ? "" : "s"}${args.node ? ` on ${args.node}` : " across the cluster"}`
-        : `No matching tasks${args.node ? ` on ${args.node}` : ""}.`;
-      return {
-        text: [header, ...shown.map(taskLine)].join("\n") + moreNote(shown.length, total, "tasks"),
-        data: { total, tasks: shown },
-      };
-    },
-  });
-
-  defineTool(server, deps, {
-    name: "get_task_status",
-    title: "Task status",
-    description: "Whether a task (UPID) still runs or how it ended, with the last log lines of a failure.",
-    input: z.object({ upid: upid }),
-    output: z.object({
-      upid: z.string(),
-      node: z.string(),
-      type: z.string(),
-      id: z.string().optional(),
-      user: z.string(),
-      status: z.enum(["running", "stopped"]),
-      exitstatus: z.string().optional(),
-      ok: z.boolean().optional().describe("finished successfully; absent while running"),
-      starttime: z.number(),
-      lastLog: z.array(z.string()).optional().describe("last log lines of a failed task"),
-    }),
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: async (args) => {
-      const parsed = parseUpid(args.upid);
-      if (!parsed) {
-        throw new ToolError(
-          `'${args.upid}' is not a valid Proxmox task ID. A UPID looks like UPID:pve1:0000ABCD:0012F00D:6740A1B2:qmstart:101:root@pam: (with the trailing colon).`,
-        );
-      }
-      const status = await onNode(deps, parsed.node, () =>
-        deps.client.call("GET /nodes/{node}/tasks/{upid}/status", { node: parsed.node, upid: parsed.upid }),
+const getTasksTool = tool({
+  name: "get_tasks",
+  title: "List tasks",
+  description:
+    "Recent tasks, newest first, with outcome and UPID; one node's history (with filters) or the whole cluster.",
+  input: z.object({
+    node: node.optional(),
+    vmid: vmid.optional(),
+    type: z.string().max(64).optional().describe("e.g. qmstart, vzdump"),
+    errors: z.boolean().default(false),
+    running: z.boolean().default(false),
+    since: z.coerce.number().int().min(0).optional().describe("Unix time."),
+    limit: limit(25, 1000),
+  }),
+  output: z.object({ total: z.number(), tasks: z.array(taskRowSchema) }),
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => async (args) => {
+    let rows: TaskRow[];
+    let total: number;
+    if (args.node) {
+      const nodeName = args.node;
+      const { data, total: upstreamTotal } = await onNode(deps, nodeName, () =>
+        deps.client.callWithTotal("GET /nodes/{node}/tasks", {
+          node: nodeName,
+          vmid: args.vmid,
+          typefilter: args.type,
+          errors: args.errors || undefined,
+          // A running task has no status yet and would slip through `errors`.
+          source: args.running ? "active" : args.errors ? "archive" : "all",
+          since: args.since,
+          limit: args.limit,
+        }),
       );
-      const running = status.status === "running";
-      const ok = running ? undefined : !exitStatusIsError(status.exitstatus);
-      let lastLog: string[] | undefined;
-      if (ok === false) {
-        const { data, total } = await deps.client.callWithTotal("GET /nodes/{node}/tasks/{upid}/log", {
+      rows = data.map((task) => toTaskRow(task as RawTask));
+      if (args.running) rows = rows.filter((row) => row.status === "running");
+      total = args.running ? rows.length : Math.max(upstreamTotal ?? rows.length, rows.length);
+    } else {
+      const data = await deps.client.call("GET /cluster/tasks", {});
+      rows = data.map((task) => toTaskRow(task as RawTask));
+      rows = rows.filter(
+        (row) =>
+          (!args.vmid || row.id === String(args.vmid)) &&
+          (!args.type || row.type === args.type) &&
+          (!args.errors || row.ok === false) &&
+          (!args.running || row.status === "running") &&
+          (!args.since || row.starttime >= args.since),
+      );
+      total = rows.length;
+    }
+    rows.sort((a, b) => b.starttime - a.starttime);
+    const shown = rows.slice(0, args.limit);
+    const header = shown.length
+      ? `${total} task${total === 1 ? "" : "s"}${args.node ? ` on ${args.node}` : " across the cluster"}`
+      : `No matching tasks${args.node ? ` on ${args.node}` : ""}.`;
+    return {
+      text: [header, ...shown.map(taskLine)].join("\n") + moreNote(shown.length, total, "tasks"),
+      data: { total, tasks: shown },
+    };
+  },
+});
+
+const getTaskStatusTool = tool({
+  name: "get_task_status",
+  title: "Task status",
+  description: "Whether a task (UPID) still runs or how it ended, with the last log lines of a failure.",
+  input: z.object({ upid: upid }),
+  output: z.object({
+    upid: z.string(),
+    node: z.string(),
+    type: z.string(),
+    id: z.string().optional(),
+    user: z.string(),
+    status: z.enum(["running", "stopped"]),
+    exitstatus: z.string().optional(),
+    ok: z.boolean().optional().describe("finished successfully; absent while running"),
+    starttime: z.number(),
+    lastLog: z.array(z.string()).optional().describe("last log lines of a failed task"),
+  }),
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => async (args) => {
+    const parsed = parseUpid(args.upid);
+    if (!parsed) {
+      throw new ToolError(
+        `'${args.upid}' is not a valid Proxmox task ID. A UPID looks like UPID:pve1:0000ABCD:0012F00D:6740A1B2:qmstart:101:root@pam: (with the trailing colon).`,
+      );
+    }
+    const status = await onNode(deps, parsed.node, () =>
+      deps.client.call("GET /nodes/{node}/tasks/{upid}/status", { node: parsed.node, upid: parsed.upid }),
+    );
+    const running = status.status === "running";
+    const ok = running ? undefined : !exitStatusIsError(status.exitstatus);
+    let lastLog: string[] | undefined;
+    if (ok === false) {
+      const { data, total } = await deps.client.callWithTotal("GET /nodes/{node}/tasks/{upid}/log", {
+        node: parsed.node,
+        upid: parsed.upid,
+        start: 0,
+        limit: 50,
+      });
+      let lines = data.map((line) => line.t);
+      if ((total ?? 0) > 50) {
+        const tail = await deps.client.call("GET /nodes/{node}/tasks/{upid}/log", {
           node: parsed.node,
           upid: parsed.upid,
-          start: 0,
-          limit: 50,
+          start: Math.max(0, (total ?? 0) - 5),
+          limit: 5,
         });
-        let lines = data.map((line) => line.t);
-        if ((total ?? 0) > 50) {
-          const tail = await deps.client.call("GET /nodes/{node}/tasks/{upid}/log", {
-            node: parsed.node,
-            upid: parsed.upid,
-            start: Math.max(0, (total ?? 0) - 5),
-            limit: 5,
-          });
-          lines = tail.map((line) => line.t);
-        }
-        lastLog = lines.slice(-5);
+        lines = tail.map((line) => line.t);
       }
-      const user = status.tokenid ? `${status.user}!${status.tokenid}` : status.user;
-      const data = compact({
-        upid: status.upid,
-        node: status.node,
-        type: status.type,
-        id: status.id || undefined,
-        user,
-        status: status.status,
-        exitstatus: status.exitstatus,
-        ok,
-        starttime: status.starttime,
-        lastLog,
-      });
-      const subject = `Task ${status.type}${data.id ? ` ${data.id}` : ""} on ${status.node} (started ${timestamp(status.starttime)} by ${user})`;
-      const outcome = running
-        ? `is still running after ${duration(Date.now() / 1000 - status.starttime)}.`
-        : ok
-          ? `finished: ${status.exitstatus}.`
-          : `FAILED: ${status.exitstatus}.`;
-      const text = [`${subject} ${outcome}`, ...(lastLog ? ["Last log lines:", ...lastLog] : [])].join("\n");
-      return { text, data };
-    },
-  });
+      lastLog = lines.slice(-5);
+    }
+    const user = status.tokenid ? `${status.user}!${status.tokenid}` : status.user;
+    const data = compact({
+      upid: status.upid,
+      node: status.node,
+      type: status.type,
+      id: status.id || undefined,
+      user,
+      status: status.status,
+      exitstatus: status.exitstatus,
+      ok,
+      starttime: status.starttime,
+      lastLog,
+    });
+    const subject = `Task ${status.type}${data.id ? ` ${data.id}` : ""} on ${status.node} (started ${timestamp(status.starttime)} by ${user})`;
+    const outcome = running
+      ? `is still running after ${duration(Date.now() / 1000 - status.starttime)}.`
+      : ok
+        ? `finished: ${status.exitstatus}.`
+        : `FAILED: ${status.exitstatus}.`;
+    const text = [`${subject} ${outcome}`, ...(lastLog ? ["Last log lines:", ...lastLog] : [])].join("\n");
+    return { text, data };
+  },
+});
+
+export function registerTaskTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, getTasksTool);
+  defineTool(server, deps, getTaskStatusTool);
 }
 
 function parsed(value: string): Upid {
@@ -226,202 +229,205 @@ function outcomeText(task: Upid, outcome: TaskOutcome): string {
   return `${subject} FAILED: ${outcome.exitstatus}.${log}`;
 }
 
-export function registerTaskControlTools(server: McpServer, deps: ToolDeps): void {
-  defineTool(server, deps, {
-    name: "wait_for_task",
-    title: "Wait for task",
-    description: "Wait (bounded) for a task to end, with progress; says how it ended or that it still runs.",
-    input: z.object({
-      upid: upid,
-      wait_seconds: z.coerce
-        .number()
-        .int()
-        .min(1)
-        .max(MAX_WAIT_SECONDS)
-        .default(60)
-        .describe(`Longest wait, max ${MAX_WAIT_SECONDS}.`),
-    }),
-    output: outcomeSchema,
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: async (args, ctx) => {
-      const task = parsed(args.upid);
-      const tracked = await deps.session.getTask(task.upid);
-      let outcome: TaskOutcome;
-      if (tracked?.status === "stopped") {
-        // Known already (the Session followed it): no need to ask Proxmox again.
-        outcome = {
-          upid: tracked.upid,
-          node: task.node,
-          status: "stopped",
-          exitstatus: tracked.exitstatus,
-          ok: tracked.ok,
-          lastLog: tracked.lastLog,
-        };
-      } else {
-        outcome = await onNode(deps, task.node, () =>
-          waitWithProgress(deps, ctx, task.upid, args.wait_seconds),
-        );
-      }
-      return {
-        text: outcomeText(task, outcome),
-        data: compact({
-          upid: task.upid,
-          status: outcome.status,
-          exitstatus: outcome.exitstatus,
-          ok: outcome.ok,
-          lastLog: outcome.ok === false ? outcome.lastLog : undefined,
-        }),
-      };
-    },
-  });
-
-  defineTool(server, deps, {
-    name: "get_task_log",
-    title: "Task log",
-    description: "A task's log, paged with start and limit.",
-    input: z.object({
-      upid: upid,
-      start: z.coerce.number().int().min(0).default(0),
-      limit: limit(100, 1000),
-    }),
-    output: z.object({
-      upid: z.string(),
-      total: z.number(),
-      start: z.number(),
-      lines: z.array(z.string()),
-      next: z.number().optional(),
-    }),
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: async (args) => {
-      const task = parsed(args.upid);
-      const { data, total } = await onNode(deps, task.node, () =>
-        deps.client.callWithTotal("GET /nodes/{node}/tasks/{upid}/log", {
-          node: task.node,
-          upid: task.upid,
-          start: args.start,
-          limit: args.limit,
-        }),
-      );
-      const lines = data.map((line) => line.t);
-      const count = total ?? lines.length;
-      const next = args.start + lines.length < count ? args.start + lines.length : undefined;
-      const header = `Task ${task.type}${task.id ? ` ${task.id}` : ""} on ${task.node}: lines ${lines.length ? `${args.start + 1}-${args.start + lines.length}` : "none"} of ${count}`;
-      const footer = next !== undefined ? `\n… more: call again with start=${next}.` : "";
-      return {
-        text: [header, ...lines].join("\n") + footer,
-        data: compact({ upid: task.upid, total: count, start: args.start, lines, next }),
-      };
-    },
-  });
-
-  defineTool(server, deps, {
-    name: "stop_task",
-    title: "Stop task",
-    description: "Abort a running task. Needs confirm.",
-    input: z.object({ upid: upid, confirm: confirmArg }),
-    scope: "write",
-    annotations: changes({ destructive: true, idempotent: true }),
-    handler: async (args, ctx) => {
-      const task = parsed(args.upid);
-      assertAllowed(deps.policy, {
+const waitForTaskTool = tool({
+  name: "wait_for_task",
+  title: "Wait for task",
+  description: "Wait (bounded) for a task to end, with progress; says how it ended or that it still runs.",
+  input: z.object({
+    upid: upid,
+    wait_seconds: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_WAIT_SECONDS)
+      .default(60)
+      .describe(`Longest wait, max ${MAX_WAIT_SECONDS}.`),
+  }),
+  output: outcomeSchema,
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => async (args, ctx) => {
+    const task = parsed(args.upid);
+    const tracked = await deps.session.getTask(task.upid);
+    let outcome: TaskOutcome;
+    if (tracked?.status === "stopped") {
+      // Known already (the Session followed it): no need to ask Proxmox again.
+      outcome = {
+        upid: tracked.upid,
         node: task.node,
-        vmid: /^\d+$/.test(task.id) ? Number(task.id) : undefined,
-      });
-      const before = await onNode(deps, task.node, () =>
-        checkTask(deps.client, task.upid, ctx.mcpReq.signal),
+        status: "stopped",
+        exitstatus: tracked.exitstatus,
+        ok: tracked.ok,
+        lastLog: tracked.lastLog,
+      };
+    } else {
+      outcome = await onNode(deps, task.node, () =>
+        waitWithProgress(deps, ctx, task.upid, args.wait_seconds),
       );
-      const subject = `task ${task.type}${task.id ? ` ${task.id}` : ""} on ${task.node}`;
-      if (before.status === "stopped")
-        throw new ToolError(`The ${subject} already ended: ${before.exitstatus}.`);
-      if (!args.confirm) {
-        return preview(
-          "stop_task",
-          `This aborts the ${subject}, running for ${duration(Date.now() / 1000 - task.starttime)}; what it did so far may be rolled back or left half done.`,
-        );
-      }
-      await deps.client.call("DELETE /nodes/{node}/tasks/{upid}", { node: task.node, upid: task.upid });
-      const after = await waitForTask(deps.client, task.upid, {
-        timeoutMs: 10_000,
-        signal: ctx.mcpReq.signal,
-      });
-      await deps.session.recordOutcome(after);
-      await deps.session.audit({
-        actor: deps.actor,
-        tool: "stop_task",
-        target: subject,
-        args: { upid: task.upid },
+    }
+    return {
+      text: outcomeText(task, outcome),
+      data: compact({
         upid: task.upid,
-        outcome: after.status === "stopped" ? `stopped: ${after.exitstatus}` : "stop requested",
-      });
-      return {
-        text:
-          after.status === "stopped"
-            ? `Stopped the ${subject}: it ended with ${after.exitstatus}.`
-            : `Asked Proxmox to stop the ${subject}; it is still winding down.`,
-        data: { upid: task.upid, status: after.status },
-      };
-    },
-  });
+        status: outcome.status,
+        exitstatus: outcome.exitstatus,
+        ok: outcome.ok,
+        lastLog: outcome.ok === false ? outcome.lastLog : undefined,
+      }),
+    };
+  },
+});
 
-  defineTool(server, deps, {
-    name: "get_tracked_tasks",
-    title: "Tracked tasks",
-    description: "Tasks this session started, newest first, with how each ended.",
-    input: z.object({
-      running: z.boolean().default(false),
-      limit: limit(20, 200),
-    }),
-    output: z.object({
-      total: z.number(),
-      tasks: z.array(
-        z.object({
-          upid: z.string(),
-          tool: z.string(),
-          target: z.string(),
-          started: z.number(),
-          status: z.string(),
-          ok: z.boolean().optional(),
-        }),
-      ),
-    }),
-    scope: "read",
-    annotations: READ_ONLY,
-    handler: async (args) => {
-      const page = await deps.session.listTasks({ limit: args.limit, running: args.running });
-      // Refresh the ones still running so the answer is current, not as of the last alarm.
-      const tasks = await Promise.all(
-        page.tasks.map(async (task) => {
-          if (task.status !== "running") return task;
-          try {
-            return (await deps.session.recordOutcome(await checkTask(deps.client, task.upid))) ?? task;
-          } catch {
-            return task;
-          }
-        }),
+const getTaskLogTool = tool({
+  name: "get_task_log",
+  title: "Task log",
+  description: "A task's log, paged with start and limit.",
+  input: z.object({
+    upid: upid,
+    start: z.coerce.number().int().min(0).default(0),
+    limit: limit(100, 1000),
+  }),
+  output: z.object({
+    upid: z.string(),
+    total: z.number(),
+    start: z.number(),
+    lines: z.array(z.string()),
+    next: z.number().optional(),
+  }),
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => async (args) => {
+    const task = parsed(args.upid);
+    const { data, total } = await onNode(deps, task.node, () =>
+      deps.client.callWithTotal("GET /nodes/{node}/tasks/{upid}/log", {
+        node: task.node,
+        upid: task.upid,
+        start: args.start,
+        limit: args.limit,
+      }),
+    );
+    const lines = data.map((line) => line.t);
+    const count = total ?? lines.length;
+    const next = args.start + lines.length < count ? args.start + lines.length : undefined;
+    const header = `Task ${task.type}${task.id ? ` ${task.id}` : ""} on ${task.node}: lines ${lines.length ? `${args.start + 1}-${args.start + lines.length}` : "none"} of ${count}`;
+    const footer = next !== undefined ? `\n… more: call again with start=${next}.` : "";
+    return {
+      text: [header, ...lines].join("\n") + footer,
+      data: compact({ upid: task.upid, total: count, start: args.start, lines, next }),
+    };
+  },
+});
+
+const stopTaskTool = tool({
+  name: "stop_task",
+  title: "Stop task",
+  description: "Abort a running task. Needs confirm.",
+  input: z.object({ upid: upid, confirm: confirmArg }),
+  scope: "write",
+  annotations: changes({ destructive: true, idempotent: true }),
+  handler: (deps) => async (args, ctx) => {
+    const task = parsed(args.upid);
+    assertAllowed(deps.policy, {
+      node: task.node,
+      vmid: /^\d+$/.test(task.id) ? Number(task.id) : undefined,
+    });
+    const before = await onNode(deps, task.node, () => checkTask(deps.client, task.upid, ctx.mcpReq.signal));
+    const subject = `task ${task.type}${task.id ? ` ${task.id}` : ""} on ${task.node}`;
+    if (before.status === "stopped")
+      throw new ToolError(`The ${subject} already ended: ${before.exitstatus}.`);
+    if (!args.confirm) {
+      return preview(
+        "stop_task",
+        `This aborts the ${subject}, running for ${duration(Date.now() / 1000 - task.starttime)}; what it did so far may be rolled back or left half done.`,
       );
-      const rows = tasks.map((t) =>
-        compact({
-          upid: t.upid,
-          tool: t.tool,
-          target: t.target,
-          started: Math.floor(t.startedAt / 1000),
-          status: t.status === "running" ? "running" : (t.exitstatus ?? "unknown"),
-          ok: t.status === "running" ? undefined : t.ok,
-        }),
-      );
-      const lines = rows.map(
-        (r) =>
-          `${timestamp(r.started)} ${r.tool} ${r.target}: ${r.status === "running" ? "running" : r.ok ? r.status : `FAILED: ${r.status}`} | ${r.upid}`,
-      );
-      const header = rows.length
-        ? `${page.total} task${page.total === 1 ? "" : "s"} started in this session`
-        : "This session has not started any task yet.";
-      return {
-        text: [header, ...lines].join("\n") + moreNote(rows.length, page.total, "tasks"),
-        data: { total: page.total, tasks: rows },
-      };
-    },
-  });
+    }
+    await deps.client.call("DELETE /nodes/{node}/tasks/{upid}", { node: task.node, upid: task.upid });
+    const after = await waitForTask(deps.client, task.upid, {
+      timeoutMs: 10_000,
+      signal: ctx.mcpReq.signal,
+    });
+    await deps.session.recordOutcome(after);
+    await deps.session.audit({
+      actor: deps.actor,
+      tool: "stop_task",
+      target: subject,
+      args: { upid: task.upid },
+      upid: task.upid,
+      outcome: after.status === "stopped" ? `stopped: ${after.exitstatus}` : "stop requested",
+    });
+    return {
+      text:
+        after.status === "stopped"
+          ? `Stopped the ${subject}: it ended with ${after.exitstatus}.`
+          : `Asked Proxmox to stop the ${subject}; it is still winding down.`,
+      data: { upid: task.upid, status: after.status },
+    };
+  },
+});
+
+const getTrackedTasksTool = tool({
+  name: "get_tracked_tasks",
+  title: "Tracked tasks",
+  description: "Tasks this session started, newest first, with how each ended.",
+  input: z.object({
+    running: z.boolean().default(false),
+    limit: limit(20, 200),
+  }),
+  output: z.object({
+    total: z.number(),
+    tasks: z.array(
+      z.object({
+        upid: z.string(),
+        tool: z.string(),
+        target: z.string(),
+        started: z.number(),
+        status: z.string(),
+        ok: z.boolean().optional(),
+      }),
+    ),
+  }),
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => async (args) => {
+    const page = await deps.session.listTasks({ limit: args.limit, running: args.running });
+    // Refresh the ones still running so the answer is current, not as of the last alarm.
+    const tasks = await Promise.all(
+      page.tasks.map(async (task) => {
+        if (task.status !== "running") return task;
+        try {
+          return (await deps.session.recordOutcome(await checkTask(deps.client, task.upid))) ?? task;
+        } catch {
+          return task;
+        }
+      }),
+    );
+    const rows = tasks.map((t) =>
+      compact({
+        upid: t.upid,
+        tool: t.tool,
+        target: t.target,
+        started: Math.floor(t.startedAt / 1000),
+        status: t.status === "running" ? "running" : (t.exitstatus ?? "unknown"),
+        ok: t.status === "running" ? undefined : t.ok,
+      }),
+    );
+    const lines = rows.map(
+      (r) =>
+        `${timestamp(r.started)} ${r.tool} ${r.target}: ${r.status === "running" ? "running" : r.ok ? r.status : `FAILED: ${r.status}`} | ${r.upid}`,
+    );
+    const header = rows.length
+      ? `${page.total} task${page.total === 1 ? "" : "s"} started in this session`
+      : "This session has not started any task yet.";
+    return {
+      text: [header, ...lines].join("\n") + moreNote(rows.length, page.total, "tasks"),
+      data: { total: page.total, tasks: rows },
+    };
+  },
+});
+
+export function registerTaskControlTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, waitForTaskTool);
+  defineTool(server, deps, getTaskLogTool);
+  defineTool(server, deps, stopTaskTool);
+  defineTool(server, deps, getTrackedTasksTool);
 }
