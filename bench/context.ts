@@ -7,10 +7,10 @@ export const TOOLS_LIST_BUDGET = 32 * 1024;
 const GUESTS = 500;
 
 /**
- * Scopes (issue 5: read always; write for lifecycle, snapshots, backups, pools; exec for guest
- * agent commands, file writes, passwords). Until the server filters tools by scope, the sets are
- * derived here from the annotations: read-only tools are `read`, guest-agent tools that change
- * something are `exec`, everything else is `write`.
+ * Scopes (read always; write for lifecycle, snapshots, backups, pools; exec for guest agent
+ * commands, file writes, passwords). The benchmark runs with sign-in off, so a tool's scope is
+ * derived from its annotations the way the server assigns them: read-only tools are `read`,
+ * guest-agent tools that change something are `exec`, everything else is `write`.
  */
 export function scopeOf(tool: ToolInfo): "read" | "write" | "exec" {
   if (tool.annotations?.readOnlyHint) return "read";
@@ -41,8 +41,9 @@ export async function contextSection(ctx: Context): Promise<SectionResult> {
   parts.push(
     table(["scope set", "tools", "tools/list", "bytes"], rows),
     "",
-    "The server does not filter tools by scope yet: the sets are derived from the annotations (read-only tools are " +
-      "`read`, guest-agent tools that change something are `exec`, the rest `write`).",
+    "A connection gets the tools of the scopes its sign-in granted. The benchmark runs with sign-in off (every " +
+      "scope), so the sets are derived here the way the server assigns scopes: read-only tools are `read`, " +
+      "guest-agent tools that change something are `exec`, the rest `write`.",
     "",
     `All ${tools.length} tools: ${all} bytes as \`JSON.stringify({tools})\` (the measure test/tools.test.ts uses), ` +
       `${wire.bytes} bytes as the HTTP body of the tools/list response.`,

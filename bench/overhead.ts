@@ -50,6 +50,7 @@ export async function overheadSection(ctx: Context): Promise<SectionResult> {
   }
   const [directSamples, rawSamples] = samples as [number[], number[]];
   const base = median(directSamples);
+  const mcpWork = median(samples[5] as number[]) - median(samples[3] as number[]);
   const added = median(rawSamples) - base;
   const rows = paths.map(([name], j) => {
     const s = samples[j] as number[];
@@ -65,9 +66,11 @@ export async function overheadSection(ctx: Context): Promise<SectionResult> {
     table(["path", "median / p95", "added at median", "ratio at median"], rows),
     "",
     `${reps} interleaved repetitions after ${Math.min(20, reps)} warm-up rounds; arguments \`${JSON.stringify(ARGS)}\`. ` +
-      "The MCP server reaches the simulator through wrangler's dev registry, a local HTTP hop much like the direct " +
-      'fetch, so "added" is the MCP round trip itself: the last three rows split it into the HTTP floor of a ' +
-      "`wrangler dev` Worker, building the server per request, and a tool call without its Proxmox request.",
+      "The last three rows split the MCP path: the HTTP floor of a `wrangler dev` Worker, the JSON-RPC round trip " +
+      "with a server built for the request, and a whole tool call short of its Proxmox request. The MCP layer's own " +
+      `work is therefore about ${ms(mcpWork)} (refused call minus the floor); the rest of "added" is the Worker's ` +
+      "hop to the simulator through wrangler's dev registry, a local proxy between two `wrangler dev` processes " +
+      "that the direct path does not take (in production this hop is the tunnel to Proxmox).",
   ].join("\n");
   return {
     title: "1. Overhead per tool call",
