@@ -89,7 +89,11 @@ export function toolDeps(env: Env, grant: Grant = LOCAL_GRANT): ToolDeps {
   };
 }
 
-/** One McpServer per request (the transport is stateless); registration is cheap. */
+/**
+ * One McpServer per request (the transport is stateless). Tool definitions are built once per
+ * isolate, so registering them binds handlers only; a request that only calls tools registers
+ * just those (deps.surface.only).
+ */
 export function createServer(deps: ToolDeps): McpServer {
   const server = new McpServer(
     { name: PRODUCT.name, title: PRODUCT.title, version: PRODUCT.version },
