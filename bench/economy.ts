@@ -5,12 +5,19 @@ import { textOf } from "./clients.ts";
 import type { Check, Context, SectionResult } from "./stats.ts";
 import { table } from "./stats.ts";
 
-type Variant = "node given" | "vmid only, lookup" | "vmid only, cached" | "node in UPID" | "no target";
+type Variant =
+  | "node given"
+  | "vmid only, lookup"
+  | "vmid only, cached"
+  | "node in UPID"
+  | "finished job"
+  | "no target";
 
 /** Request budgets from the issue, per way of naming the target. */
 const BUDGET: Partial<Record<Variant, { max: number; text: string }>> = {
   "node given": { max: 1, text: "1" },
   "node in UPID": { max: 1, text: "1" },
+  "finished job": { max: 0, text: "0" },
   "vmid only, lookup": { max: 2, text: "≤ 2" },
   "vmid only, cached": { max: 1, text: "1" },
 };
@@ -27,6 +34,8 @@ interface World {
   agentVmNode: string;
   /** Fresh guests the node lookup has never seen (created on demand). */
   freshGuest: (type: "qemu" | "lxc") => Promise<number>;
+  /** A guest_exec job that has finished (run once, on demand). */
+  finishedJob: () => Promise<{ job: string; vmid: number; pid: number }>;
 }
 
 interface Case {
@@ -35,6 +44,8 @@ interface Case {
   args: (w: World) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Make the same call once, unmeasured, first (so the lookup is cached). */
   warm?: boolean;
+  /** Tells apart two cases of one tool and variant. */
+  note?: string;
 }
 
 /** A guest-targeted tool: with the node, then by vmid alone on a guest the lookup has not seen, then again (cached). */
@@ -108,12 +119,26 @@ const CASES: Case[] = [
   ...agentCases("guest_ping", {}),
   ...agentCases("guest_get", { what: "osinfo" }),
   ...agentCases("guest_file_read", { path: "/etc/hostname" }),
+  // The Session keeps a finished job's result, so reading it again costs Proxmox nothing.
+  {
+    tool: "guest_exec_status",
+    variant: "finished job",
+    note: "by job",
+    args: async (w) => ({ job: (await w.finishedJob()).job }),
+  },
+  {
+    tool: "guest_exec_status",
+    variant: "finished job",
+    note: "by vmid + pid",
+    args: async (w) => {
+      const { vmid, pid } = await w.finishedJob();
+      return { vmid, pid };
+    },
+  },
 ];
 
 /** Read tools that need state this section does not create. */
-const NOT_HERE: Record<string, string> = {
-  guest_exec_status: "needs an exec job; see section 4",
-};
+const NOT_HERE: Record<string, string> = {};
 
 /** Shortens UPIDs in request paths so the table stays readable. */
 const shortPath = (r: SimRequest) => `${r.method} ${r.path.replace(/UPID:[^/]+/g, "{upid}")}`;
@@ -127,6 +152,7 @@ export async function economySection(ctx: Context, tools: ToolInfo[]): Promise<S
   const upid = tasks.find((t) => t.status === "OK")?.upid ?? tasks[0]?.upid;
   if (!upid) throw new Error("the seeded cluster has no finished task on pve1");
   let nextFresh = 9000;
+  let finished: { job: string; vmid: number; pid: number } | undefined;
   const world: World = {
     vm: 100,
     vmNode: "pve1",
@@ -151,6 +177,16 @@ export async function economySection(ctx: Context, tools: ToolInfo[]): Promise<S
       }
       return vmid;
     },
+    finishedJob: async () => {
+      if (finished) return finished;
+      const result = await mcp.call("guest_exec", { vmid: 100, node: "pve1", command: ["echo", "economy"] });
+      const job = result.structuredContent as { job?: string; vmid?: number; pid?: number; status?: string };
+      if (result.isError || job.status !== "exited" || !job.job || job.pid === undefined) {
+        throw new Error(`guest_exec for the exec-status cases failed: ${textOf(result).slice(0, 200)}`);
+      }
+      finished = { job: job.job, vmid: 100, pid: job.pid };
+      return finished;
+    },
   };
 
   const listed = new Map(tools.map((t) => [t.name, t]));
@@ -169,7 +205,7 @@ export async function economySection(ctx: Context, tools: ToolInfo[]): Promise<S
     const pass = !failed && (budget === undefined || count <= budget.max);
     rows.push([
       c.tool,
-      c.variant,
+      c.note ? `${c.variant}, ${c.note}` : c.variant,
       `\`${JSON.stringify(args)}\``,
       failed ? `error: ${textOf(result).slice(0, 120)}` : count,
       budget ? `${budget.text}${failed ? "" : pass ? " ✓" : " ✗"}` : "—",
@@ -179,7 +215,7 @@ export async function economySection(ctx: Context, tools: ToolInfo[]): Promise<S
     const agentMissing = failed && c.tool.startsWith("guest_");
     if ((budget || failed) && !agentMissing) {
       checks.push({
-        what: `${c.tool}, ${c.variant}`,
+        what: `${c.tool}, ${c.variant}${c.note ? `, ${c.note}` : ""}`,
         budget: budget ? `${budget.text} request${budget.max === 1 ? "" : "s"}` : "answers without error",
         actual: failed ? `error: ${textOf(result).slice(0, 200)}` : `${count}`,
         pass,
@@ -201,13 +237,15 @@ export async function economySection(ctx: Context, tools: ToolInfo[]): Promise<S
     "",
     "On the seeded homelab (3 nodes). `vmid only, lookup` uses a guest created for the purpose on pve2, which the " +
       "server's guest index has not seen; `vmid only, cached` repeats the call right after, within the index's lifetime. " +
+      "`finished job` reads the result of a `guest_exec` that has ended, by job and by vmid + pid: the Session " +
+      "Durable Object kept it, so no request reaches the guest agent (the agent forgets a result once read). " +
       "`no target` rows have no budget in the issue and are listed for reference.",
     ...(missing.length ? ["", `Read tools not measured: ${missing.join(", ")}.`] : []),
   ].join("\n");
   return {
     title: "2. Upstream economy",
     howToRead:
-      "Proxmox API requests one tool call makes, counted in the simulator's request log. Each request is a round trip through the tunnel to the Proxmox host, so fewer is faster and lighter. Budgets: 1 with the node given (or in the UPID), at most 2 with the vmid only, 1 when the node lookup is cached.",
+      "Proxmox API requests one tool call makes, counted in the simulator's request log. Each request is a round trip through the tunnel to the Proxmox host, so fewer is faster and lighter. Budgets: 1 with the node given (or in the UPID), at most 2 with the vmid only, 1 when the node lookup is cached; a finished exec job's result, 0.",
     body,
     checks,
   };
