@@ -132,6 +132,67 @@ export function alarmDelay(ageMs: number): number {
   return 60_000;
 }
 
+/**
+ * The Session's tables, as numbered steps. A Session applies the steps it has not applied yet, in
+ * order and each in its own transaction, and records how far it got, so a Durable Object created
+ * by an older version catches up when it next wakes. Never change a step that has shipped: add
+ * one (an ALTER TABLE, a new index) at the end.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS tasks (
+    upid TEXT PRIMARY KEY,
+    tool TEXT NOT NULL,
+    target TEXT NOT NULL,
+    args TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    exitstatus TEXT,
+    ok INTEGER,
+    last_log TEXT,
+    ended_at INTEGER,
+    next_check_at INTEGER
+  )`,
+  `CREATE TABLE IF NOT EXISTS exec_jobs (
+    id TEXT PRIMARY KEY,
+    vmid INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    command TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    result TEXT,
+    finished_at INTEGER,
+    next_check_at INTEGER
+  )`,
+  `CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    target TEXT NOT NULL,
+    args TEXT NOT NULL,
+    upid TEXT,
+    outcome TEXT NOT NULL
+  )`,
+];
+
+export function migrate(storage: DurableObjectStorage, steps: readonly string[] = MIGRATIONS): void {
+  const sql = storage.sql;
+  sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+  const row = sql.exec<{ value: number }>("SELECT value FROM meta WHERE key = 'schema'").toArray()[0];
+  for (let applied = row?.value ?? 0; applied < steps.length; applied++) {
+    storage.transactionSync(() => {
+      sql.exec(steps[applied] as string);
+      sql.exec(
+        "INSERT INTO meta (key, value) VALUES ('schema', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        applied + 1,
+      );
+    });
+  }
+}
+
 export class Session extends DurableObject<Env> implements SessionApi {
   readonly #sql: SqlStorage;
   /** exec-status reads in flight, so two callers never both read (and lose) one result. */
@@ -140,43 +201,7 @@ export class Session extends DurableObject<Env> implements SessionApi {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
-    this.#sql.exec(`CREATE TABLE IF NOT EXISTS tasks (
-      upid TEXT PRIMARY KEY,
-      tool TEXT NOT NULL,
-      target TEXT NOT NULL,
-      args TEXT NOT NULL,
-      actor TEXT NOT NULL,
-      started_at INTEGER NOT NULL,
-      status TEXT NOT NULL,
-      exitstatus TEXT,
-      ok INTEGER,
-      last_log TEXT,
-      ended_at INTEGER,
-      next_check_at INTEGER
-    )`);
-    this.#sql.exec(`CREATE TABLE IF NOT EXISTS exec_jobs (
-      id TEXT PRIMARY KEY,
-      vmid INTEGER NOT NULL,
-      node TEXT NOT NULL,
-      pid INTEGER NOT NULL,
-      command TEXT NOT NULL,
-      actor TEXT NOT NULL,
-      started_at INTEGER NOT NULL,
-      status TEXT NOT NULL,
-      result TEXT,
-      finished_at INTEGER,
-      next_check_at INTEGER
-    )`);
-    this.#sql.exec(`CREATE TABLE IF NOT EXISTS audit (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      at INTEGER NOT NULL,
-      actor TEXT NOT NULL,
-      tool TEXT NOT NULL,
-      target TEXT NOT NULL,
-      args TEXT NOT NULL,
-      upid TEXT,
-      outcome TEXT NOT NULL
-    )`);
+    migrate(ctx.storage);
   }
 
   /** Records a task this session just started (and its audit entry), and makes sure it is followed. */
