@@ -4,7 +4,7 @@ import { createMcpHandler } from "agents/mcp/server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createServer, LOCAL_SESSION, toolDeps } from "../src/mcp/server";
 import type { SessionApi } from "../src/session/session";
-import { connect, ERAS, expectError, expectOk, type TestClient, textOf } from "./helpers/mcp";
+import { connect, ERAS, expectError, expectOk, type TestClient, tableRows, textOf } from "./helpers/mcp";
 import { changesSent, sim } from "./helpers/sim";
 
 const sessionStub = () => env.SESSION.get(env.SESSION.idFromName(LOCAL_SESSION));
@@ -192,7 +192,7 @@ describe("waiting, tracking and progress", () => {
 
   it("get_task_log pages through a long log", async () => {
     const tasks = await ok(client, "get_tasks", { node: "pve1", type: "vzdump" });
-    const upid = tasks.data.tasks[0].upid as string;
+    const upid = tableRows(tasks.data as never)[0]?.upid as string;
     const first = await ok(client, "get_task_log", { upid, limit: 10 });
     expect(first.data).toMatchObject({ start: 0, next: 10 });
     expect(first.data.total).toBeGreaterThan(15);
@@ -206,7 +206,7 @@ describe("waiting, tracking and progress", () => {
 
   it("stop_task needs confirm, then aborts the task", async () => {
     const tasks = await ok(client, "get_tasks", { node: "pve2", running: true });
-    const upid = tasks.data.tasks[0].upid as string;
+    const upid = tableRows(tasks.data as never)[0]?.upid as string;
     const preview = await ok(client, "stop_task", { upid });
     expect(preview.text).toMatch(/^Not done: This aborts the task vzdump 106 on pve2, running for /);
     const done = await ok(client, "stop_task", { upid, confirm: true });

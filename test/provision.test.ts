@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LOCAL_SESSION } from "../src/mcp/server";
 import type { SessionApi } from "../src/session/session";
-import { connect, expectError, expectOk, type TestClient } from "./helpers/mcp";
+import { connect, expectError, expectOk, type TestClient, tableRows } from "./helpers/mcp";
 import { changesSent, sim } from "./helpers/sim";
 
 let client: TestClient;
@@ -66,7 +66,7 @@ describe("create and delete", () => {
 
   it("create_container from a template", async () => {
     const templates = await ok("get_storage_content", { storage: "local", node: "pve2", content: "vztmpl" });
-    const template = templates.data.volumes[0].volid as string;
+    const template = templates.data.rows[0][0] as string;
     const created = await ok("create_container", {
       node: "pve2",
       template,
@@ -181,7 +181,7 @@ describe("backups", () => {
 
   it("restore_backup to a new ID, and over an existing guest only with confirm", async () => {
     const list = await ok("get_backups", { vmid: 101 });
-    const volid = list.data.backups[0].volid as string;
+    const volid = tableRows(list.data as never)[0]?.volid as string;
     const restored = await ok("restore_backup", { volid, vmid: 160, node: "pve1" });
     expect(restored.text).toMatch(/^Restore nas:backup\/vzdump-qemu-101-.* to new VM 160 on pve1: done/);
     expect((await ok("get_vm_config", { vmid: 160 })).data.config.name).toBe("web-01");

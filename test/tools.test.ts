@@ -303,10 +303,14 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
       /^local-lvm on pve1: lvmthin, available, [\d.]+\/[\d.]+ [GT]iB \(\d+(\.\d)?%\), content images,rootdir$/m,
     );
     const isos = await ok(client, "get_storage_content", { storage: "nas", content: "iso" });
-    expect(isos.data.volumes.length).toBeGreaterThan(0);
-    for (const v of isos.data.volumes) expect(v.volid).toMatch(/^nas:iso\/.+\.iso$/);
+    const isoRows = tableRows(isos.data as never);
+    expect(isoRows.length).toBeGreaterThan(0);
+    for (const v of isoRows) {
+      expect(v.volid).toMatch(/^nas:iso\/.+\.iso$/);
+      expect(v).toMatchObject({ content: "iso", format: "iso", size_bytes: expect.any(Number) });
+    }
     const images = await ok(client, "get_storage_content", { storage: "local-lvm", node: "pve1", vmid: 101 });
-    expect(images.data.volumes.map((v: { volid: string }) => v.volid)).toContain("local-lvm:vm-101-disk-0");
+    expect(tableRows(images.data as never).map((v) => v.volid)).toContain("local-lvm:vm-101-disk-0");
     expect(await fails(client, "get_storage_content", { storage: "local" })).toBe(
       "Storage 'local' is local to each of pve1, pve2, pve3: pass node to say which one.",
     );
@@ -333,8 +337,13 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
   it("get_backups: newest first, across backup storages or one", async () => {
     const all = await ok(client, "get_backups");
     expect(all.data.total).toBe(9);
-    const times = all.data.backups.map((b: { ctime: number }) => b.ctime);
+    const backups = tableRows(all.data as never);
+    const times = backups.map((b) => b.ctime as number);
     expect([...times].sort((a, b) => b - a)).toEqual(times);
+    expect(backups.find((b) => b.storage === "nas" && b.vmid === 101 && b.protected)).toMatchObject({
+      content: "backup",
+      notes: "web-01 before 24.04 upgrade",
+    });
     expect(all.data.searched).toContain("nas@pve1");
     const web = await ok(client, "get_backups", { storage: "nas", vmid: 101 });
     expect(web.data.total).toBe(3);
@@ -343,16 +352,17 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
 
   it("get_tasks and get_task_status, including a failure with its log", async () => {
     const tasks = await ok(client, "get_tasks", { node: "pve2" });
-    expect(tasks.data.tasks.length).toBeGreaterThan(3);
-    const failed = tasks.data.tasks.find((t: { type: string }) => t.type === "qmshutdown");
+    const rows = tableRows(tasks.data as never);
+    expect(rows.length).toBeGreaterThan(3);
+    const failed = rows.find((t) => t.type === "qmshutdown") as Record<string, any>;
     expect(failed).toMatchObject({ status: "VM quit/powerdown failed - got timeout", ok: false, id: "105" });
-    const running = tasks.data.tasks.find((t: { status: string }) => t.status === "running");
-    expect(running).toMatchObject({ type: "vzdump", id: "106" });
+    const running = rows.find((t) => t.status === "running") as Record<string, any>;
+    expect(running).toMatchObject({ type: "vzdump", id: "106", endtime: null, ok: null });
     expect(tasks.text).toMatch(
       / qmshutdown 105 on pve2: FAILED: VM quit\/powerdown failed - got timeout after 3m 0s, by root@pam \| UPID:pve2:/,
     );
     const errorsOnly = await ok(client, "get_tasks", { node: "pve2", errors: true });
-    expect(errorsOnly.data.tasks.every((t: { ok: boolean }) => t.ok === false)).toBe(true);
+    expect(tableRows(errorsOnly.data as never).every((t) => t.ok === false)).toBe(true);
 
     const status = await ok(client, "get_task_status", { upid: failed.upid });
     expect(status.data).toMatchObject({ status: "stopped", ok: false, type: "qmshutdown", node: "pve2" });
@@ -363,7 +373,7 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
     expect(stillRunning.data.ok).toBeUndefined();
 
     const cluster = await ok(client, "get_tasks", { vmid: 110 });
-    expect(cluster.data.tasks[0]).toMatchObject({ type: "qmigrate", ok: false });
+    expect(tableRows(cluster.data as never)[0]).toMatchObject({ type: "qmigrate", ok: false });
   });
 
   it("get_pools and get_pool", async () => {

@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { limit, node, storage, vmid } from "../mcp/args";
 import { assertAllowed, confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
-import { bytes, moreNote } from "../mcp/format";
+import { bytes, moreNote, tableSchema } from "../mcp/format";
 import { onNode } from "../mcp/guests";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import { ProxmoxError } from "../proxmox/errors";
@@ -16,7 +16,17 @@ import {
   label,
 } from "./guest-state";
 import { pickNode } from "./provision";
-import { clusterStorages, storageNode, toVolume, type Volume, volumeLine, volumeSchema } from "./storage";
+import {
+  clusterStorages,
+  storageNode,
+  toVolume,
+  VOLUME_COLUMNS,
+  type Volume,
+  volumeCells,
+  volumeLine,
+} from "./storage";
+
+const BACKUP_COLUMNS = ["storage", ...VOLUME_COLUMNS];
 
 const getBackupsTool = tool({
   name: "get_backups",
@@ -30,8 +40,8 @@ const getBackupsTool = tool({
   }),
   output: z.object({
     total: z.number(),
-    backups: z.array(volumeSchema.extend({ storage: z.string() })),
     searched: z.array(z.string()).describe("storage@node pairs searched"),
+    ...tableSchema().shape,
   }),
   scope: "read",
   annotations: READ_ONLY,
@@ -80,7 +90,12 @@ const getBackupsTool = tool({
       : `No backups${subject} found (searched ${searched.join(", ") || "no backup storage"}).`;
     return {
       text: [header, ...shown.map(volumeLine)].join("\n") + moreNote(shown.length, backups.length, "backups"),
-      data: { total: backups.length, backups: shown, searched },
+      data: {
+        total: backups.length,
+        searched,
+        columns: BACKUP_COLUMNS,
+        rows: shown.map((backup) => [backup.storage, ...volumeCells(backup)]),
+      },
     };
   },
 });

@@ -1,7 +1,18 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { limit, node, storage, vmid } from "../mcp/args";
-import { bytes, compact, flag, moreNote, percent, timestamp, usage } from "../mcp/format";
+import {
+  bytes,
+  type Cell,
+  compact,
+  flag,
+  moreNote,
+  percent,
+  row,
+  tableSchema,
+  timestamp,
+  usage,
+} from "../mcp/format";
 import { onNode } from "../mcp/guests";
 import { defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import type { NodesStorageContentGetItem } from "../proxmox/generated/pve-api";
@@ -46,6 +57,35 @@ export function toVolume(item: NodesStorageContentGetItem): Volume {
     encrypted: item.encrypted ? true : undefined,
     verification: item.verification?.state,
   });
+}
+
+/** Columns of a volume table; size in bytes (volumes run from KiB snippets to TiB disks). */
+export const VOLUME_COLUMNS = [
+  "volid",
+  "content",
+  "format",
+  "size_bytes",
+  "ctime",
+  "vmid",
+  "notes",
+  "protected",
+  "encrypted",
+  "verification",
+];
+
+export function volumeCells(v: Volume): Cell[] {
+  return row([
+    v.volid,
+    v.content,
+    v.format,
+    v.size,
+    v.ctime,
+    v.vmid,
+    v.notes,
+    v.protected,
+    v.encrypted,
+    v.verification,
+  ]);
 }
 
 export function volumeLine(v: Volume): string {
@@ -163,7 +203,7 @@ const getStorageContentTool = tool({
     storage: z.string(),
     node: z.string(),
     total: z.number(),
-    volumes: z.array(volumeSchema),
+    ...tableSchema().shape,
   }),
   scope: "read",
   annotations: READ_ONLY,
@@ -190,7 +230,13 @@ const getStorageContentTool = tool({
         );
     return {
       text: [header, ...shown.map(volumeLine)].join("\n") + moreNote(shown.length, volumes.length, "volumes"),
-      data: { storage: args.storage, node: nodeName, total: volumes.length, volumes: shown },
+      data: {
+        storage: args.storage,
+        node: nodeName,
+        total: volumes.length,
+        columns: VOLUME_COLUMNS,
+        rows: shown.map(volumeCells),
+      },
     };
   },
 });

@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { limit, node, upid, vmid } from "../mcp/args";
 import { assertAllowed, confirmArg, MAX_WAIT_SECONDS, preview, waitWithProgress } from "../mcp/changes";
-import { compact, duration, moreNote, timestamp } from "../mcp/format";
+import { type Cell, compact, duration, moreNote, row, tableSchema, timestamp } from "../mcp/format";
 import { onNode } from "../mcp/guests";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import { exitStatusIsError, parseUpid, type Upid } from "../proxmox/upid";
@@ -50,6 +50,12 @@ function toTaskRow(task: RawTask): TaskRow {
   });
 }
 
+/** A task table's columns; a running task's row ends at its status. */
+const TASK_COLUMNS = ["upid", "node", "type", "id", "user", "starttime", "status", "endtime", "ok"];
+
+const taskCells = (t: TaskRow): Cell[] =>
+  row([t.upid, t.node, t.type, t.id, t.user, t.starttime, t.status, t.endtime, t.ok]);
+
 function taskLine(t: TaskRow): string {
   const took = t.endtime ? ` after ${duration(t.endtime - t.starttime)}` : "";
   const state =
@@ -73,7 +79,7 @@ const getTasksTool = tool({
     since: z.coerce.number().int().min(0).optional().describe("Unix time."),
     limit: limit(25, 1000),
   }),
-  output: z.object({ total: z.number(), tasks: z.array(taskRowSchema) }),
+  output: z.object({ total: z.number(), ...tableSchema().shape }),
   scope: "read",
   annotations: READ_ONLY,
   handler: (deps) => async (args) => {
@@ -116,7 +122,7 @@ const getTasksTool = tool({
       : `No matching tasks${args.node ? ` on ${args.node}` : ""}.`;
     return {
       text: [header, ...shown.map(taskLine)].join("\n") + moreNote(shown.length, total, "tasks"),
-      data: { total, tasks: shown },
+      data: { total, columns: TASK_COLUMNS, rows: shown.map(taskCells) },
     };
   },
 });
