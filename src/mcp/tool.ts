@@ -196,13 +196,11 @@ function strip(schema: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** Output schemas: top-level field names and types; nested objects and rows stay generic. */
+/** Output schemas: top-level field names and types; nested objects, arrays and rows stay generic. */
 function shallow(schema: Record<string, unknown>, depth: number): Record<string, unknown> {
   const type = schema.type;
-  if (type === "array") {
-    const items = (schema.items ?? {}) as Record<string, unknown>;
-    return { type: "array", items: items.type ? { type: items.type } : {} };
-  }
+  // What an array holds is shown by the answer itself (a table names its columns).
+  if (type === "array") return { type: "array" };
   if (type === "object" || schema.properties) {
     if (depth >= 1) return { type: "object" };
     const properties: Record<string, unknown> = {};
