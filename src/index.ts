@@ -118,7 +118,7 @@ export default {
     const mode = authMode(env, request);
     switch (mode.kind) {
       case "local":
-        return isMcp ? serveMcp(request, env, ctx, LOCAL_GRANT) : app.fetch(request, env, ctx);
+        return isMcp ? serveMcp(request, env, LOCAL_GRANT) : app.fetch(request, env, ctx);
       case "refused":
         return isMcp ? refusedMcp(mode.problems) : app.fetch(request, env, ctx);
       case "oauth":

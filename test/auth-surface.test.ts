@@ -36,7 +36,7 @@ const EXEC_TOOLS = [
 
 /** A client whose requests are served for `grant` (the OAuth wrapper is tested elsewhere). */
 function asGrant(grant: Grant, e: Env = env, era: (typeof ERAS)[number] = "2025-11-25"): Promise<TestClient> {
-  return connect(era, (request) => serveMcp(request, e, createExecutionContext(), grant));
+  return connect(era, (request) => serveMcp(request, e, grant));
 }
 
 const grant = (scopes: string[], user = "carol@example.com", clientId = "client-a"): Grant => ({

@@ -45,6 +45,48 @@ describe("the /mcp endpoint", () => {
     expect(host.status).toBe(403);
     expect(await host.text()).toContain("evil.example");
   });
+
+  const raw = (body: string) =>
+    exports.default.fetch(
+      new Request("http://localhost/mcp", {
+        method: "POST",
+        headers: {
+          Host: "localhost",
+          "Content-Type": "application/json",
+          Accept: "application/json, text/event-stream",
+          "MCP-Protocol-Version": "2025-11-25",
+        },
+        body,
+      }),
+    );
+
+  it("answers a body that is not JSON with a parse error, and refuses one over 4 MiB", async () => {
+    const malformed = await raw("{not json");
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ error: { code: -32700 } });
+    const huge = await raw(
+      JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping", pad: "x".repeat(4 * 1024 * 1024) }),
+    );
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ id: null, error: { code: -32000 } });
+  });
+
+  it("reads the body once and still answers every kind of message", async () => {
+    const ping = await raw(JSON.stringify({ jsonrpc: "2.0", id: 7, method: "ping" }));
+    expect(ping.status).toBe(200);
+    expect(await ping.text()).toContain('"id":7');
+    const call = await raw(
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: 8,
+        method: "tools/call",
+        params: { name: "get_nodes", arguments: {} },
+      }),
+    );
+    const text = await call.text();
+    expect(text).toContain('"id":8');
+    expect(text).toContain("pve1: online");
+  });
 });
 
 describe("/healthz", () => {

@@ -50,7 +50,6 @@ const mcpApi = {
     return serveMcp(
       request,
       env,
-      ctx,
       {
         user,
         clientId,

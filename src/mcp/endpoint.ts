@@ -89,14 +89,24 @@ export interface ServeOptions {
 export async function serveMcp(
   request: Request,
   env: Env,
-  ctx: ExecutionContext,
   grant: Grant,
   options: ServeOptions = {},
 ): Promise<Response> {
   // The Worker entry checks this before sign-in; checked here too so no caller can skip it.
   const rejected = rejectHostOrOrigin(request, env);
   if (rejected) return rejected;
-  const messages = await readMessages(request);
+  const body = await readBody(request);
+  if (body.tooLarge) {
+    return Response.json(
+      {
+        jsonrpc: "2.0",
+        id: null,
+        error: { code: -32000, message: `Request body over ${MAX_BODY_BYTES} bytes.` },
+      },
+      { status: 413 },
+    );
+  }
+  const messages = body.parsed === undefined ? undefined : messagesOf(body.parsed);
   const deps = toolDeps(env, grant);
   const calls = messages?.filter((m) => m.method === "tools/call" && m.tool !== undefined);
   if (
@@ -120,7 +130,12 @@ export async function serveMcp(
       error: { code: -32602, message: explainUnavailable(unavailable), data: { scope: unavailable.scope } },
     });
   }
-  return currentServer.run(server, () => handler(request, env, ctx));
+  // The body is read once, here: the SDK takes it parsed instead of cloning and reading it twice
+  // more. Sign-in is resolved before this point (the grant), so the handler needs no auth context.
+  const forward = body.text === undefined ? request : new Request(request, { body: body.text });
+  return currentServer.run(server, () =>
+    handler.fetch(forward, body.parsed === undefined ? undefined : { parsedBody: body.parsed }),
+  );
 }
 
 interface Message {
@@ -130,15 +145,25 @@ interface Message {
   id: string | number | null;
 }
 
-/** The JSON-RPC messages of a POST body, or undefined when there is none to read (the SDK answers). */
-async function readMessages(request: Request): Promise<Message[] | undefined> {
-  if (request.method !== "POST") return undefined;
-  let body: unknown;
+/** The SDK's own limit on a request body. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** A POST body, read once: its text, and its JSON when it parses (otherwise the SDK answers). */
+async function readBody(request: Request): Promise<{ text?: string; parsed?: unknown; tooLarge?: boolean }> {
+  if (request.method !== "POST" || !request.body) return {};
+  if (Number(request.headers.get("content-length") ?? 0) > MAX_BODY_BYTES) return { tooLarge: true };
+  const bytes = await request.arrayBuffer();
+  if (bytes.byteLength > MAX_BODY_BYTES) return { tooLarge: true };
+  const text = new TextDecoder().decode(bytes);
   try {
-    body = await request.clone().json();
+    return { text, parsed: text ? JSON.parse(text) : undefined };
   } catch {
-    return undefined; // the SDK answers malformed bodies
+    return { text };
   }
+}
+
+/** The JSON-RPC messages of a parsed body. */
+function messagesOf(body: unknown): Message[] {
   return (Array.isArray(body) ? body : [body]).map((message) => {
     if (!message || typeof message !== "object") return { id: null };
     const { method, params, id } = message as { method?: unknown; params?: { name?: unknown }; id?: unknown };
