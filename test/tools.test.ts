@@ -125,6 +125,11 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
       shared: true,
       status: "available",
     });
+    expect(all.text).toMatch(/^pool prod$/m);
+    expect(tableRows(all.data.other).filter((row) => row.type === "pool")).toEqual([
+      { type: "pool", name: "lab", node: null, status: null },
+      { type: "pool", name: "prod", node: null, status: null },
+    ]);
     const vms = await ok(client, "get_cluster_resources", { type: "vm" });
     expect(vms.data.total).toBe(18);
     expect(vms.data.nodes).toBeUndefined();

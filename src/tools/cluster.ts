@@ -42,7 +42,7 @@ const NODE_COLUMNS = [
   "uptime_h",
 ];
 const STORAGE_COLUMNS = ["storage", "node", "type", "status", "shared", "content", "used_gib", "size_gib"];
-const OTHER_COLUMNS = ["type", "id", "node", "status"];
+const OTHER_COLUMNS = ["type", "name", "node", "status"];
 
 function nodeCells(item: Item): Cell[] {
   const live = isLive(item);
@@ -72,8 +72,10 @@ function storageCells(item: Item): Cell[] {
   ]);
 }
 
-const otherCells = (item: Item): Cell[] =>
-  row([item.type, item.name ?? item.sdn ?? item.id, item.node, item.status]);
+/** What an SDN zone, network or pool is called ("lab", not "/pool/lab"). */
+const otherName = (item: Item) => item.name ?? item.sdn ?? item.network ?? item.pool ?? item.id;
+
+const otherCells = (item: Item): Cell[] => row([item.type, otherName(item), item.node, item.status]);
 
 function nodeLine(item: Item): string {
   return item.status === "online"
@@ -89,7 +91,7 @@ function storageLine(item: Item): string {
 }
 
 const otherLine = (item: Item) =>
-  `${item.type} ${item.name ?? item.sdn ?? item.id}${item.node ? ` on ${item.node}` : ""}: ${item.status ?? "-"}`;
+  `${item.type} ${otherName(item)}${item.node ? ` on ${item.node}` : ""}${item.status ? `: ${item.status}` : ""}`;
 
 const table = (columns: string[], rows: Cell[][]) => (rows.length ? { columns, rows } : undefined);
 
