@@ -68,12 +68,17 @@ function sessionStub(env: Env, name: string): SessionApi {
 
 export function toolDeps(env: Env, grant: Grant = LOCAL_GRANT): ToolDeps {
   const client = clientFromEnv(env);
+  let session: SessionApi | undefined;
   return {
     client,
     upstream: env,
     locator: new GuestLocator(client, client.upstreamLabel + (env.PROXMOX_URL ?? "")),
     secrets: [env.PROXMOX_TOKEN_SECRET, env.CF_ACCESS_CLIENT_SECRET, env.GITHUB_CLIENT_SECRET],
-    session: sessionStub(env, sessionNameOf(grant)),
+    // Most read tools never touch the Session; its stub is made on first use.
+    get session() {
+      session ??= sessionStub(env, sessionNameOf(grant));
+      return session;
+    },
     actor: grant.user,
     policy: policyFromEnv(env),
     surface: surfaceFor(env, grant.scopes),
