@@ -259,7 +259,7 @@ export async function waitingSection(ctx: Context, tools: ToolInfo[]): Promise<S
     .map((kind) => ({ kind, after: afterEnd(kind) }))
     .filter(({ after }) => after.length > 0)
     .map(({ kind, after }) => ({
-      // At the median, like the overhead aim; p95 is about one poll interval (1 s), shown beside it.
+      // At the median, like the overhead aim; p95 is about one poll interval (750 ms), shown beside it.
       what: `${kind === "task" ? "task" : "exec job"} answer after its end, median over all durations (aim)`,
       budget: "< 500 ms",
       actual: `${ms(median(after))} (p95 ${ms(percentile(after, 95))})`,
@@ -297,7 +297,7 @@ export async function waitingSection(ctx: Context, tools: ToolInfo[]): Promise<S
   return {
     title: "4. Waiting for tasks and exec jobs",
     howToRead:
-      "How long after a task (or guest command) ends the tool answers, and how many status requests the wait costs. Aim: under 500 ms after the end with a handful of requests; a poll interval trades one for the other. Polls back off from 250 ms to 1 s, so an answer comes about half a second after the end at the median and within about a second at worst, for about one status request per second of waiting.",
+      "How long after a task (or guest command) ends the tool answers, and how many status requests the wait costs. Aim: under 500 ms after the end with a handful of requests; a poll interval trades one for the other. Polls back off from 250 ms to 750 ms, so an answer comes under half a second after the end at the median and within about 0.8 s at worst, for about 1.3 status requests per second of waiting.",
     body,
     checks: [
       ...aims,

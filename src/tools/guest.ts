@@ -7,6 +7,7 @@ import { type GuestTarget, onGuest } from "../mcp/guests";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import { ProxmoxError } from "../proxmox/errors";
 import { repairText } from "../session/exec";
+import { MAX_POLL_MS } from "../session/poll";
 import type { ExecJob } from "../session/session";
 
 /**
@@ -244,7 +245,7 @@ async function waitForExec(
     await new Promise((resolve) =>
       setTimeout(
         resolve,
-        Math.min(Math.round(150 * 1.4 ** attempt), 1000, Math.max(0, deadline - Date.now())),
+        Math.min(Math.round(150 * 1.4 ** attempt), MAX_POLL_MS, Math.max(0, deadline - Date.now())),
       ),
     );
     current = (await deps.session.pollExecJob(current.id)) ?? current;
