@@ -281,7 +281,7 @@ export async function waitingSection(ctx: Context, tools: ToolInfo[]): Promise<S
       rows,
     ),
     "",
-    `A simulated ${GUESTS}-guest cluster; all jobs run at once, one VM each; every other job asks for progress (a progress token), which costs a task-log request per poll. ` +
+    `A simulated ${GUESTS}-guest cluster; all jobs run at once, one VM each; every other job asks for progress (a progress token), which adds a task-log read at most every 2 s. ` +
       "Tasks are start_vm on stopped VMs with the simulator's task duration set (taskDurationMs); the durations of a " +
       "row spread over a poll interval, because how late a poll sees the end depends on where the end falls between " +
       'polls. A task\'s start is read from its UPID (to 10 ms), so "after the end" is exact; exec jobs (`sleep N`) ' +

@@ -180,6 +180,25 @@ describe("waiting, tracking and progress", () => {
     expect((await session().getTask(upid))?.status).toBe("stopped");
   });
 
+  it("progress carries the task log's percentage, read every 2 s while elapsed time goes out on every poll", async () => {
+    await sim.settings({ taskDurationMs: 4500 });
+    await sim.clearRequests();
+    const seen: { progress: number; message?: string }[] = [];
+    const result = await client.callWithProgress("create_backup", { vmid: 100, storage: "nas" }, (p) =>
+      seen.push(p),
+    );
+    expect(result.isError ?? false, textOf(result)).toBe(false);
+    // "2s elapsed, 30%, INFO:  30% (4.8 GiB of 16.0 GiB) in 1s, ..."
+    expect(seen.some((p) => /^\d+s elapsed, \d+%, INFO: +\d+% \(/.test(p.message ?? ""))).toBe(true);
+    const requests = await sim.requests();
+    const logReads = requests.filter((r) => r.method === "GET" && /\/tasks\/[^/]+\/log$/.test(r.path));
+    const statusReads = requests.filter((r) => r.method === "GET" && /\/tasks\/[^/]+\/status$/.test(r.path));
+    expect(seen.length).toBeGreaterThanOrEqual(statusReads.length - 1);
+    expect(logReads.length).toBeGreaterThan(0);
+    expect(logReads.length).toBeLessThanOrEqual(4);
+    expect(logReads.length).toBeLessThan(statusReads.length);
+  });
+
   it("sends progress notifications while waiting when the client asks", async () => {
     await sim.settings({ taskDurationMs: 1500 });
     const seen: { progress: number; message?: string }[] = [];

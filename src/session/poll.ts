@@ -96,11 +96,14 @@ export function nextPollDelay(attempt: number): number {
   return Math.min(MAX_POLL_MS, Math.round(250 * 1.3 ** attempt));
 }
 
+/** While a tool reports progress, the task log is read at most this often (elapsed time goes out on every poll). */
+export const LOG_READ_MS = 2000;
+
 export interface WaitOptions {
   /** How long to wait at most. */
   timeoutMs: number;
   signal?: AbortSignal;
-  /** Called after each poll while running; reading the log costs one extra request per poll. */
+  /** Called after each poll while running; the log behind it is read at most every LOG_READ_MS. */
   onProgress?: (progress: TaskProgress) => Promise<void> | void;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -116,22 +119,26 @@ export async function waitForTask(
   const parsed = parseUpid(upid);
   if (!parsed) throw new Error(`not a UPID: ${upid}`);
   let logSeen = 0;
+  let logReadAt: number | undefined;
   let lastLine: string | undefined;
   let percent: number | undefined;
   for (let attempt = 0; ; attempt++) {
     const outcome = await checkTask(client, upid, options.signal);
     if (outcome.status === "stopped") return outcome;
     if (options.onProgress) {
-      const { data, total } = await client.callWithTotal(
-        "GET /nodes/{node}/tasks/{upid}/log",
-        { node: parsed.node, upid: parsed.upid, start: logSeen, limit: 500 },
-        { signal: options.signal },
-      );
-      logSeen = Math.max(logSeen, total ?? logSeen + data.length);
-      for (const line of data) {
-        if (!line.t || line.t === "no content") continue;
-        lastLine = line.t;
-        percent = percentFromLog(line.t) ?? percent;
+      if (logReadAt === undefined || Date.now() - logReadAt >= LOG_READ_MS) {
+        logReadAt = Date.now();
+        const { data, total } = await client.callWithTotal(
+          "GET /nodes/{node}/tasks/{upid}/log",
+          { node: parsed.node, upid: parsed.upid, start: logSeen, limit: 500 },
+          { signal: options.signal },
+        );
+        logSeen = Math.max(logSeen, total ?? logSeen + data.length);
+        for (const line of data) {
+          if (!line.t || line.t === "no content") continue;
+          lastLine = line.t;
+          percent = percentFromLog(line.t) ?? percent;
+        }
       }
       await options.onProgress({ elapsedMs: Date.now() - started, line: lastLine, percent });
     }
