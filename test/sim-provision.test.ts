@@ -1,32 +1,15 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { control, data, form, type Row, refused } from "./helpers/pve";
-
-const post = (path: string, fields: Record<string, string | number> = {}) => data<string>(path, form(fields));
-
-interface TaskStatus {
-  type: string;
-  id: string;
-  node: string;
-  status: "running" | "stopped";
-  exitstatus?: string;
-}
-
-const nodeOf = (upid: string) => upid.split(":")[1] as string;
-const status = (upid: string) => data<TaskStatus>(`/nodes/${nodeOf(upid)}/tasks/${upid}/status`);
-
-async function finished(upid: string): Promise<TaskStatus> {
-  for (let i = 0; i < 200; i++) {
-    const s = await status(upid);
-    if (s.status === "stopped") return s;
-    await new Promise((r) => setTimeout(r, 15));
-  }
-  throw new Error(`task ${upid} never stopped`);
-}
-
-async function log(upid: string): Promise<string[]> {
-  const rows = await data<{ n: number; t: string }[]>(`/nodes/${nodeOf(upid)}/tasks/${upid}/log?limit=0`);
-  return rows.map((r) => r.t);
-}
+import {
+  control,
+  data,
+  taskFinished as finished,
+  form,
+  taskLog as log,
+  post,
+  type Row,
+  refused,
+  taskStatus as status,
+} from "./helpers/pve";
 
 const config = (node: string, kind: string, vmid: number) =>
   data<Row>(`/nodes/${node}/${kind}/${vmid}/config`);

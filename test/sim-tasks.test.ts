@@ -1,52 +1,14 @@
 // Tasks in the simulator: UPIDs, status, log and list semantics, the task lifecycle and the guest
 // power actions that start tasks.
-import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { control } from "./helpers/pve";
+import { api, control, data, nodeOf, taskStatus as status, taskFinished as waitStopped } from "./helpers/pve";
 
-const TOKEN = "PVEAPIToken=root@pam!mcp=00000000-0000-4000-8000-000000000000";
 const UPID_RE = /^UPID:([a-zA-Z0-9-]+):([0-9A-F]{8}):([0-9A-F]{8,9}):([0-9A-F]{8}):([^:]+):([^:]*):([^:]+):$/;
-
-function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return env.PVE!.fetch(`http://pve/api2/json${path}`, { ...init, headers: { Authorization: TOKEN } });
-}
-
-async function data<T = unknown>(path: string, init: RequestInit = {}): Promise<T> {
-  const res = await api(path, init);
-  const text = await res.text();
-  expect(res.status, `${path}: ${text}`).toBe(200);
-  return (JSON.parse(text) as { data: T }).data;
-}
 
 const post = <T = string>(path: string) => data<T>(path, { method: "POST" });
 
-interface TaskStatus {
-  upid: string;
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  user: string;
-  tokenid?: string;
-  status: "running" | "stopped";
-  exitstatus?: string;
-}
-
-const status = (upid: string) => data<TaskStatus>(`/nodes/${upid.split(":")[1]}/tasks/${upid}/status`);
-
-async function waitStopped(upid: string): Promise<TaskStatus> {
-  for (let i = 0; i < 100; i++) {
-    const s = await status(upid);
-    if (s.status === "stopped") return s;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`task ${upid} never stopped`);
-}
-
 async function logOf(upid: string, query = ""): Promise<{ data: { n: number; t: string }[]; total: number }> {
-  const res = await api(`/nodes/${upid.split(":")[1]}/tasks/${upid}/log${query}`);
+  const res = await api(`/nodes/${nodeOf(upid)}/tasks/${upid}/log${query}`);
   expect(res.status).toBe(200);
   return res.json();
 }

@@ -77,16 +77,20 @@ export interface AuditQuery {
   until?: number;
 }
 
+/** A task a tool has just started, for trackTask. */
+export interface NewTask {
+  upid: string;
+  tool: string;
+  target: string;
+  args: Record<string, unknown>;
+  actor: string;
+  /** A tool polls it itself until then; the alarm takes over only after that. */
+  watchedUntil?: number;
+}
+
 /** What tools call on their Session (over Durable Object RPC). */
 export interface SessionApi {
-  trackTask(task: {
-    upid: string;
-    tool: string;
-    target: string;
-    args: Record<string, unknown>;
-    actor: string;
-    watchedUntil?: number;
-  }): Promise<void>;
+  trackTask(task: NewTask): Promise<void>;
   /** A tool is about to poll this task (or exec job) itself until `until`: the alarm stays out of its way. */
   watch(id: { upid?: string; execJob?: string }, until: number): Promise<void>;
   recordOutcome(outcome: TaskOutcome): Promise<TrackedTask | null>;
@@ -205,15 +209,7 @@ export class Session extends DurableObject<Env> implements SessionApi {
   }
 
   /** Records a task this session just started (and its audit entry), and makes sure it is followed. */
-  async trackTask(task: {
-    upid: string;
-    tool: string;
-    target: string;
-    args: Record<string, unknown>;
-    actor: string;
-    /** A tool polls it itself until then; the alarm takes over only after that. */
-    watchedUntil?: number;
-  }) {
+  async trackTask(task: NewTask) {
     const now = Date.now();
     const args = JSON.stringify(redactArgs(task.args));
     this.#sql.exec(

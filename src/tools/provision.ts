@@ -283,6 +283,17 @@ const createContainerTool = tool({
   },
 });
 
+/** The config fields update_vm and update_container share. */
+const updateArgs = {
+  cores: z.coerce.number().int().min(1).max(512).optional(),
+  memory: z.coerce.number().int().min(16).optional().describe("MiB."),
+  description: z.string().max(8192).optional(),
+  tags: z.string().max(256).optional(),
+  onboot: z.boolean().optional(),
+  delete: z.string().max(512).optional().describe("Keys to remove, comma list."),
+  extra: extraArg,
+};
+
 const updateVmTool = tool({
   name: "update_vm",
   title: "Update VM config",
@@ -292,13 +303,7 @@ const updateVmTool = tool({
     vmid: vmid,
     node: node.optional(),
     name: z.string().max(128).optional(),
-    cores: z.coerce.number().int().min(1).max(512).optional(),
-    memory: z.coerce.number().int().min(16).optional().describe("MiB."),
-    description: z.string().max(8192).optional(),
-    tags: z.string().max(256).optional(),
-    onboot: z.boolean().optional(),
-    delete: z.string().max(512).optional().describe("Keys to remove, comma list."),
-    extra: extraArg,
+    ...updateArgs,
   }),
   scope: "write",
   annotations: changes({ destructive: false, idempotent: true }),
@@ -314,14 +319,8 @@ const updateContainerTool = tool({
     vmid: vmid,
     node: node.optional(),
     hostname: z.string().max(128).optional(),
-    cores: z.coerce.number().int().min(1).max(512).optional(),
-    memory: z.coerce.number().int().min(16).optional().describe("MiB."),
     swap: z.coerce.number().int().min(0).optional().describe("MiB."),
-    description: z.string().max(8192).optional(),
-    tags: z.string().max(256).optional(),
-    onboot: z.boolean().optional(),
-    delete: z.string().max(512).optional().describe("Keys to remove, comma list."),
-    extra: extraArg,
+    ...updateArgs,
   }),
   scope: "write",
   annotations: changes({ destructive: false, idempotent: true }),

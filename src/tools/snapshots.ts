@@ -90,8 +90,13 @@ async function snapshotsOf(deps: ToolDeps, guest: GuestFacts) {
   return items.filter((item) => item.name !== "current");
 }
 
-function noSuchSnapshot(guest: GuestFacts, name: string, names: string[]): ToolError {
-  return new ToolError(
+/** The named snapshot, or an error that lists the ones the guest has. */
+async function snapshotNamed(deps: ToolDeps, guest: GuestFacts, name: string) {
+  const existing = await snapshotsOf(deps, guest);
+  const snap = existing.find((s) => s.name === name);
+  if (snap) return snap;
+  const names = existing.map((s) => s.name);
+  throw new ToolError(
     `${label(guest)} has no snapshot '${name}'. ${names.length ? `Its snapshots: ${names.join(", ")}.` : "It has no snapshots."}`,
   );
 }
@@ -168,14 +173,7 @@ const deleteSnapshotTool = tool({
   handler: (deps) => async (args, ctx) => {
     const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node });
     assertUnlocked(guest);
-    const existing = await snapshotsOf(deps, guest);
-    const snap = existing.find((s) => s.name === args.snapname);
-    if (!snap)
-      throw noSuchSnapshot(
-        guest,
-        args.snapname,
-        existing.map((s) => s.name),
-      );
+    const snap = await snapshotNamed(deps, guest, args.snapname);
     if (!args.confirm) {
       return preview(
         "delete_snapshot",
@@ -216,14 +214,7 @@ const rollbackSnapshotTool = tool({
     const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node });
     assertUnlocked(guest);
     assertUnprotected(guest, "roll back");
-    const existing = await snapshotsOf(deps, guest);
-    const snap = existing.find((s) => s.name === args.snapname);
-    if (!snap)
-      throw noSuchSnapshot(
-        guest,
-        args.snapname,
-        existing.map((s) => s.name),
-      );
+    const snap = await snapshotNamed(deps, guest, args.snapname);
     if (!args.confirm) {
       return preview(
         "rollback_snapshot",

@@ -54,3 +54,47 @@ export async function control<T = Record<string, unknown>>(path: string, body: u
   expect(res.status, await res.clone().text()).toBe(200);
   return res.json() as Promise<T>;
 }
+
+/** A POST of form fields that must succeed (most answer with a UPID). */
+export const post = <T = string>(path: string, fields: Record<string, string | number> = {}) =>
+  data<T>(path, form(fields));
+
+/** A PUT of form fields that must succeed. */
+export const put = <T = null>(path: string, fields: Record<string, string | number>) =>
+  data<T>(path, form(fields, "PUT"));
+
+/** GET /nodes/{node}/tasks/{upid}/status, as Proxmox answers it. */
+export interface TaskStatus {
+  upid: string;
+  node: string;
+  pid: number;
+  pstart: number;
+  starttime: number;
+  type: string;
+  id: string;
+  user: string;
+  tokenid?: string;
+  status: "running" | "stopped";
+  exitstatus?: string;
+}
+
+/** The node a UPID names. */
+export const nodeOf = (upid: string) => upid.split(":")[1] as string;
+
+export const taskStatus = (upid: string) => data<TaskStatus>(`/nodes/${nodeOf(upid)}/tasks/${upid}/status`);
+
+/** Polls a task's status until it stops (tasks in tests take milliseconds to a few seconds). */
+export async function taskFinished(upid: string): Promise<TaskStatus> {
+  for (let i = 0; i < 200; i++) {
+    const s = await taskStatus(upid);
+    if (s.status === "stopped") return s;
+    await new Promise((r) => setTimeout(r, 15));
+  }
+  throw new Error(`task ${upid} never stopped`);
+}
+
+/** A task's whole log, one string per line. */
+export async function taskLog(upid: string): Promise<string[]> {
+  const rows = await data<{ n: number; t: string }[]>(`/nodes/${nodeOf(upid)}/tasks/${upid}/log?limit=0`);
+  return rows.map((r) => r.t);
+}

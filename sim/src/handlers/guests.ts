@@ -179,6 +179,19 @@ export function configView(g: GuestState, current: boolean): Record<string, unkn
 }
 
 /** GET .../pending (PVE::GuestHelpers::config_with_pending_array). */
+/** GET .../{vmid}/config: the current config, or a snapshot's with `snapshot`. */
+export function configRoute(type: GuestType) {
+  return (ctx: Ctx): Record<string, unknown> => {
+    const g = loadGuest(ctx, type);
+    const snapname = ctx.optStr("snapshot");
+    if (snapname) {
+      const { snaptime: _t, ...conf } = snapshotConfig(g, snapname);
+      return conf;
+    }
+    return configView(g, ctx.bool("current"));
+  };
+}
+
 export function pendingView(g: GuestState): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   const keys = new Set([...Object.keys(g.config), ...Object.keys(g.pending), ...g.pendingDelete]);

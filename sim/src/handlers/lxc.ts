@@ -4,7 +4,7 @@ import type { Ctx, Route } from "../api/context";
 import { PveError } from "../api/respond";
 import type { GuestState, TaskEffect } from "../state/model";
 import {
-  configView,
+  configRoute,
   failingTask,
   guestName,
   guestTask,
@@ -15,7 +15,6 @@ import {
   pendingView,
   rootOnly,
   runtime,
-  snapshotConfig,
 } from "./guests";
 import { shutdownInTheWay } from "./guestutil";
 import { snapshotRoutes } from "./snapshots";
@@ -164,19 +163,7 @@ export const lxcRoutes: Route[] = [
         .map((g) => listItem(ctx, g)),
   },
   { method: "GET", path: `${L}/{vmid}/status/current`, handler: statusCurrent },
-  {
-    method: "GET",
-    path: `${L}/{vmid}/config`,
-    handler: (ctx) => {
-      const g = loadGuest(ctx, "lxc");
-      const snapname = ctx.optStr("snapshot");
-      if (snapname) {
-        const { snaptime: _t, ...conf } = snapshotConfig(g, snapname);
-        return conf;
-      }
-      return configView(g, ctx.bool("current"));
-    },
-  },
+  { method: "GET", path: `${L}/{vmid}/config`, handler: configRoute("lxc") },
   { method: "GET", path: `${L}/{vmid}/pending`, handler: (ctx) => pendingView(loadGuest(ctx, "lxc")) },
   {
     method: "GET",

@@ -5,7 +5,7 @@ import { PveError } from "../api/respond";
 import type { GuestState, TaskEffect } from "../state/model";
 import {
   checkLock,
-  configView,
+  configRoute,
   failingTask,
   guestName,
   guestTask,
@@ -17,7 +17,6 @@ import {
   pendingView,
   rootOnly,
   runtime,
-  snapshotConfig,
 } from "./guests";
 import { shutdownInTheWay } from "./guestutil";
 import { snapshotRoutes } from "./snapshots";
@@ -319,19 +318,7 @@ export const qemuRoutes: Route[] = [
         .map((g) => listItem(ctx, g, ctx.bool("full"))),
   },
   { method: "GET", path: `${Q}/{vmid}/status/current`, handler: statusCurrent },
-  {
-    method: "GET",
-    path: `${Q}/{vmid}/config`,
-    handler: (ctx) => {
-      const g = loadGuest(ctx, "qemu");
-      const snapname = ctx.optStr("snapshot");
-      if (snapname) {
-        const { snaptime: _t, ...conf } = snapshotConfig(g, snapname);
-        return conf;
-      }
-      return configView(g, ctx.bool("current"));
-    },
-  },
+  { method: "GET", path: `${Q}/{vmid}/config`, handler: configRoute("qemu") },
   { method: "GET", path: `${Q}/{vmid}/pending`, handler: (ctx) => pendingView(loadGuest(ctx, "qemu")) },
   { method: "GET", path: `${Q}/{vmid}/migrate`, handler: migratePreconditions },
   { method: "POST", path: `${Q}/{vmid}/status/start`, handler: start },

@@ -45,7 +45,9 @@ export function applyEffect(store: Store, effect: TaskEffect, nowMs: number): vo
         guest.pid = nextPid(store, guest);
       }
       break;
+    // A reboot is a fresh start: new process, new uptime, pending changes applied.
     case "guest-running":
+    case "guest-rebooted":
       guest.status = "running";
       guest.runState = "running";
       guest.startedAt = now;
@@ -62,13 +64,6 @@ export function applyEffect(store: Store, effect: TaskEffect, nowMs: number): vo
     case "guest-paused":
       if (guest.status === "running")
         guest.runState = effect.paused ? (guest.type === "lxc" ? "frozen" : "paused") : "running";
-      break;
-    case "guest-rebooted":
-      guest.status = "running";
-      guest.runState = "running";
-      guest.startedAt = now;
-      guest.pid = nextPid(store, guest);
-      applyPending(guest);
       break;
     case "guest-lock":
       if (effect.lock === null) delete guest.config.lock;

@@ -1,4 +1,5 @@
 // The simulated cluster's state. Everything here is plain JSON so it can be persisted row by row.
+import type { UpidParts } from "./upid";
 
 /** A value in a guest config file: property strings and names are strings, counts are numbers. */
 export type ConfigValue = string | number;
@@ -207,16 +208,9 @@ export type TaskEffect =
   | { kind: "volume-remove"; key: string }
   | { kind: "pool-add"; vmid: number; poolid: string };
 
-export interface TaskState {
+/** A task: its UPID's parts (`user` is the full id, e.g. "root@pam!mcp"), timing, log and effects. */
+export interface TaskState extends UpidParts {
   upid: string;
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  /** Full user id as in the UPID, e.g. "root@pam!mcp". */
-  user: string;
   /** Epoch milliseconds. */
   startMs: number;
   durationMs: number;

@@ -364,6 +364,15 @@ const HOMELAB: GuestSpec[] = [
 
 // ---------------------------------------------------------------------------------------------
 
+/** The keys a VM and a container config share: tags, description, protection, template, lock. */
+function withMarks(c: GuestConfig, spec: GuestSpec): GuestConfig {
+  if (spec.tags) c.tags = spec.tags;
+  if (spec.description) c.description = spec.description;
+  if (spec.protection) c.protection = 1;
+  if (spec.template) c.template = 1;
+  if (spec.lock) c.lock = spec.lock;
+  return c;
+}
 class Seeder {
   readonly rng: Rng;
   readonly now: number;
@@ -496,12 +505,7 @@ class Seeder {
     c.scsihw = "virtio-scsi-single";
     c.smbios1 = `uuid=${this.uuid()}`;
     c.vmgenid = this.uuid();
-    if (spec.tags) c.tags = spec.tags;
-    if (spec.description) c.description = spec.description;
-    if (spec.protection) c.protection = 1;
-    if (spec.template) c.template = 1;
-    if (spec.lock) c.lock = spec.lock;
-    return c;
+    return withMarks(c, spec);
   }
 
   lxcConfig(spec: GuestSpec): GuestConfig {
@@ -517,12 +521,7 @@ class Seeder {
     c.rootfs = `local-lvm:vm-${spec.vmid}-disk-0,size=${spec.diskGiB}G`;
     c.swap = 512;
     c.unprivileged = 1;
-    if (spec.tags) c.tags = spec.tags;
-    if (spec.description) c.description = spec.description;
-    if (spec.protection) c.protection = 1;
-    if (spec.template) c.template = 1;
-    if (spec.lock) c.lock = spec.lock;
-    return c;
+    return withMarks(c, spec);
   }
 
   guestOs(spec: GuestSpec): GuestOs {
