@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Generates, from the official Proxmox VE API schema (pve-docs apidoc JSON):
-//   sim/src/generated/api-schema.ts   the request/response schema the simulator validates against
+//   sim/src/generated/api-schema.ts   the request/response schema of every operation, which the
+//                                     simulator validates against (operations it does not model
+//                                     answer 501 after validation)
 //   src/proxmox/generated/pve-api.ts  TypeScript types for the endpoints the MCP server calls
 //
 // Usage: node scripts/gen-pve-schema.mjs [path/to/pve-apidoc.json] [--check]
-//   The schema path defaults to ../shared/proxmox/pve-9.1-apidoc.json (relative to the repo root).
+//   The schema path defaults to ../shared/proxmox/pve-9.2-apidoc.json (relative to the repo root):
+//   the project targets Proxmox VE 9.2.
 //   --check writes nothing and exits 1 when the files on disk differ from what would be written.
 //
 // Output is deterministic: object keys are sorted and nothing depends on time or environment.
@@ -19,7 +22,7 @@ const CHECK = args.includes("--check");
 const schemaArg = args.find((a) => !a.startsWith("--"));
 const SCHEMA_PATH = schemaArg
   ? resolve(process.cwd(), schemaArg)
-  : resolve(ROOT, "../shared/proxmox/pve-9.1-apidoc.json");
+  : resolve(ROOT, "../shared/proxmox/pve-9.2-apidoc.json");
 const SIM_OUT = resolve(ROOT, "sim/src/generated/api-schema.ts");
 const TYPES_OUT = resolve(ROOT, "src/proxmox/generated/pve-api.ts");
 
@@ -215,6 +218,15 @@ function loadSchema() {
   };
   walk(tree);
   return byPath;
+}
+
+/** Every operation of the schema, as "METHOD /path" keys. */
+function allEndpoints(byPath) {
+  const out = [];
+  for (const p of [...byPath.keys()].sort()) {
+    for (const m of Object.keys(byPath.get(p).info ?? {}).sort()) out.push(`${m} ${p}`);
+  }
+  return out;
 }
 
 function expandEndpoints(byPath) {
@@ -499,7 +511,7 @@ function emit(file, content) {
 const byPath = loadSchema();
 const endpoints = expandEndpoints(byPath);
 const ok = [
-  emit(SIM_OUT, genSimSchema(byPath, endpoints)),
+  emit(SIM_OUT, genSimSchema(byPath, allEndpoints(byPath))),
   emit(TYPES_OUT, genTypes(byPath, endpoints)),
 ].every(Boolean);
 if (!ok) process.exit(1);

@@ -34,7 +34,7 @@ describe("check_connection and /healthz", () => {
     const { text, data } = await doctor();
     expect(data.verdict).toBe("ok");
     expect(text.split("\n")[0]).toBe("Connection: OK");
-    expect(text).toContain("ok   reach: Proxmox VE 9.1.2 (release 9.1) answered with the token");
+    expect(text).toContain("ok   reach: Proxmox VE 9.2.11 (release 9.2) answered with the token");
     expect(text).toContain("ok   cluster: cluster homelab: 3 of 3 nodes online, quorate");
     expect(data.groups.every((g: { ok: boolean }) => g.ok)).toBe(true);
     const { status, body } = await health();
@@ -42,7 +42,7 @@ describe("check_connection and /healthz", () => {
     expect(body).toMatchObject({
       ok: true,
       verdict: "ok",
-      proxmox: "9.1.2 (release 9.1)",
+      proxmox: "9.2.11 (release 9.2)",
       upstream: "service-binding",
     });
     expect(JSON.stringify(body)).not.toContain("root@pam");

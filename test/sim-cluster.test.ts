@@ -93,7 +93,7 @@ describe("cluster views", () => {
   });
 
   it("reports the version and full privileges of the token", async () => {
-    expect(await data("/version")).toMatchObject({ version: "9.1.2", release: "9.1" });
+    expect(await data("/version")).toMatchObject({ version: "9.2.11", release: "9.2" });
     const perms = await data<Record<string, Record<string, number>>>("/access/permissions");
     expect(perms["/"]).toMatchObject({
       "VM.Audit": 1,
@@ -111,7 +111,7 @@ describe("nodes", () => {
   it("reports node status with Proxmox's fields", async () => {
     const s = await data<Row>("/nodes/pve1/status");
     expect(s).toMatchObject({
-      pveversion: expect.stringMatching(/^pve-manager\/9\.1\.2\//),
+      pveversion: expect.stringMatching(/^pve-manager\/9\.2\.11\//),
       kversion: expect.stringMatching(/^Linux 6\.17/),
       cpuinfo: { cpus: 32, sockets: 1, cores: 16, model: expect.any(String) },
       "boot-info": { mode: "efi" },

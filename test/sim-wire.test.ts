@@ -39,7 +39,7 @@ describe("envelope", () => {
     expect(res.headers.get("Content-Type")).toBe("application/json;charset=UTF-8");
     expect(res.headers.get("Server")).toBe("pve-api-daemon/3.0");
     expect(await res.json()).toEqual({
-      data: { version: "9.1.2", release: "9.1", repoid: expect.stringMatching(/^[0-9a-f]{8,64}$/) },
+      data: { version: "9.2.11", release: "9.2", repoid: expect.stringMatching(/^[0-9a-f]{8,64}$/) },
     });
   });
 
@@ -66,6 +66,16 @@ describe("HTTP layer", () => {
     const wrongMethod = await api("/version", { method: "DELETE" });
     expect(wrongMethod.status).toBe(501);
     expect(wrongMethod.statusText).toBe("Method 'DELETE /version' not implemented");
+  });
+
+  it("checks an operation of the schema that it does not model, then answers 501", async () => {
+    // Ceph is outside what the simulator models; the request is still validated like Proxmox does.
+    expect(await paramErrors(await api("/nodes/pve1/ceph/log?limit=many"))).toEqual({
+      limit: "type check ('integer') failed - got 'many'",
+    });
+    const valid = await api("/nodes/pve1/ceph/log?limit=5");
+    expect(valid.status).toBe(501);
+    expect(valid.statusText).toBe("Method 'GET /nodes/pve1/ceph/log' not implemented");
   });
 
   it("answers 501 'no such uri' outside /api2/json", async () => {

@@ -161,7 +161,7 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
       cpus: 32,
       cpuModel: "AMD Ryzen 9 5950X 16-Core Processor",
     });
-    expect(status.data.pveversion).toContain("pve-manager/9.1");
+    expect(status.data.pveversion).toContain("pve-manager/9.2");
     expect(status.text).toMatch(/^memory [\d.]+\/128\.0 GiB/m);
     expect(await upstream()).toEqual(["GET /nodes", "GET /nodes/pve1/status"]);
   });

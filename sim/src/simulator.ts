@@ -204,7 +204,7 @@ export class PveSimulator extends DurableObject<SimEnv> {
       const errors = validateParams(merged, schema);
       if (errors) throw paramError(errors);
 
-      const ctx = new Ctx(store, now, coerceParams(merged, schema), auth.user);
+      const ctx = new Ctx(store, now, coerceParams(merged, schema), auth.user, method, path);
       // Handlers that wait for their task (background_delay, delay) answer asynchronously.
       const data = await match.handler(ctx);
       return okResponse(data, ctx.total === undefined ? undefined : { total: ctx.total });

@@ -86,7 +86,7 @@ const getBackupsTool = tool({
     const searched = targets.map((t) => `${t.storage}@${t.node}`);
     const subject = args.vmid ? ` of guest ${args.vmid}` : "";
     const header = backups.length
-      ? `${backups.length} backup${backups.length === 1 ? "" : "s"}${subject}, ${bytes(backups.reduce((s, b) => s + b.size, 0))} in all (searched ${searched.join(", ") || "nothing"})`
+      ? `${backups.length} backup${backups.length === 1 ? "" : "s"}${subject}, ${bytes(backups.reduce((s, b) => s + (b.size ?? 0), 0))} in all (searched ${searched.join(", ") || "nothing"})`
       : `No backups${subject} found (searched ${searched.join(", ") || "no backup storage"}).`;
     return {
       text: [header, ...shown.map(volumeLine)].join("\n") + moreNote(shown.length, backups.length, "backups"),

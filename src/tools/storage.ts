@@ -33,7 +33,8 @@ export const volumeSchema = z.object({
   volid: z.string(),
   content: z.string().optional(),
   format: z.string(),
-  size: z.number(),
+  // PVE 9.2 may leave `size` out of PBS backups and give `approximate-size` instead.
+  size: z.number().optional(),
   ctime: z.number().optional(),
   vmid: z.number().optional(),
   notes: z.string().optional(),
@@ -49,7 +50,7 @@ export function toVolume(item: NodesStorageContentGetItem): Volume {
     volid: item.volid,
     content,
     format: item.format,
-    size: item.size,
+    size: item.size ?? item["approximate-size"],
     ctime: item.ctime,
     vmid: item.vmid,
     notes: item.notes || undefined,

@@ -12,6 +12,9 @@ export class Ctx {
     readonly params: Record<string, unknown>,
     /** Full auth id, e.g. "root@pam!mcp" (the UPID user of tasks it starts). */
     readonly user: string,
+    /** The request as routed: its method and decoded path. */
+    readonly method = "GET",
+    readonly path = "/",
   ) {}
 
   /** Epoch seconds. */

@@ -2,6 +2,7 @@
 
 import { API_SCHEMA, type PveEndpointSchema } from "../generated/api-schema";
 import type { Handler, Route } from "./context";
+import { PveError } from "./respond";
 
 interface TrieNode {
   literal: Map<string, TrieNode>;
@@ -28,11 +29,23 @@ export interface Match {
  */
 const GREEDY_PARAMS = new Set(["volume"]);
 
+/** The handler of an operation of the schema that the simulator does not model. */
+const notModelled: Handler = (ctx) => {
+  throw new PveError(`Method '${ctx.method} ${ctx.path}' not implemented`, 501);
+};
+
 export class Router {
   private readonly root = newNode();
 
   constructor(routes: Route[]) {
     for (const r of routes) this.add(r);
+    // Every other operation of the schema is routed too: Proxmox would run it, the simulator does
+    // not model it. It is checked like the rest (permissions, parameters) and then answers 501.
+    const modelled = new Set(routes.map((r) => `${r.method} ${r.path}`));
+    for (const [key, schema] of Object.entries(API_SCHEMA)) {
+      if (modelled.has(key)) continue;
+      this.add({ method: schema.method, path: schema.path, handler: notModelled });
+    }
   }
 
   private add(route: Route): void {

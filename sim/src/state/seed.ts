@@ -21,8 +21,8 @@ import type { World } from "./store";
 import { formatUpid } from "./upid";
 
 export const CLUSTER_NAME = "homelab";
-export const PVE_VERSION = "9.1.2";
-export const PVE_RELEASE = "9.1";
+export const PVE_VERSION = "9.2.11";
+export const PVE_RELEASE = "9.2";
 export const PVE_REPOID = "8f2a4b6e1d9c3570";
 export const KERNEL_RELEASE = "6.17.2-1-pve";
 export const KERNEL_VERSION = "#1 SMP PREEMPT_DYNAMIC PMX 6.17.2-1 (2025-10-21T11:55Z)";

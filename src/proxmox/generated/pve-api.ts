@@ -45,6 +45,7 @@ export interface ClusterResourcesGetItem {
   diskread?: number;
   diskwrite?: number;
   hastate?: string;
+  "host-arch"?: "x86_64" | "aarch64";
   id: string;
   level?: string;
   lock?: string;
@@ -736,7 +737,7 @@ export interface NodesQemuMigrateGetResult {
   "mapped-resources": string[];
   not_allowed_nodes?: {
     "blocking-ha-resources"?: Array<{
-      cause: "resource-affinity";
+      cause: "node-affinity" | "resource-affinity";
       sid: string;
       [key: string]: unknown;
     }>;
@@ -1478,7 +1479,7 @@ export interface NodesLxcMigrateGetResult {
   "dependent-ha-resources"?: string[];
   "not-allowed-nodes"?: {
     "blocking-ha-resources"?: Array<{
-      cause: "resource-affinity";
+      cause: "node-affinity" | "resource-affinity";
       sid: string;
       [key: string]: unknown;
     }>;
@@ -1574,13 +1575,14 @@ export interface NodesStorageContentGetParams {
 }
 
 export interface NodesStorageContentGetItem {
+  "approximate-size"?: number;
   ctime?: number;
   encrypted?: string;
   format: string;
   notes?: string;
   parent?: string;
   protected?: PveBoolean;
-  size: number;
+  size?: number;
   subtype?: string;
   used?: number;
   verification?: {
@@ -1633,7 +1635,6 @@ export interface NodesVzdumpPostParams {
   lockwait?: number;
   mailnotification?: "always" | "failure";
   mailto?: string;
-  maxfiles?: number;
   mode?: "snapshot" | "suspend" | "stop";
   node?: string;
   "notes-template"?: string;
