@@ -256,6 +256,8 @@ describe("get_audit_log", () => {
   it("filters by tool, target, time and limit", async () => {
     const pools = await client.call("get_audit_log", { tool: "create_pool" });
     expect((pools.structuredContent as { total: number }).total).toBe(2);
+    const onePool = await client.call("get_audit_log", { tool: "create_pool", limit: 1 });
+    expect((onePool.content as { text: string }[])[0]?.text).toMatch(/^1 audited change, newest first:/);
     const vm = await client.call("get_audit_log", { target: "103" });
     expect(
       (vm.structuredContent as { entries: { tool: string }[] }).entries.map((entry) => entry.tool),

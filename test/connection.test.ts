@@ -120,5 +120,9 @@ describe("token shape", () => {
     );
     expect(checkTokenShape("mcp@pve", "x").detail).toContain("does not look like user@realm!tokenname");
     expect(checkTokenShape("mcp@pve!claude", "not-a-uuid").detail).toContain("not a UUID");
+    // .dev.vars.example's secret, copied but never filled in.
+    const placeholder = checkTokenShape("mcp@pve!claude", "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx");
+    expect(placeholder.ok).toBe(false);
+    expect(placeholder.detail).toContain("placeholder");
   });
 });

@@ -169,6 +169,10 @@ describe("backups", () => {
     expect(done.text).toMatch(/^Back up VM 100 'pihole' to nas \(snapshot mode\): done/);
     const backups = await ok("get_backups", { storage: "nas", vmid: 100 });
     expect(backups.data.total).toBe(2);
+    // Each line names the volume once: no "backup vma.zst" after a volid that already says so.
+    const lines = backups.text.split("\n").slice(1);
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).toMatch(/^nas:backup\/vzdump-qemu-100-\S+\.vma\.zst [\d.]+ [KMG]iB, /);
   });
 
   it("create_backup refuses a storage without backup content, and a locked guest", async () => {

@@ -314,8 +314,11 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
       expect(v.volid).toMatch(/^nas:iso\/.+\.iso$/);
       expect(v).toMatchObject({ content: "iso", format: "iso", size_bytes: expect.any(Number) });
     }
+    expect(isos.text).not.toMatch(/\.iso iso iso /);
     const images = await ok(client, "get_storage_content", { storage: "local-lvm", node: "pve1", vmid: 101 });
     expect(tableRows(images.data as never).map((v) => v.volid)).toContain("local-lvm:vm-101-disk-0");
+    // A disk image's volume ID does not say its content or format, so the line does.
+    expect(images.text).toMatch(/^local-lvm:vm-101-disk-0 images raw /m);
     expect(await fails(client, "get_storage_content", { storage: "local" })).toBe(
       "Storage 'local' is local to each of pve1, pve2, pve3: pass node to say which one.",
     );

@@ -97,6 +97,15 @@ export function checkTokenShape(id: string | undefined, secret: string | undefin
       fix: "Use the full token id as Proxmox shows it, e.g. root@pam!mcp or mcp@pve!claude.",
     };
   }
+  // The placeholder of .dev.vars.example (xxxxxxxx-xxxx-...), copied but not filled in.
+  if (/^[x-]+$/i.test(secret) || /^<.*>$/.test(secret)) {
+    return {
+      step: "token",
+      ok: false,
+      detail: "PROXMOX_TOKEN_SECRET is still the example file's placeholder, not a real token secret.",
+      fix: "Put the secret Proxmox showed when the token was created in PROXMOX_TOKEN_SECRET (.dev.vars, or wrangler secret put).",
+    };
+  }
   const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(secret);
   return {
     step: "token",

@@ -73,7 +73,7 @@ const getAuditLogTool = tool({
     }
     const note = more ? `\n… more entries match; raise limit or narrow since/until to see them.` : "";
     return {
-      text: `${entries.length} audited changes, newest first:\n${entries.map(line).join("\n")}${note}`,
+      text: `${entries.length} audited change${entries.length === 1 ? "" : "s"}, newest first:\n${entries.map(line).join("\n")}${note}`,
       data: { total: entries.length, more, entries },
     };
   },

@@ -90,7 +90,11 @@ export function volumeCells(v: Volume): Cell[] {
 }
 
 export function volumeLine(v: Volume): string {
-  let line = `${v.volid} ${v.content ?? ""} ${v.format} ${bytes(v.size)}`.replace(/\s+/g, " ");
+  // What the volume ID already says is not said again: "nas:backup/vzdump-...vma.zst" is a backup
+  // in vma.zst, "local:iso/debian.iso" an iso; disk images keep their content and format.
+  const content = v.content && !v.volid.includes(`:${v.content}/`) ? v.content : "";
+  const format = v.volid.endsWith(`.${v.format}`) ? "" : v.format;
+  let line = `${v.volid} ${content} ${format} ${bytes(v.size)}`.replace(/\s+/g, " ");
   if (v.ctime) line += `, ${timestamp(v.ctime)}`;
   if (v.vmid) line += `, guest ${v.vmid}`;
   if (v.protected) line += ", protected";
