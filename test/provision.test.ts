@@ -172,7 +172,8 @@ describe("backups", () => {
     // Each line names the volume once: no "backup vma.zst" after a volid that already says so.
     const lines = backups.text.split("\n").slice(1);
     expect(lines).toHaveLength(2);
-    for (const line of lines) expect(line).toMatch(/^nas:backup\/vzdump-qemu-100-\S+\.vma\.zst [\d.]+ [KMG]iB, /);
+    for (const line of lines)
+      expect(line).toMatch(/^nas:backup\/vzdump-qemu-100-\S+\.vma\.zst [\d.]+ [KMG]iB, /);
   });
 
   it("create_backup refuses a storage without backup content, and a locked guest", async () => {
