@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LOCAL_SESSION } from "../src/mcp/server";
 import type { SessionApi } from "../src/session/session";
-import { shellSplit } from "../src/tools/guest";
+import { needsShell, shellSplit } from "../src/tools/guest";
 import { connect, expectError, expectOk, type TestClient } from "./helpers/mcp";
 import { sim } from "./helpers/sim";
 
@@ -49,6 +49,34 @@ describe("guest_exec and guest_exec_status", () => {
     expect(await fails("guest_exec", { vmid: 100, command: "echo 'oops" })).toBe(
       "command has an unclosed single quote.",
     );
+  });
+
+  it("runs a command line with shell syntax through the guest's shell, and says so", async () => {
+    const both = await ok("guest_exec", { vmid: 100, command: "echo one; echo done" });
+    expect(both.data).toMatchObject({ status: "exited", exitcode: 0, stdout: "one\ndone\n", shell: "sh -c" });
+    expect(both.text).toMatch(/^Ran through the guest's shell \(sh -c\)/);
+    expect(both.text).toContain("/bin/sh -c 'echo one; echo done' (VM 100,");
+    const piped = await ok("guest_exec", { vmid: 100, command: "cat /etc/os-release | head -2" });
+    expect(piped.data.stdout.split("\n").filter(Boolean)).toHaveLength(2);
+    expect((await ok("guest_exec", { vmid: 100, command: 'x=5 && echo "v=$x"' })).data.stdout).toBe("v=5\n");
+    // Operators inside single quotes are text, and an argv runs as given: no shell either way.
+    const quoted = await ok("guest_exec", { vmid: 100, command: "echo 'a; b | c'" });
+    expect(quoted.data).toMatchObject({ stdout: "a; b | c\n" });
+    expect(quoted.data.shell).toBeUndefined();
+    expect((await ok("guest_exec", { vmid: 100, command: ["echo", "x;", "|", "y"] })).data.stdout).toBe(
+      "x; | y\n",
+    );
+    expect(needsShell("ls -l /var/log")).toBe(false);
+    expect(needsShell("ls /var/log/*.log")).toBe(true);
+    expect(needsShell("a && b || c > out < in `x`")).toBe(true);
+    expect(needsShell("echo \\; done")).toBe(false);
+  });
+
+  it("runs a command line with shell syntax through cmd /c on Windows", async () => {
+    await ok("start_vm", { vmid: 103 });
+    const result = await ok("guest_exec", { vmid: 103, command: "echo one & echo two" });
+    expect(result.data).toMatchObject({ status: "exited", exitcode: 0, shell: "cmd.exe /c" });
+    expect(result.data.stdout).toMatch(/^one \r?\ntwo\r?\n$/);
   });
 
   it("reports a non-zero exit with stderr, and a program that does not exist", async () => {

@@ -58,6 +58,42 @@ export function shellSplit(line: string): string[] {
   return words;
 }
 
+/**
+ * Whether a command line needs a shell to mean what it says: operators (`; | & && || > <`),
+ * expansions (`$VAR`, `$(...)`, backticks, also inside double quotes), globs, `~`, or a newline.
+ * Such a line runs through the guest's shell; splitting it into argv would pass `;` or `|` to the
+ * program as arguments.
+ */
+export function needsShell(line: string): boolean {
+  let quote: "'" | '"' | undefined;
+  let wordStart = true;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] as string;
+    const next = line[i + 1] ?? "";
+    if (quote === "'") {
+      if (ch === "'") quote = undefined;
+      continue;
+    }
+    if (ch === "\\") {
+      i++;
+      wordStart = false;
+      continue;
+    }
+    if (ch === "`" || (ch === "$" && /[A-Za-z_{(0-9?#@*!$-]/.test(next))) return true;
+    if (quote === '"') {
+      if (ch === '"') quote = undefined;
+      continue;
+    }
+    if (ch === "'" || ch === '"') {
+      quote = ch;
+    } else if (";|&<>\n*?[".includes(ch) || (ch === "~" && wordStart)) {
+      return true;
+    }
+    wordStart = /\s/.test(ch);
+  }
+  return false;
+}
+
 /** Shows an argv the way a shell would read it back. */
 export function shellJoin(argv: string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
@@ -173,6 +209,8 @@ const execResultSchema = z.object({
   stderr: z.string().optional(),
   stdoutNext: z.number().optional(),
   stderrNext: z.number().optional(),
+  /** The shell a command line with shell syntax ran through, e.g. "sh -c". */
+  shell: z.string().optional(),
 });
 
 function execAnswer(job: ExecJob, offset: number, max: number) {
@@ -347,7 +385,7 @@ const guestExecTool = tool({
   name: "guest_exec",
   title: "Run command in VM",
   description:
-    'Run a program in a VM via the guest agent; returns exit code, stdout, stderr. command is argv, or a string split like a shell would. Pipes: ["sh","-c","..."].',
+    "Run a program in a VM via the guest agent; returns exit code, stdout, stderr. command is argv (run as given), or a command line: split into words, or run by the guest's shell (sh -c, cmd /c on Windows) when it has pipes, ;, redirects or $.",
   input: z.object({
     vmid,
     node: node.optional(),
@@ -367,10 +405,25 @@ const guestExecTool = tool({
   scope: "exec",
   annotations: changes({ destructive: true, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
-    const argv = Array.isArray(args.command) ? args.command : shellSplit(args.command);
-    if (argv.length === 0) throw new ToolError("command is empty.");
-    const line = shellJoin(argv);
+    const viaShell = typeof args.command === "string" && needsShell(args.command);
+    const words = Array.isArray(args.command) ? args.command : viaShell ? [] : shellSplit(args.command);
+    if (!viaShell && words.length === 0) throw new ToolError("command is empty.");
     return onAgent(deps, args, async (guest) => {
+      let argv = words;
+      let shell: string | undefined;
+      if (viaShell) {
+        // The guest's OS decides which shell: qemu-ga reports "mswindows" for Windows.
+        const os = await deps.client.call("GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo", {
+          node: guest.node,
+          vmid: guest.vmid,
+        });
+        const windows = (os.result as { id?: string } | undefined)?.id === "mswindows";
+        shell = windows ? "cmd.exe /c" : "sh -c";
+        argv = windows
+          ? ["cmd.exe", "/c", args.command as string]
+          : ["/bin/sh", "-c", args.command as string];
+      }
+      const line = shellJoin(argv);
       const started = await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/exec", {
         node: guest.node,
         vmid: guest.vmid,
@@ -387,7 +440,12 @@ const guestExecTool = tool({
       });
       const first = (await deps.session.pollExecJob(job.id)) ?? job;
       const done = await waitForExec(deps, first, args.wait_seconds, ctx);
-      return execAnswer(done, 0, DEFAULT_OUTPUT_BYTES);
+      const answer = execAnswer(done, 0, DEFAULT_OUTPUT_BYTES);
+      if (!shell) return answer;
+      return {
+        text: `Ran through the guest's shell (${shell}), since the command line uses shell syntax.\n${answer.text}`,
+        data: { ...answer.data, shell },
+      };
     });
   },
 });
