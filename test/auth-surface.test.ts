@@ -166,13 +166,14 @@ describe("per-user rate limit", () => {
   beforeAll(() => stubOutboundFetch());
   afterAll(() => vi.restoreAllMocks());
 
-  it("counts each user's requests and answers 429 with a clear message past the limit", async () => {
+  /** A signed-in user's bearer token on a server whose limiter allows `allowed` requests. */
+  async function signedIn(allowed: number, user = "bob@example.com") {
     const keys: string[] = [];
-    let allowed = 3;
+    let left = allowed;
     const limiter = {
       limit: async ({ key }: { key: string }) => {
         keys.push(key);
-        return { success: allowed-- > 0 };
+        return { success: left-- > 0 };
       },
     } as unknown as RateLimit;
     const e = accessEnv({ RATE_LIMITER: limiter });
@@ -180,12 +181,26 @@ describe("per-user rate limit", () => {
     const first = mcpClient(e, provider);
     await expect(first.client.connect(first.transport)).rejects.toBeInstanceOf(UnauthorizedError);
     const browser = new Browser(e);
-    const jwt = await accessJwt("bob@example.com");
+    const jwt = await accessJwt(user);
     const html = await (await browser.open(provider.authorizationUrl!, { accessJwt: jwt })).text();
     await first.transport.finishAuth(
       codeFrom(await browser.consent(html, { accessJwt: jwt }), provider.redirectUri).code,
     );
-    const token = String(provider.tokens()?.access_token);
+    return { e, keys, token: String(provider.tokens()?.access_token) };
+  }
+
+  const batch = (n: number) =>
+    JSON.stringify(
+      Array.from({ length: n }, (_, i) => ({
+        jsonrpc: "2.0",
+        id: i + 1,
+        method: "tools/call",
+        params: { name: "get_vm", arguments: { vmid: 101 } },
+      })),
+    );
+
+  it("counts each user's requests and answers 429 with a clear message past the limit", async () => {
+    const { e, keys, token } = await signedIn(3);
     const statuses: number[] = [];
     let last: Response | undefined;
     for (let i = 0; i < 5; i++) {
@@ -198,6 +213,45 @@ describe("per-user rate limit", () => {
       error: { message: expect.stringContaining("Rate limit: too many requests from bob@example.com") },
     });
     expect(new Set(keys)).toEqual(new Set(["user:bob@example.com"]));
+  });
+
+  it("counts every message of a batch, so a batch cannot multiply the limit", async () => {
+    const { e, keys, token } = await signedIn(5);
+    await sim.clearRequests();
+    const old = { authorization: `Bearer ${token}`, "mcp-protocol-version": "2025-03-26" };
+    // 2025-03-26 still batches: a batch of 3 costs 3.
+    const three = await postMcp(e, batch(3), old);
+    expect(three.status).toBe(200);
+    expect(await three.text()).toContain("VM 101 web-01");
+    expect(keys).toHaveLength(3);
+    // 2 left: a batch of 3 is refused whole, and nothing of it reaches Proxmox.
+    const upstreamBefore = (await sim.requests()).length;
+    const over = await postMcp(e, batch(3), old);
+    expect(over.status).toBe(429);
+    expect((await sim.requests()).length).toBe(upstreamBefore);
+  });
+
+  it("refuses batches under protocol versions without them, and oversized ones, before counting", async () => {
+    const { e, keys, token } = await signedIn(1000);
+    await sim.clearRequests();
+    const current = await postMcp(e, batch(2), { authorization: `Bearer ${token}` });
+    expect(current.status).toBe(400);
+    expect(await current.json()).toMatchObject({
+      error: {
+        code: -32600,
+        message: expect.stringContaining("JSON-RPC batches are not part of MCP 2025-11-25"),
+      },
+    });
+    const huge = await postMcp(e, batch(100), {
+      authorization: `Bearer ${token}`,
+      "mcp-protocol-version": "2025-03-26",
+    });
+    expect(huge.status).toBe(400);
+    expect(await huge.json()).toMatchObject({
+      error: { message: "A batch may hold at most 20 messages; this one has 100." },
+    });
+    expect(keys).toHaveLength(0);
+    expect(await sim.requests()).toEqual([]);
   });
 
   it("the rate-limiting binding works locally", async () => {

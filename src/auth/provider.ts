@@ -35,16 +35,22 @@ const mcpApi = {
     if (!config.allowedUsers.has(user)) {
       return jsonRpcError(403, `${user} is no longer allowed to use this server (ALLOWED_USERS).`);
     }
-    if (request.method === "POST" && env.RATE_LIMITER) {
-      const { success } = await env.RATE_LIMITER.limit({ key: `user:${user}` });
-      if (!success) {
-        return jsonRpcError(
-          429,
-          `Rate limit: too many requests from ${user} in the last minute. Wait a minute, then try again.`,
-          { "Retry-After": "60" },
-        );
+    const limiter = request.method === "POST" ? env.RATE_LIMITER : undefined;
+    // Each JSON-RPC message counts against the limit, so a batch cannot multiply it.
+    const admit = async (messages: number): Promise<Response | undefined> => {
+      if (!limiter) return undefined;
+      for (let i = 0; i < messages; i++) {
+        const { success } = await limiter.limit({ key: `user:${user}` });
+        if (!success) {
+          return jsonRpcError(
+            429,
+            `Rate limit: too many requests from ${user} in the last minute. Wait a minute, then try again.`,
+            { "Retry-After": "60" },
+          );
+        }
       }
-    }
+      return undefined;
+    };
     const oauth = env.OAUTH_PROVIDER;
     const clientId = auth.clientId;
     return serveMcp(
@@ -58,6 +64,7 @@ const mcpApi = {
           oauth ? (await oauth.listUserGrants(user)).items.map((grant) => grant.clientId) : [],
       },
       {
+        admit,
         // The client may ask the person again: name every scope it needs, those it has included,
         // so the new grant does not lose what the old one allowed.
         scopeChallenge: (unavailable, granted) =>

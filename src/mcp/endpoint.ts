@@ -78,7 +78,17 @@ const handler = createMcpHandler(
   { route: "/mcp", allowedOriginHostnames: "*" },
 );
 
+/** Protocol versions from which JSON-RPC batches are no longer part of MCP (dropped in 2025-06-18). */
+const FIRST_VERSION_WITHOUT_BATCHES = "2025-06-18";
+/** The most messages one POST may carry, for the older protocol versions that still batch. */
+export const MAX_BATCH_MESSAGES = 20;
+
 export interface ServeOptions {
+  /**
+   * Admits the request's messages before anything runs: the per-user rate limit counts each
+   * JSON-RPC message, so a batch of 100 calls costs 100, not 1. A Response refuses the request.
+   */
+  admit?: (messages: number) => Promise<Response | undefined>;
   /**
    * The answer to a call that needs a scope the grant lacks, when the client can ask for it (an
    * OAuth scope challenge). Without it, such a call gets a JSON-RPC error naming the scope.
@@ -107,6 +117,12 @@ export async function serveMcp(
     );
   }
   const messages = body.parsed === undefined ? undefined : messagesOf(body.parsed);
+  if (Array.isArray(body.parsed)) {
+    const refusedBatch = refuseBatch(request, body.parsed.length);
+    if (refusedBatch) return refusedBatch;
+  }
+  const admitted = options.admit && (await options.admit(Math.max(1, messages?.length ?? 1)));
+  if (admitted) return admitted;
   const deps = toolDeps(env, grant);
   const calls = messages?.filter((m) => m.method === "tools/call" && m.tool !== undefined);
   if (
@@ -136,6 +152,23 @@ export async function serveMcp(
   return currentServer.run(server, () =>
     handler.fetch(forward, body.parsed === undefined ? undefined : { parsedBody: body.parsed }),
   );
+}
+
+/**
+ * JSON-RPC batches: refused under protocol 2025-06-18 and later (MCP dropped them), and above
+ * MAX_BATCH_MESSAGES under the older versions that still allow them.
+ */
+function refuseBatch(request: Request, size: number): Response | undefined {
+  // Without the header the client is on 2025-03-26 (Streamable HTTP's default), which batches.
+  const version = request.headers.get("mcp-protocol-version")?.trim() ?? "";
+  let message: string | undefined;
+  if (version >= FIRST_VERSION_WITHOUT_BATCHES) {
+    message = `JSON-RPC batches are not part of MCP ${version} (dropped in ${FIRST_VERSION_WITHOUT_BATCHES}): send one message per request.`;
+  } else if (size > MAX_BATCH_MESSAGES) {
+    message = `A batch may hold at most ${MAX_BATCH_MESSAGES} messages; this one has ${size}.`;
+  }
+  if (!message) return undefined;
+  return Response.json({ jsonrpc: "2.0", id: null, error: { code: -32600, message } }, { status: 400 });
 }
 
 interface Message {
