@@ -17,7 +17,9 @@ function clientWith(answer: (seen: Seen) => Response | Promise<Response>, timeou
   const seen: Seen[] = [];
   const client = new ProxmoxClient({
     fetch: async (request) => {
-      const entry = { request, body: request.body ? await request.clone().text() : "" };
+      // Read as bytes: workerd warns when .text() reads a form-encoded body.
+      const body = request.body ? new TextDecoder().decode(await request.clone().arrayBuffer()) : "";
+      const entry = { request, body };
       seen.push(entry);
       return answer(entry);
     },

@@ -106,7 +106,8 @@ export function stubOutboundFetch(): void {
     const url = new URL(request.url);
     if (url.href === `${TEAM}/cdn-cgi/access/certs`) return Response.json({ keys: [jwk] });
     if (url.href === "https://github.com/login/oauth/access_token") {
-      const form = new URLSearchParams(await request.text());
+      // Read as bytes: workerd warns when .text() reads a form-encoded body.
+      const form = new URLSearchParams(new TextDecoder().decode(await request.arrayBuffer()));
       githubLog.token.push(form);
       const login = githubCodes.get(form.get("code") ?? "");
       const valid =
