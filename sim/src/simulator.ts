@@ -19,6 +19,7 @@ import { backupRoutes } from "./handlers/backup";
 import { cloneRoutes } from "./handlers/clone";
 import { clusterRoutes } from "./handlers/cluster";
 import { configRoutes } from "./handlers/config";
+import { haRoutes } from "./handlers/ha";
 import { lxcRoutes } from "./handlers/lxc";
 import { migrateRoutes } from "./handlers/migrate";
 import { nodeRoutes } from "./handlers/nodes";
@@ -47,6 +48,7 @@ const router = new Router([
   ...taskRoutes,
   ...poolRoutes,
   ...accessRoutes,
+  ...haRoutes,
 ]);
 
 const MAX_LOGGED_REQUESTS = 5000;

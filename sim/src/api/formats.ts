@@ -56,6 +56,15 @@ const VERIFIERS: Record<string, Verifier> = {
   urlencoded: (v) => (/^[-%a-zA-Z0-9_.!~*'()]*$/.test(v) ? null : `invalid urlencoded string: ${v}\n`),
   "pve-task-status-type": (v) =>
     /^(ok|error|warning|unknown)$/i.test(v) ? null : `invalid task status type '${v}'\n`,
+  // pve-ha-manager PVE/HA/Tools.pm
+  "pve-ha-resource-id": (v) =>
+    /^[a-z]+:\S+$/.test(v) ? null : "value does not look like a valid ha resource id\n",
+  "pve-ha-resource-or-vm-id": (v) =>
+    /^([a-z]+:\S+|\d+)$/.test(v) ? null : "value does not look like a valid ha resource id\n",
+  "pve-ha-node": (v) =>
+    /^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)(:\d+)?$/.test(v)
+      ? null
+      : "value does not look like a valid ha node\n",
 };
 
 /** PVE::Tools::split_list: on NUL when present, else on commas, semicolons and whitespace. */

@@ -2,6 +2,7 @@
 
 import type { Ctx, Route } from "../api/context";
 import { PveError } from "../api/respond";
+import { haStatusOf } from "../state/ha";
 import type { GuestState, TaskEffect } from "../state/model";
 import {
   configRoute,
@@ -149,7 +150,7 @@ function resume(ctx: Ctx): string {
 
 function statusCurrent(ctx: Ctx): Record<string, unknown> {
   const g = loadGuest(ctx, "lxc");
-  return { ...listItem(ctx, g), ha: { managed: 0 } };
+  return { ...listItem(ctx, g), ha: haStatusOf(ctx.store, g, ctx.now) };
 }
 
 export const lxcRoutes: Route[] = [

@@ -2,6 +2,7 @@
 
 import type { Ctx, Route } from "../api/context";
 import { PveError } from "../api/respond";
+import { haStatusOf } from "../state/ha";
 import type { GuestState, TaskEffect } from "../state/model";
 import {
   checkLock,
@@ -66,7 +67,7 @@ function statusCurrent(ctx: Ctx): Record<string, unknown> {
   const g = loadGuest(ctx, "qemu");
   const rt = runtime(g, ctx.store, ctx.nowSec);
   const out = listItem(ctx, g, true);
-  out.ha = { managed: 0 };
+  out.ha = haStatusOf(ctx.store, g, ctx.now);
   if (rt.running) {
     out.freemem = rt.maxmem - rt.mem;
     out.balloon = rt.maxmem;

@@ -3,6 +3,7 @@
 
 import type { Ctx, Route } from "../api/context";
 import { splitList } from "../api/formats";
+import { underLock } from "../api/locked";
 import { checkPrivs } from "../api/permissions";
 import { PveError, paramError } from "../api/respond";
 import {
@@ -14,22 +15,10 @@ import {
   type UserEntry,
 } from "../state/access";
 
-/**
- * AccessControl.pm lock_user_config: any error inside the lock becomes a plain 500 prefixed with
- * the operation, a parameter exception included (stringified as "400 Parameter verification failed.").
- */
+/** AccessControl.pm lock_user_config: user.cfg is read, changed and written under the lock. */
 export function lockedAccess<T>(ctx: Ctx, what: string, fn: (cfg: AccessConfig) => T): T {
   const cfg = structuredClone(accessConfig(ctx.store));
-  let out: T;
-  try {
-    out = fn(cfg);
-  } catch (e) {
-    if (!(e instanceof PveError)) throw e;
-    let msg = e.status === 500 ? e.message : `${e.status} ${e.message}`;
-    if (!msg.endsWith("\n")) msg += "\n";
-    for (const [k, v] of Object.entries(e.errors ?? {})) msg += `${k}: ${v}\n`;
-    throw new PveError(`${what}: ${msg}`);
-  }
+  const out = underLock(what, () => fn(cfg));
   saveAccess(ctx.store, cfg);
   return out;
 }

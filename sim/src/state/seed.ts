@@ -2,6 +2,7 @@
 // benchmarks. Deterministic: the same options give the same data; times are relative to the reset.
 
 import { seedAccess } from "./access";
+import { seedHa } from "./ha";
 import type {
   GuestConfig,
   GuestOs,
@@ -949,7 +950,7 @@ export function seedWorld(opts: SeedOptions, nowMs: number): World {
     volumes: s.volumes,
     pools,
     tasks: s.tasks,
-    configs: [seedAccess(opts, nowMs)],
+    configs: [seedAccess(opts, nowMs), ...seedHa(s.nodes, s.guests, opts.guests !== undefined)],
   };
 }
 
