@@ -22,6 +22,7 @@ import { configRoutes } from "./handlers/config";
 import { haRoutes } from "./handlers/ha";
 import { lxcRoutes } from "./handlers/lxc";
 import { migrateRoutes } from "./handlers/migrate";
+import { networkRoutes } from "./handlers/network";
 import { nodeRoutes } from "./handlers/nodes";
 import { poolRoutes } from "./handlers/pools";
 import { provisionRoutes } from "./handlers/provision";
@@ -49,6 +50,7 @@ const router = new Router([
   ...poolRoutes,
   ...accessRoutes,
   ...haRoutes,
+  ...networkRoutes,
 ]);
 
 const MAX_LOGGED_REQUESTS = 5000;
@@ -215,7 +217,11 @@ export class PveSimulator extends DurableObject<SimEnv> {
       ctx.perms = perms;
       // Handlers that wait for their task (background_delay, delay) answer asynchronously.
       const data = await match.handler(ctx);
-      return okResponse(data, ctx.total === undefined ? undefined : { total: ctx.total });
+      const extra = {
+        ...(ctx.total === undefined ? {} : { total: ctx.total }),
+        ...(ctx.changes === undefined ? {} : { changes: ctx.changes }),
+      };
+      return okResponse(data, Object.keys(extra).length ? extra : undefined);
     } catch (e) {
       if (e instanceof PveError) return errorResponse(e);
       console.error("simulator handler crashed", e);

@@ -6,6 +6,8 @@ import type { Permissions } from "./acl";
 /** What a handler gets: validated parameters, the state store, the clock and the caller. */
 export class Ctx {
   total?: number;
+  /** `changes` in the envelope (the pending network configuration's diff). */
+  changes?: string;
   /** The caller's privileges (set by the request pipeline; handlers that filter by ACL use it). */
   perms?: Permissions;
 

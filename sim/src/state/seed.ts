@@ -18,6 +18,7 @@ import type {
   TaskState,
   VolumeState,
 } from "./model";
+import { seedNetwork } from "./network";
 import { digestOf, Rng } from "./random";
 import type { World } from "./store";
 import { formatUpid } from "./upid";
@@ -950,7 +951,11 @@ export function seedWorld(opts: SeedOptions, nowMs: number): World {
     volumes: s.volumes,
     pools,
     tasks: s.tasks,
-    configs: [seedAccess(opts, nowMs), ...seedHa(s.nodes, s.guests, opts.guests !== undefined)],
+    configs: [
+      seedAccess(opts, nowMs),
+      ...seedHa(s.nodes, s.guests, opts.guests !== undefined),
+      ...seedNetwork(s.nodes, Math.floor(nowMs / 1000)),
+    ],
   };
 }
 
