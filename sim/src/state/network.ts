@@ -240,12 +240,13 @@ export function unifiedDiff(
     if (i < n && j < m && norm(a[i] as string) === norm(b[j] as string)) {
       ops.push({ kind: " ", text: a[i] as string, ai: i++, bi: j++ });
     } else if (
-      j < m &&
-      (i === n || ((lcs[i] as number[])[j + 1] as number) >= ((lcs[i + 1] as number[])[j] as number))
+      i < n &&
+      (j === m || ((lcs[i + 1] as number[])[j] as number) >= ((lcs[i] as number[])[j + 1] as number))
     ) {
-      ops.push({ kind: "+", text: b[j] as string, ai: i, bi: j++ });
-    } else {
+      // Like GNU diff, removed lines come before the lines added in their place.
       ops.push({ kind: "-", text: a[i] as string, ai: i++, bi: j });
+    } else {
+      ops.push({ kind: "+", text: b[j] as string, ai: i, bi: j++ });
     }
   }
   if (!ops.some((o) => o.kind !== " ")) return undefined;
