@@ -16,6 +16,7 @@ import { faultResponse, takeFault } from "./control/faults";
 import { accessRoutes } from "./handlers/access";
 import { agentRoutes, settleAgents } from "./handlers/agent";
 import { backupRoutes } from "./handlers/backup";
+import { backupJobRoutes } from "./handlers/backup-jobs";
 import { cloneRoutes } from "./handlers/clone";
 import { clusterRoutes } from "./handlers/cluster";
 import { configRoutes } from "./handlers/config";
@@ -51,6 +52,7 @@ const router = new Router([
   ...accessRoutes,
   ...haRoutes,
   ...networkRoutes,
+  ...backupJobRoutes,
 ]);
 
 const MAX_LOGGED_REQUESTS = 5000;

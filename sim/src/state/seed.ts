@@ -2,6 +2,7 @@
 // benchmarks. Deterministic: the same options give the same data; times are relative to the reset.
 
 import { seedAccess } from "./access";
+import { seedBackupJobs } from "./backup-jobs";
 import { seedHa } from "./ha";
 import type {
   GuestConfig,
@@ -955,6 +956,7 @@ export function seedWorld(opts: SeedOptions, nowMs: number): World {
       seedAccess(opts, nowMs),
       ...seedHa(s.nodes, s.guests, opts.guests !== undefined),
       ...seedNetwork(s.nodes, Math.floor(nowMs / 1000)),
+      seedBackupJobs(s.guests, opts.guests !== undefined),
     ],
   };
 }
