@@ -302,3 +302,22 @@ describe("permissions follow the ACL", () => {
     });
   });
 });
+
+describe("access at scale", () => {
+  it("adds an operator per further node and leaves every tenth guest out of the nightly job", async () => {
+    await control("reset", { nodes: 6, guests: 20 });
+    const users = await data<Row[]>("/access/users");
+    expect(users.map((u) => u.userid)).toEqual([
+      "alice@pve",
+      "ci@pve",
+      "ops4@pve",
+      "ops5@pve",
+      "ops6@pve",
+      "root@pam",
+    ]);
+    const jobs = await data<Row[]>("/cluster/backup");
+    expect(jobs).toHaveLength(1);
+    const missing = await data<Row[]>("/cluster/backup-info/not-backed-up");
+    expect(missing.map((g) => g.vmid)).toEqual([109, 119]);
+  });
+});

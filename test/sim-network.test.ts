@@ -232,3 +232,14 @@ describe("node network", () => {
     expect(apply.status).toBe(403);
   });
 });
+
+describe("network at scale", () => {
+  it("gives every generated node its bond and bridges", async () => {
+    await control("reset", { nodes: 6, guests: 50 });
+    for (const node of ["pve1", "pve6"]) {
+      const { data: ifaces } = await listing(node, "?type=any_bridge");
+      expect(ifaces.map((i) => i.iface)).toEqual(["vmbr0", "vmbr1"]);
+    }
+    expect(await data("/nodes/pve6/network/vmbr0")).toMatchObject({ address: "192.168.1.16" });
+  });
+});

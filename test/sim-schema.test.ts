@@ -76,7 +76,7 @@ const PATHS: [string, string][] = [
   ["/pools?poolid=prod", "GET /pools"],
   ["/pools/prod", "GET /pools/{poolid}"],
   ["/cluster/ha/resources", "GET /cluster/ha/resources"],
-  ["/cluster/ha/resources/vm:101", "GET /cluster/ha/resources/{sid}"],
+  ["/cluster/ha/resources/vm:102", "GET /cluster/ha/resources/{sid}"],
   ["/cluster/ha/rules", "GET /cluster/ha/rules"],
   ["/cluster/ha/rules/keep-apart", "GET /cluster/ha/rules/{rule}"],
   ["/cluster/ha/status/current", "GET /cluster/ha/status/current"],

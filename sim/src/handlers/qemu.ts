@@ -1,8 +1,8 @@
 // /nodes/{node}/qemu: VMs (qemu-server PVE/API2/Qemu.pm).
 
 import type { Ctx, Route } from "../api/context";
-import { PveError } from "../api/respond";
-import { haStatusOf } from "../state/ha";
+import { PveError, paramError } from "../api/respond";
+import { haRequest, haResourceOf, haStatusOf } from "../state/ha";
 import type { GuestState, TaskEffect } from "../state/model";
 import {
   checkLock,
@@ -117,6 +117,8 @@ function start(ctx: Ctx): string {
     "targetstorage",
     "force-cpu",
   );
+  if (haResourceOf(ctx.store, g) && !ctx.has("stateuri"))
+    return haRequest(ctx.store, g, "started", ctx.user, ctx.now);
   // vm_start checks these inside the worker, in this order.
   if (isTemplate(g)) return failingTask(ctx, g, "qmstart", "you can't start a vm if it's a template");
   const suspended = g.config.lock === "suspended";
@@ -133,6 +135,11 @@ function start(ctx: Ctx): string {
 function stop(ctx: Ctx): string {
   const g = loadGuest(ctx, "qemu");
   rootOnly(ctx, "skiplock", "keepActive", "migratedfrom");
+  if (haResourceOf(ctx.store, g) && !ctx.has("migratedfrom")) {
+    if (ctx.bool("overrule-shutdown"))
+      throw paramError({ "overrule-shutdown": "Not applicable for HA resources." });
+    return haRequest(ctx.store, g, "stopped", ctx.user, ctx.now);
+  }
   const lock = !ctx.bool("skiplock") && lockError(g);
   if (lock) return failingTask(ctx, g, "qmstop", lock);
   const busy = shutdownInTheWay(ctx, g, "qmshutdown");
@@ -163,6 +170,7 @@ function shutdown(ctx: Ctx): string {
   if (g.status === "running" && g.runState === "paused" && !force) {
     throw new PveError("VM is paused - cannot shutdown");
   }
+  if (haResourceOf(ctx.store, g)) return haRequest(ctx.store, g, "stopped", ctx.user, ctx.now);
   const lock = !ctx.bool("skiplock") && lockError(g);
   if (lock) return failingTask(ctx, g, "qmshutdown", lock);
   if (g.status !== "running") return guestTask(ctx, g, { type: "qmshutdown", durationMs: DURATION.stop });

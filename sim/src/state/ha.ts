@@ -175,7 +175,7 @@ export function seedHa(nodes: NodeState[], guests: GuestState[], generated: bool
   const sid = (g: GuestState) => `${g.type === "qemu" ? "vm" : "ct"}:${g.vmid}`;
   const pick = generated
     ? guests.filter((g) => g.vmid % 20 === 5 && g.status === "running" && g.type === "qemu")
-    : guests.filter((g) => [101, 109, 201].includes(g.vmid));
+    : guests.filter((g) => [102, 111, 202].includes(g.vmid));
   const resources: Record<string, HaResource> = {};
   for (const g of pick)
     resources[sid(g)] = {
@@ -206,7 +206,7 @@ export function seedHa(nodes: NodeState[], guests: GuestState[], generated: bool
       type: "resource-affinity",
       resources: apart.map(sid),
       affinity: "negative",
-      comment: "web and cloud never share a node",
+      comment: "the database and home automation never share a node",
       order: order++,
     };
   }
@@ -223,4 +223,40 @@ export function haStatusOf(store: Store, g: GuestState, nowMs: number): { manage
   if (!r || r.state === "ignored") return { managed: 0 };
   const ss = serviceStatus(store, sid, r, nowMs);
   return ss ? { managed: 1, state: ss.state } : { managed: 1 };
+}
+
+/**
+ * Start, stop or shutdown of an HA-managed guest (qemu-server and pve-container API): instead of
+ * acting itself, the API forks an `hastart`/`hastop` worker that asks the HA stack (`ha-manager set
+ * --state started`, `crm-command stop`); the CRM then has the guest's LRM start or stop it.
+ */
+export function haRequest(
+  store: Store,
+  g: GuestState,
+  want: "started" | "stopped",
+  user: string,
+  nowMs: number,
+): string {
+  const sid = `${g.type === "qemu" ? "vm" : "ct"}:${g.vmid}`;
+  const all = haResources(store);
+  const r = all[sid];
+  if (r) {
+    r.state = want;
+    store.putConfig(HA_RESOURCES, all);
+  }
+  const what = `${g.type === "qemu" ? "VM" : "CT"} ${g.vmid}`;
+  const task = startTask(
+    store,
+    {
+      node: g.node,
+      type: want === "started" ? "hastart" : "hastop",
+      id: String(g.vmid),
+      user,
+      durationMs: 300,
+      lines: [`Requesting HA ${want === "started" ? "start" : "stop"} for ${what}`],
+    },
+    nowMs,
+  );
+  crmAct(store, sid, nowMs);
+  return task.upid;
 }
