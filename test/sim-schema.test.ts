@@ -75,6 +75,29 @@ const PATHS: [string, string][] = [
   ["/pools", "GET /pools"],
   ["/pools?poolid=prod", "GET /pools"],
   ["/pools/prod", "GET /pools/{poolid}"],
+  ["/cluster/ha/resources", "GET /cluster/ha/resources"],
+  ["/cluster/ha/resources/vm:102", "GET /cluster/ha/resources/{sid}"],
+  ["/cluster/ha/rules", "GET /cluster/ha/rules"],
+  ["/cluster/ha/rules/keep-apart", "GET /cluster/ha/rules/{rule}"],
+  ["/cluster/ha/status/current", "GET /cluster/ha/status/current"],
+  ["/cluster/ha/status/manager_status", "GET /cluster/ha/status/manager_status"],
+  ["/nodes/pve1/network", "GET /nodes/{node}/network"],
+  ["/nodes/pve1/network/vmbr0", "GET /nodes/{node}/network/{iface}"],
+  ["/access/users?full=1", "GET /access/users"],
+  ["/access/users/ci@pve", "GET /access/users/{userid}"],
+  ["/access/users/ci@pve/token", "GET /access/users/{userid}/token"],
+  ["/access/users/ci@pve/token/deploy", "GET /access/users/{userid}/token/{tokenid}"],
+  ["/access/groups", "GET /access/groups"],
+  ["/access/groups/admins", "GET /access/groups/{groupid}"],
+  ["/access/roles", "GET /access/roles"],
+  ["/access/roles/PVEAdmin", "GET /access/roles/{roleid}"],
+  ["/access/acl", "GET /access/acl"],
+  ["/access/domains", "GET /access/domains"],
+  ["/access/permissions", "GET /access/permissions"],
+  ["/cluster/backup", "GET /cluster/backup"],
+  ["/cluster/backup/backup-nightly", "GET /cluster/backup/{id}"],
+  ["/cluster/backup/backup-nightly/included_volumes", "GET /cluster/backup/{id}/included_volumes"],
+  ["/cluster/backup-info/not-backed-up", "GET /cluster/backup-info/not-backed-up"],
 ];
 
 beforeAll(async () => {
@@ -110,4 +133,47 @@ describe("responses match the official return schemas", () => {
       expect(mismatch(body.data, API_SCHEMA[key]?.returns as PveSchema, "data")).toBeNull();
     }
   });
+});
+
+describe("HA, network, access and backup-job operations validate their parameters", () => {
+  const cases: [string, string, Record<string, string>, Record<string, string>][] = [
+    [
+      "POST",
+      "/cluster/ha/rules",
+      { rule: "r1", type: "location", resources: "vm:101" },
+      {
+        type: "value 'location' does not have a value in the enumeration 'node-affinity, resource-affinity'",
+      },
+    ],
+    [
+      "POST",
+      "/nodes/pve1/network",
+      { iface: "averyveryverylongbridge0", type: "bridge" },
+      { iface: "value may only be 20 characters long" },
+    ],
+    [
+      "PUT",
+      "/access/acl",
+      { path: "/", users: "ci@pve" },
+      { roles: "property is missing and it is not optional" },
+    ],
+    [
+      "POST",
+      "/cluster/backup",
+      { schedule: "01:00", all: "1", mode: "fast" },
+      { mode: "value 'fast' does not have a value in the enumeration 'snapshot, suspend, stop'" },
+    ],
+    ["POST", "/access/users/ci@pve/token/1bad", {}, { tokenid: "value does not match the regex pattern" }],
+  ];
+  for (const [method, path, body, errors] of cases) {
+    it(`${method} ${path}`, async () => {
+      const res = await env.PVE!.fetch(`http://pve/api2/json${path}`, {
+        method,
+        headers: { Authorization: TOKEN, "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(body).toString(),
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { errors: Record<string, string> }).errors).toMatchObject(errors);
+    });
+  }
 });

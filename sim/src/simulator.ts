@@ -3,6 +3,7 @@
 // parameter extraction and validation, the handler, the envelope. /_sim/* is the control API.
 
 import { DurableObject } from "cloudflare:workers";
+import { Permissions } from "./api/acl";
 import { authenticate, DEFAULT_TOKEN_ID, DEFAULT_TOKEN_SECRET } from "./api/auth";
 import { Ctx } from "./api/context";
 import { BodyError, type ExtractedParams, extractParams, type RawParams } from "./api/params";
@@ -15,17 +16,21 @@ import { faultResponse, takeFault } from "./control/faults";
 import { accessRoutes } from "./handlers/access";
 import { agentRoutes, settleAgents } from "./handlers/agent";
 import { backupRoutes } from "./handlers/backup";
+import { backupJobRoutes } from "./handlers/backup-jobs";
 import { cloneRoutes } from "./handlers/clone";
 import { clusterRoutes } from "./handlers/cluster";
 import { configRoutes } from "./handlers/config";
+import { haRoutes } from "./handlers/ha";
 import { lxcRoutes } from "./handlers/lxc";
 import { migrateRoutes } from "./handlers/migrate";
+import { networkRoutes } from "./handlers/network";
 import { nodeRoutes } from "./handlers/nodes";
 import { poolRoutes } from "./handlers/pools";
 import { provisionRoutes } from "./handlers/provision";
 import { qemuRoutes } from "./handlers/qemu";
 import { storageRoutes } from "./handlers/storage";
 import { taskRoutes } from "./handlers/tasks";
+import { tokenSecret } from "./state/access";
 import { seedWorld } from "./state/seed";
 import { Store } from "./state/store";
 import { tick } from "./state/tasks";
@@ -45,6 +50,9 @@ const router = new Router([
   ...taskRoutes,
   ...poolRoutes,
   ...accessRoutes,
+  ...haRoutes,
+  ...networkRoutes,
+  ...backupJobRoutes,
 ]);
 
 const MAX_LOGGED_REQUESTS = 5000;
@@ -155,7 +163,9 @@ export class PveSimulator extends DurableObject<SimEnv> {
     }
 
     const { id, secret } = this.token();
-    const auth = authenticate(request.headers.get("Authorization"), id, secret);
+    const auth = authenticate(request.headers.get("Authorization"), id, secret, (tokenid) =>
+      tokenSecret(store, tokenid, Math.floor(Date.now() / 1000)),
+    );
     if (!auth.ok) {
       // pveproxy delays every failed authentication (3 s) and answers with an empty body.
       await sleep(store.settings.authFailureDelayMs);
@@ -197,7 +207,8 @@ export class PveSimulator extends DurableObject<SimEnv> {
         merged[k] = v;
       }
       // pvedaemon checks permissions on the raw parameters, before it validates them.
-      checkPermissions(match.schema, merged, store.settings.deniedPrivileges);
+      const perms = new Permissions(store, auth.user, auth.user === id);
+      checkPermissions(match.schema, merged, perms);
 
       const schema = match.params?.(match.schema.parameters, store.settings) ?? match.schema.parameters;
       normalizeLegacy(merged, schema);
@@ -205,9 +216,14 @@ export class PveSimulator extends DurableObject<SimEnv> {
       if (errors) throw paramError(errors);
 
       const ctx = new Ctx(store, now, coerceParams(merged, schema), auth.user, method, path);
+      ctx.perms = perms;
       // Handlers that wait for their task (background_delay, delay) answer asynchronously.
       const data = await match.handler(ctx);
-      return okResponse(data, ctx.total === undefined ? undefined : { total: ctx.total });
+      const extra = {
+        ...(ctx.total === undefined ? {} : { total: ctx.total }),
+        ...(ctx.changes === undefined ? {} : { changes: ctx.changes }),
+      };
+      return okResponse(data, Object.keys(extra).length ? extra : undefined);
     } catch (e) {
       if (e instanceof PveError) return errorResponse(e);
       console.error("simulator handler crashed", e);

@@ -1,10 +1,15 @@
 import type { PveSchema } from "../generated/api-schema";
 import type { Settings } from "../state/model";
 import type { Store } from "../state/store";
+import type { Permissions } from "./acl";
 
 /** What a handler gets: validated parameters, the state store, the clock and the caller. */
 export class Ctx {
   total?: number;
+  /** `changes` in the envelope (the pending network configuration's diff). */
+  changes?: string;
+  /** The caller's privileges (set by the request pipeline; handlers that filter by ACL use it). */
+  perms?: Permissions;
 
   constructor(
     readonly store: Store,

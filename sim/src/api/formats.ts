@@ -2,6 +2,8 @@
 // returns null when the value is fine, else the message its Perl counterpart dies with. A format
 // not listed here is accepted, as the brief requires: better lenient than wrongly strict.
 
+import { parseCalendarEvent } from "../state/calendar";
+
 type Verifier = (value: string) => string | null;
 
 const HOST_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
@@ -56,6 +58,18 @@ const VERIFIERS: Record<string, Verifier> = {
   urlencoded: (v) => (/^[-%a-zA-Z0-9_.!~*'()]*$/.test(v) ? null : `invalid urlencoded string: ${v}\n`),
   "pve-task-status-type": (v) =>
     /^(ok|error|warning|unknown)$/i.test(v) ? null : `invalid task status type '${v}'\n`,
+  // pve-common PVE/CalendarEvent.pm (the parser's own reason is not reproduced).
+  "pve-calendar-event": (v) =>
+    parseCalendarEvent(v) ? null : `invalid calendar event '${v}' - unable to parse calendar event\n`,
+  // pve-ha-manager PVE/HA/Tools.pm
+  "pve-ha-resource-id": (v) =>
+    /^[a-z]+:\S+$/.test(v) ? null : "value does not look like a valid ha resource id\n",
+  "pve-ha-resource-or-vm-id": (v) =>
+    /^([a-z]+:\S+|\d+)$/.test(v) ? null : "value does not look like a valid ha resource id\n",
+  "pve-ha-node": (v) =>
+    /^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)(:\d+)?$/.test(v)
+      ? null
+      : "value does not look like a valid ha node\n",
 };
 
 /** PVE::Tools::split_list: on NUL when present, else on commas, semicolons and whitespace. */

@@ -126,6 +126,10 @@ export async function handleControl(sim: PveSimulator, request: Request, url: UR
         return bad("deniedPrivileges must be an array of privilege names such as VM.GuestAgent.Unrestricted");
       next.deniedPrivileges = [...new Set(d as string[])];
     }
+    if (body.version !== undefined) {
+      if (body.version !== "9.2" && body.version !== "8.4") return bad('version must be "9.2" or "8.4"');
+      next.version = body.version;
+    }
     store.settings = next;
     store.saveSettings();
     return json({ ok: true, settings: next });

@@ -2,6 +2,7 @@
 
 import type { Ctx } from "../api/context";
 import { PveError, paramError } from "../api/respond";
+import { haStatusOf } from "../state/ha";
 import type { GuestState, GuestType, NodeState } from "../state/model";
 import { configDigest, sizeOf } from "../state/seed";
 import type { Store } from "../state/store";
@@ -162,6 +163,8 @@ export function resourceRow(
   if (g.config.lock !== undefined) row.lock = String(g.config.lock);
   const pool = pools.get(g.vmid);
   if (pool) row.pool = pool;
+  const ha = haStatusOf(store, g, nowSec * 1000);
+  if (ha.managed) row.hastate = ha.state;
   return row;
 }
 

@@ -2,6 +2,7 @@
 
 import type { Ctx, Route } from "../api/context";
 import { PveError } from "../api/respond";
+import { haRequest, haResourceOf, haStatusOf } from "../state/ha";
 import type { GuestState, TaskEffect } from "../state/model";
 import {
   configRoute,
@@ -63,6 +64,7 @@ function start(ctx: Ctx): string {
   const g = loadGuest(ctx, "lxc");
   rootOnly(ctx, "skiplock");
   if (g.status === "running") throw new PveError(`CT ${g.vmid} already running`);
+  if (haResourceOf(ctx.store, g)) return haRequest(ctx.store, g, "started", ctx.user, ctx.now);
   if (isTemplate(g)) return failingTask(ctx, g, "vzstart", "you can't start a CT if it's a template");
   const lock = !ctx.bool("skiplock") && g.config.lock !== "mounted" && lockError(g);
   if (lock) return failingTask(ctx, g, "vzstart", lock);
@@ -76,6 +78,7 @@ function start(ctx: Ctx): string {
 function stop(ctx: Ctx): string {
   rootOnly(ctx, "skiplock");
   const g = running(ctx);
+  if (haResourceOf(ctx.store, g)) return haRequest(ctx.store, g, "stopped", ctx.user, ctx.now);
   const lock = !ctx.bool("skiplock") && g.config.lock !== "mounted" && lockError(g);
   if (lock) return failingTask(ctx, g, "vzstop", lock);
   const busy = shutdownInTheWay(ctx, g, "vzshutdown");
@@ -95,6 +98,7 @@ function stop(ctx: Ctx): string {
 
 function shutdown(ctx: Ctx): string {
   const g = running(ctx);
+  if (haResourceOf(ctx.store, g)) return haRequest(ctx.store, g, "stopped", ctx.user, ctx.now);
   const lock = lockError(g);
   if (lock) return failingTask(ctx, g, "vzshutdown", lock);
   // lxc-stop --timeout <timeout> (default 60); with forceStop it kills what is left.
@@ -140,6 +144,7 @@ function suspend(ctx: Ctx): string {
 function resume(ctx: Ctx): string {
   const g = loadGuest(ctx, "lxc");
   if (g.status === "running") throw new PveError(`CT ${g.vmid} already running`);
+  if (haResourceOf(ctx.store, g)) return haRequest(ctx.store, g, "started", ctx.user, ctx.now);
   return guestTask(ctx, g, {
     type: "vzresume",
     durationMs: DURATION.resume,
@@ -149,7 +154,7 @@ function resume(ctx: Ctx): string {
 
 function statusCurrent(ctx: Ctx): Record<string, unknown> {
   const g = loadGuest(ctx, "lxc");
-  return { ...listItem(ctx, g), ha: { managed: 0 } };
+  return { ...listItem(ctx, g), ha: haStatusOf(ctx.store, g, ctx.now) };
 }
 
 export const lxcRoutes: Route[] = [

@@ -1,7 +1,8 @@
 // /nodes/{node}/qemu: VMs (qemu-server PVE/API2/Qemu.pm).
 
 import type { Ctx, Route } from "../api/context";
-import { PveError } from "../api/respond";
+import { PveError, paramError } from "../api/respond";
+import { haRequest, haResourceOf, haStatusOf } from "../state/ha";
 import type { GuestState, TaskEffect } from "../state/model";
 import {
   checkLock,
@@ -66,7 +67,7 @@ function statusCurrent(ctx: Ctx): Record<string, unknown> {
   const g = loadGuest(ctx, "qemu");
   const rt = runtime(g, ctx.store, ctx.nowSec);
   const out = listItem(ctx, g, true);
-  out.ha = { managed: 0 };
+  out.ha = haStatusOf(ctx.store, g, ctx.now);
   if (rt.running) {
     out.freemem = rt.maxmem - rt.mem;
     out.balloon = rt.maxmem;
@@ -116,6 +117,8 @@ function start(ctx: Ctx): string {
     "targetstorage",
     "force-cpu",
   );
+  if (haResourceOf(ctx.store, g) && !ctx.has("stateuri"))
+    return haRequest(ctx.store, g, "started", ctx.user, ctx.now);
   // vm_start checks these inside the worker, in this order.
   if (isTemplate(g)) return failingTask(ctx, g, "qmstart", "you can't start a vm if it's a template");
   const suspended = g.config.lock === "suspended";
@@ -132,6 +135,11 @@ function start(ctx: Ctx): string {
 function stop(ctx: Ctx): string {
   const g = loadGuest(ctx, "qemu");
   rootOnly(ctx, "skiplock", "keepActive", "migratedfrom");
+  if (haResourceOf(ctx.store, g) && !ctx.has("migratedfrom")) {
+    if (ctx.bool("overrule-shutdown"))
+      throw paramError({ "overrule-shutdown": "Not applicable for HA resources." });
+    return haRequest(ctx.store, g, "stopped", ctx.user, ctx.now);
+  }
   const lock = !ctx.bool("skiplock") && lockError(g);
   if (lock) return failingTask(ctx, g, "qmstop", lock);
   const busy = shutdownInTheWay(ctx, g, "qmshutdown");
@@ -162,6 +170,7 @@ function shutdown(ctx: Ctx): string {
   if (g.status === "running" && g.runState === "paused" && !force) {
     throw new PveError("VM is paused - cannot shutdown");
   }
+  if (haResourceOf(ctx.store, g)) return haRequest(ctx.store, g, "stopped", ctx.user, ctx.now);
   const lock = !ctx.bool("skiplock") && lockError(g);
   if (lock) return failingTask(ctx, g, "qmshutdown", lock);
   if (g.status !== "running") return guestTask(ctx, g, { type: "qmshutdown", durationMs: DURATION.stop });

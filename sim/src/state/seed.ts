@@ -1,6 +1,9 @@
 // The seeded cluster: a hand-written homelab by default, or N nodes with M generated guests for
 // benchmarks. Deterministic: the same options give the same data; times are relative to the reset.
 
+import { seedAccess } from "./access";
+import { seedBackupJobs } from "./backup-jobs";
+import { seedHa } from "./ha";
 import type {
   GuestConfig,
   GuestOs,
@@ -16,6 +19,7 @@ import type {
   TaskState,
   VolumeState,
 } from "./model";
+import { seedNetwork } from "./network";
 import { digestOf, Rng } from "./random";
 import type { World } from "./store";
 import { formatUpid } from "./upid";
@@ -948,6 +952,12 @@ export function seedWorld(opts: SeedOptions, nowMs: number): World {
     volumes: s.volumes,
     pools,
     tasks: s.tasks,
+    configs: [
+      seedAccess(opts, nowMs),
+      ...seedHa(s.nodes, s.guests, opts.guests !== undefined),
+      ...seedNetwork(s.nodes, Math.floor(nowMs / 1000)),
+      seedBackupJobs(s.guests, opts.guests !== undefined),
+    ],
   };
 }
 

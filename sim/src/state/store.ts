@@ -1,6 +1,7 @@
 import type { QgaRuntime } from "../guest/qga";
 import { Db, Table } from "./db";
 import {
+  type ConfigFile,
   DEFAULT_SETTINGS,
   type Fault,
   type GuestState,
@@ -22,13 +23,14 @@ export interface World {
   volumes: VolumeState[];
   pools: PoolState[];
   tasks: TaskState[];
+  configs: ConfigFile[];
 }
 
 export const volumeKey = (v: Pick<VolumeState, "node" | "volid">) => `${v.node ?? "*"}|${v.volid}`;
 
 /** The one state store: in-memory tables mirrored into SQLite. */
 /** Version of the persisted state's shape; bump it whenever a stored entity gains a required field. */
-export const STATE_FORMAT = 2;
+export const STATE_FORMAT = 3;
 
 export class Store {
   readonly db: Db;
@@ -38,6 +40,7 @@ export class Store {
   readonly volumes: Table<string, VolumeState>;
   readonly pools: Table<string, PoolState>;
   readonly tasks: Table<string, TaskState>;
+  readonly configs: Table<string, ConfigFile>;
   meta: Meta = { t0: 0, seed: { nodes: 3 } };
   settings: Settings = { ...DEFAULT_SETTINGS };
   faults: Fault[] = [];
@@ -54,10 +57,19 @@ export class Store {
     this.volumes = new Table<string, VolumeState>(this.db, "volume", volumeKey);
     this.pools = new Table(this.db, "pool", (p) => p.poolid);
     this.tasks = new Table(this.db, "task", (t) => t.upid);
+    this.configs = new Table(this.db, "config", (c) => c.name);
   }
 
   private get tables() {
-    return [this.nodes, this.guests, this.storages, this.volumes, this.pools, this.tasks] as const;
+    return [
+      this.nodes,
+      this.guests,
+      this.storages,
+      this.volumes,
+      this.pools,
+      this.tasks,
+      this.configs,
+    ] as const;
   }
 
   /** Loads persisted state; false when there is none yet. */
@@ -98,6 +110,7 @@ export class Store {
         this.tasks.put(t);
         if (!t.finished) this.unfinished.add(t.upid);
       }
+      for (const c of world.configs) this.configs.put(c);
     });
   }
 
@@ -113,6 +126,17 @@ export class Store {
     const out: GuestState[] = [];
     for (const g of this.guests.values()) if (g.node === node) out.push(g);
     return out.sort((a, b) => a.vmid - b.vmid);
+  }
+
+  /** A configuration file's document (see ConfigFile); `fallback` when the file does not exist. */
+  config<T>(name: string, fallback: () => T): T {
+    const file = this.configs.get(name);
+    return file ? (file.data as T) : fallback();
+  }
+
+  /** Writes a configuration file's document back (after changing it in place or replacing it). */
+  putConfig(name: string, data: unknown): void {
+    this.configs.put({ name, data });
   }
 
   /** Storages configured on a node, in configuration order. */
