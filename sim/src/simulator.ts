@@ -18,6 +18,7 @@ import { backupRoutes } from "./handlers/backup";
 import { cloneRoutes } from "./handlers/clone";
 import { clusterRoutes } from "./handlers/cluster";
 import { configRoutes } from "./handlers/config";
+import { firewallRoutes } from "./handlers/firewall";
 import { lxcRoutes } from "./handlers/lxc";
 import { migrateRoutes } from "./handlers/migrate";
 import { nodeRoutes } from "./handlers/nodes";
@@ -45,6 +46,7 @@ const router = new Router([
   ...taskRoutes,
   ...poolRoutes,
   ...accessRoutes,
+  ...firewallRoutes,
 ]);
 
 const MAX_LOGGED_REQUESTS = 5000;

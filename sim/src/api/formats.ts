@@ -2,6 +2,8 @@
 // returns null when the value is fine, else the message its Perl counterpart dies with. A format
 // not listed here is accepted, as the brief requires: better lenient than wrongly strict.
 
+import { FIREWALL_FORMATS } from "./fwformats";
+
 type Verifier = (value: string) => string | null;
 
 const HOST_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
@@ -57,6 +59,8 @@ const VERIFIERS: Record<string, Verifier> = {
   "pve-task-status-type": (v) =>
     /^(ok|error|warning|unknown)$/i.test(v) ? null : `invalid task status type '${v}'\n`,
 };
+
+Object.assign(VERIFIERS, FIREWALL_FORMATS);
 
 /** PVE::Tools::split_list: on NUL when present, else on commas, semicolons and whitespace. */
 export function splitList(text: string): string[] {

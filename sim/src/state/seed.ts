@@ -18,6 +18,7 @@ import type {
 } from "./model";
 import { digestOf, Rng } from "./random";
 import type { World } from "./store";
+import { seedConfigFiles } from "./seed-config";
 import { formatUpid } from "./upid";
 
 export const CLUSTER_NAME = "homelab";
@@ -940,14 +941,18 @@ export function seedWorld(opts: SeedOptions, nowMs: number): World {
   const s = new Seeder(opts, nowMs);
   s.addNodes(opts.nodes);
   const { pools } = opts.guests === undefined ? homelab(s) : generated(s, opts.guests);
+  const files = seedConfigFiles(s.nodes, s.guests, opts.guests === undefined, nowMs);
   return {
     meta: { t0: nowMs, seed: opts },
     nodes: s.nodes,
     guests: s.guests,
-    storages: storages(),
+    storages: [...storages(), ...files.storages],
     volumes: s.volumes,
     pools,
     tasks: s.tasks,
+    firewall: files.firewall,
+    datacenter: files.datacenter,
+    replication: files.replication,
   };
 }
 

@@ -1,5 +1,7 @@
 import type { QgaRuntime } from "../guest/qga";
+import type { DatacenterConfig, ReplicationJob } from "./clusterconfig";
 import { Db, Table } from "./db";
+import type { FirewallConfig } from "./firewall";
 import {
   DEFAULT_SETTINGS,
   type Fault,
@@ -22,13 +24,16 @@ export interface World {
   volumes: VolumeState[];
   pools: PoolState[];
   tasks: TaskState[];
+  firewall: FirewallConfig[];
+  datacenter: DatacenterConfig[];
+  replication: ReplicationJob[];
 }
 
 export const volumeKey = (v: Pick<VolumeState, "node" | "volid">) => `${v.node ?? "*"}|${v.volid}`;
 
 /** The one state store: in-memory tables mirrored into SQLite. */
 /** Version of the persisted state's shape; bump it whenever a stored entity gains a required field. */
-export const STATE_FORMAT = 2;
+export const STATE_FORMAT = 3;
 
 export class Store {
   readonly db: Db;
@@ -38,6 +43,10 @@ export class Store {
   readonly volumes: Table<string, VolumeState>;
   readonly pools: Table<string, PoolState>;
   readonly tasks: Table<string, TaskState>;
+  /** Firewall files by scope: "cluster", "node/<name>", "vm/<vmid>". */
+  readonly firewall: Table<string, FirewallConfig>;
+  readonly datacenter: Table<string, DatacenterConfig>;
+  readonly replication: Table<string, ReplicationJob>;
   meta: Meta = { t0: 0, seed: { nodes: 3 } };
   settings: Settings = { ...DEFAULT_SETTINGS };
   faults: Fault[] = [];
@@ -54,10 +63,23 @@ export class Store {
     this.volumes = new Table<string, VolumeState>(this.db, "volume", volumeKey);
     this.pools = new Table(this.db, "pool", (p) => p.poolid);
     this.tasks = new Table(this.db, "task", (t) => t.upid);
+    this.firewall = new Table(this.db, "firewall", (f) => f.scope);
+    this.datacenter = new Table(this.db, "datacenter", (d) => d.file);
+    this.replication = new Table(this.db, "replication", (j) => j.id);
   }
 
   private get tables() {
-    return [this.nodes, this.guests, this.storages, this.volumes, this.pools, this.tasks] as const;
+    return [
+      this.nodes,
+      this.guests,
+      this.storages,
+      this.volumes,
+      this.pools,
+      this.tasks,
+      this.firewall,
+      this.datacenter,
+      this.replication,
+    ] as const;
   }
 
   /** Loads persisted state; false when there is none yet. */
@@ -98,6 +120,9 @@ export class Store {
         this.tasks.put(t);
         if (!t.finished) this.unfinished.add(t.upid);
       }
+      for (const f of world.firewall) this.firewall.put(f);
+      for (const d of world.datacenter) this.datacenter.put(d);
+      for (const j of world.replication) this.replication.put(j);
     });
   }
 
