@@ -17,6 +17,7 @@ import { agentRoutes, settleAgents } from "./handlers/agent";
 import { backupRoutes } from "./handlers/backup";
 import { cloneRoutes } from "./handlers/clone";
 import { clusterRoutes } from "./handlers/cluster";
+import { clusterConfigRoutes } from "./handlers/clusterconfig";
 import { configRoutes } from "./handlers/config";
 import { firewallRoutes } from "./handlers/firewall";
 import { lxcRoutes } from "./handlers/lxc";
@@ -25,7 +26,9 @@ import { nodeRoutes } from "./handlers/nodes";
 import { poolRoutes } from "./handlers/pools";
 import { provisionRoutes } from "./handlers/provision";
 import { qemuRoutes } from "./handlers/qemu";
+import { replicationRoutes } from "./handlers/replication";
 import { storageRoutes } from "./handlers/storage";
+import { storageConfigRoutes } from "./handlers/storageconfig";
 import { taskRoutes } from "./handlers/tasks";
 import { seedWorld } from "./state/seed";
 import { Store } from "./state/store";
@@ -47,6 +50,9 @@ const router = new Router([
   ...poolRoutes,
   ...accessRoutes,
   ...firewallRoutes,
+  ...storageConfigRoutes,
+  ...clusterConfigRoutes,
+  ...replicationRoutes,
 ]);
 
 const MAX_LOGGED_REQUESTS = 5000;

@@ -9,7 +9,15 @@ import { type FirewallConfig, type FirewallRule, listWithDigest, objectWithDiges
 import { FIREWALL_MACROS } from "../state/fwmacros";
 import { firewallLog } from "./fwlog";
 import { fwObjectRoutes } from "./fwobjects";
-import { assertDigest, createRule, deleteRule, getRule, listRules, type RuleHolder, updateRule } from "./fwrules";
+import {
+  assertDigest,
+  createRule,
+  deleteRule,
+  getRule,
+  listRules,
+  type RuleHolder,
+  updateRule,
+} from "./fwrules";
 import { clusterFirewall, FW_BASE, type FwLevel, loadFirewall, RULE_ENV, saveFirewall } from "./fwscope";
 import { loadGuest } from "./guests";
 
@@ -77,7 +85,9 @@ function ruleRoutes(base: string, holder: (ctx: Ctx) => RuleHolder): Route[] {
 
 function groupList(cluster: FirewallConfig) {
   const groups = [...cluster.groups].sort((a, b) => (a.group < b.group ? -1 : 1));
-  return listWithDigest(groups.map((g) => ({ group: g.group, ...(g.comment ? { comment: g.comment } : {}) })));
+  return listWithDigest(
+    groups.map((g) => ({ group: g.group, ...(g.comment ? { comment: g.comment } : {}) })),
+  );
 }
 
 function groupHolder(ctx: Ctx): RuleHolder {
@@ -152,14 +162,38 @@ export const firewallRoutes: Route[] = [
     { method: "PUT", path: `${FW_BASE[level]}/options`, handler: (ctx) => setOptions(ctx, level) },
     ...ruleRoutes(`${FW_BASE[level]}/rules`, (ctx) => ruleHolder(ctx, level)),
   ]),
-  { method: "GET", path: "/cluster/firewall/groups", handler: (ctx) => groupList(clusterFirewall(ctx.store)).items },
+  {
+    method: "GET",
+    path: "/cluster/firewall/groups",
+    handler: (ctx) => groupList(clusterFirewall(ctx.store)).items,
+  },
   { method: "POST", path: "/cluster/firewall/groups", handler: createGroup },
-  { method: "GET", path: "/cluster/firewall/groups/{group}", handler: (ctx) => listRules(groupHolder(ctx).rules) },
+  {
+    method: "GET",
+    path: "/cluster/firewall/groups/{group}",
+    handler: (ctx) => listRules(groupHolder(ctx).rules),
+  },
   { method: "DELETE", path: "/cluster/firewall/groups/{group}", handler: deleteGroup },
-  { method: "POST", path: "/cluster/firewall/groups/{group}", handler: (ctx) => createRule(ctx, groupHolder(ctx)) },
-  { method: "GET", path: "/cluster/firewall/groups/{group}/{pos}", handler: (ctx) => getRule(groupHolder(ctx), ctx.int("pos")) },
-  { method: "PUT", path: "/cluster/firewall/groups/{group}/{pos}", handler: (ctx) => updateRule(ctx, groupHolder(ctx)) },
-  { method: "DELETE", path: "/cluster/firewall/groups/{group}/{pos}", handler: (ctx) => deleteRule(ctx, groupHolder(ctx)) },
+  {
+    method: "POST",
+    path: "/cluster/firewall/groups/{group}",
+    handler: (ctx) => createRule(ctx, groupHolder(ctx)),
+  },
+  {
+    method: "GET",
+    path: "/cluster/firewall/groups/{group}/{pos}",
+    handler: (ctx) => getRule(groupHolder(ctx), ctx.int("pos")),
+  },
+  {
+    method: "PUT",
+    path: "/cluster/firewall/groups/{group}/{pos}",
+    handler: (ctx) => updateRule(ctx, groupHolder(ctx)),
+  },
+  {
+    method: "DELETE",
+    path: "/cluster/firewall/groups/{group}/{pos}",
+    handler: (ctx) => deleteRule(ctx, groupHolder(ctx)),
+  },
   {
     method: "GET",
     path: "/cluster/firewall/macros",

@@ -12,7 +12,16 @@ import { digestOf } from "../state/random";
 import type { Store } from "../state/store";
 import { clusterFirewall, firewallActive } from "./fwscope";
 
-const LEVELS: Record<string, number> = { emerg: 0, alert: 1, crit: 2, err: 3, warning: 4, notice: 5, info: 6, debug: 7 };
+const LEVELS: Record<string, number> = {
+  emerg: 0,
+  alert: 1,
+  crit: 2,
+  err: 3,
+  warning: 4,
+  notice: 5,
+  info: 6,
+  debug: 7,
+};
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const WINDOW_SEC = 6 * 3600;
 const BUCKET_SEC = 900;
@@ -40,7 +49,12 @@ interface Source {
 }
 
 /** The first address a rule's source names, resolved through aliases and IP sets. */
-function firstAddress(spec: string | undefined, cluster: FirewallConfig, local: FirewallConfig | undefined, n: number): string {
+function firstAddress(
+  spec: string | undefined,
+  cluster: FirewallConfig,
+  local: FirewallConfig | undefined,
+  n: number,
+): string {
   const fallback = `192.168.1.${20 + (n % 200)}`;
   if (!spec) return fallback;
   const set = /^\+(?:guest\/|dc\/)?(.+)$/.exec(spec);
@@ -84,7 +98,9 @@ function ruleSources(
   expanded.forEach((r, i) => {
     if (!r.log || r.log === "nolog" || r.type !== "in") return;
     const macro = r.macro ? MACRO_BY_LC.get(r.macro.toLowerCase()) : undefined;
-    const [proto, dport] = macro?.ports[0] ?? [r.proto ?? "tcp", r.dport ?? "0"];
+    // A rule without protocol or ports matches anything: show a typical probe.
+    const probe = ["22", "445", "3389", "23"][(i + vmid) % 4] as string;
+    const [proto, dport] = macro?.ports[0] ?? [r.proto ?? "tcp", r.dport ?? probe];
     out.push({
       vmid,
       chain,
@@ -100,28 +116,67 @@ function ruleSources(
   return out;
 }
 
-function policySource(options: FirewallConfig["options"], vmid: number, chain: string, dst: string, policy: string): Source[] {
+function policySource(
+  options: FirewallConfig["options"],
+  vmid: number,
+  chain: string,
+  dst: string,
+  policy: string,
+): Source[] {
   const level = String(options.log_level_in ?? "nolog");
   if (level === "nolog" || !(level in LEVELS)) return [];
   return [
-    { vmid, chain, level: LEVELS[level] as number, action: `policy ${policy}`, proto: "TCP", dport: "23", src: "198.51.100.7", dst, key: `${chain}/policy` },
+    {
+      vmid,
+      chain,
+      level: LEVELS[level] as number,
+      action: `policy ${policy}`,
+      proto: "TCP",
+      dport: "23",
+      src: "198.51.100.7",
+      dst,
+      key: `${chain}/policy`,
+    },
   ];
 }
 
 function guestNicFirewalled(g: GuestState): boolean {
-  return Object.entries(g.config).some(([k, v]) => /^net\d+$/.test(k) && /(^|,)firewall=1(,|$)/.test(String(v)));
+  return Object.entries(g.config).some(
+    ([k, v]) => /^net\d+$/.test(k) && /(^|,)firewall=1(,|$)/.test(String(v)),
+  );
 }
 
 /** The whole log file of a node, oldest line first. */
-export function firewallLogLines(store: Store, node: string, nowSec: number): { time: number; vmid: number; text: string }[] {
+export function firewallLogLines(
+  store: Store,
+  node: string,
+  nowSec: number,
+): { time: number; vmid: number; text: string }[] {
   const n = store.nodes.get(node);
   const cluster = clusterFirewall(store);
   const sources: Source[] = [];
   const hostIp = n?.ip ?? "192.168.1.11";
   if (firewallActive(store, `node/${node}`)) {
     const host = store.firewall.get(`node/${node}`);
-    sources.push(...ruleSources([...(host?.rules ?? []), ...cluster.rules], 0, "PVEFW-HOST-IN", cluster, undefined, hostIp));
-    sources.push(...policySource(host?.options ?? {}, 0, "PVEFW-HOST-IN", hostIp, String(cluster.options.policy_in ?? "DROP")));
+    sources.push(
+      ...ruleSources(
+        [...(host?.rules ?? []), ...cluster.rules],
+        0,
+        "PVEFW-HOST-IN",
+        cluster,
+        undefined,
+        hostIp,
+      ),
+    );
+    sources.push(
+      ...policySource(
+        host?.options ?? {},
+        0,
+        "PVEFW-HOST-IN",
+        hostIp,
+        String(cluster.options.policy_in ?? "DROP"),
+      ),
+    );
   }
   for (const g of store.guestsOn(node)) {
     const scope = `vm/${g.vmid}`;
@@ -135,14 +190,17 @@ export function firewallLogLines(store: Store, node: string, nowSec: number): { 
   const lines: { time: number; vmid: number; text: string }[] = [];
   const boot = n?.bootTime ?? nowSec - WINDOW_SEC;
   const from = Math.max(boot, nowSec - WINDOW_SEC);
-  if (boot >= nowSec - WINDOW_SEC) lines.push({ time: boot + 20, vmid: 0, text: `0 5 - ${logTime(boot + 20)} starting pvefw logger` });
+  if (boot >= nowSec - WINDOW_SEC)
+    lines.push({ time: boot + 20, vmid: 0, text: `0 5 - ${logTime(boot + 20)} starting pvefw logger` });
   for (let b = Math.floor(from / BUCKET_SEC) * BUCKET_SEC; b < nowSec; b += BUCKET_SEC) {
     for (const s of sources) {
       const h = hash(`${node}|${b}|${s.key}`);
       if (h % 3 !== 0) continue;
       const time = b + (h % BUCKET_SEC);
       if (time < from || time > nowSec) continue;
-      const iface = s.vmid ? `IN=fwbr${s.vmid}i0 OUT=fwbr${s.vmid}i0 PHYSIN=fwln${s.vmid}i0 PHYSOUT=${s.chain.replace(/-IN$/, "")}` : "IN=vmbr0 OUT=";
+      const iface = s.vmid
+        ? `IN=fwbr${s.vmid}i0 OUT=fwbr${s.vmid}i0 PHYSIN=fwln${s.vmid}i0 PHYSOUT=${s.chain.replace(/-IN$/, "")}`
+        : "IN=vmbr0 OUT=";
       const spt = 32768 + (h % 28000);
       const ports = s.proto === "TCP" || s.proto === "UDP" ? ` SPT=${spt} DPT=${s.dport}` : "";
       const text = `${s.vmid} ${s.level} ${s.chain} ${logTime(time)} ${s.action}: ${iface} SRC=${s.src} DST=${s.dst} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=${h % 65535} DF PROTO=${s.proto}${ports}${s.proto === "TCP" ? " SYN" : ""}`;

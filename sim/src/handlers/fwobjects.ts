@@ -8,7 +8,8 @@ import { type FirewallConfig, type FirewallIpset, listWithDigest } from "../stat
 import { assertDigest } from "./fwrules";
 import { clusterFirewall, FW_BASE, type FwLevel, loadFirewall, saveFirewall } from "./fwscope";
 
-const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => (a.name < b.name ? -1 : 1));
+const byName = <T extends { name: string }>(list: T[]) =>
+  [...list].sort((a, b) => (a.name < b.name ? -1 : 1));
 
 function aliasList(fw: FirewallConfig) {
   return listWithDigest(byName(fw.aliases));
@@ -16,7 +17,8 @@ function aliasList(fw: FirewallConfig) {
 
 function aliasRoutes(level: FwLevel): Route[] {
   const base = `${FW_BASE[level]}/aliases`;
-  const find = (fw: FirewallConfig, name: string) => fw.aliases.find((a) => a.name.toLowerCase() === name.toLowerCase());
+  const find = (fw: FirewallConfig, name: string) =>
+    fw.aliases.find((a) => a.name.toLowerCase() === name.toLowerCase());
   return [
     { method: "GET", path: base, handler: (ctx) => aliasList(loadFirewall(ctx, level)).items },
     {
@@ -82,7 +84,9 @@ function aliasRoutes(level: FwLevel): Route[] {
 }
 
 function ipsetSummary(fw: FirewallConfig) {
-  return listWithDigest(byName(fw.ipsets).map((s) => ({ name: s.name, ...(s.comment ? { comment: s.comment } : {}) })));
+  return listWithDigest(
+    byName(fw.ipsets).map((s) => ({ name: s.name, ...(s.comment ? { comment: s.comment } : {}) })),
+  );
 }
 
 function loadIpset(fw: FirewallConfig, name: string): FirewallIpset {
@@ -128,7 +132,8 @@ function ipsetRoutes(level: FwLevel): Route[] {
           set.name = name;
           if (comment !== undefined) set.comment = comment;
         } else {
-          if (fw.ipsets.some((s) => s.name === name)) throw paramError({ name: `IPSet '${name}' already exists` });
+          if (fw.ipsets.some((s) => s.name === name))
+            throw paramError({ name: `IPSet '${name}' already exists` });
           fw.ipsets.push({ name, entries: [], ...(comment ? { comment } : {}) });
         }
         saveFirewall(ctx.store, fw);
@@ -160,10 +165,15 @@ function ipsetRoutes(level: FwLevel): Route[] {
         const fw = loadFirewall(ctx, level);
         const set = loadIpset(fw, ctx.str("name"));
         const cidr = normalizeEntry(ctx, fw, level, ctx.str("cidr"));
-        if (set.entries.some((e) => e.cidr === cidr)) throw paramError({ cidr: `address '${cidr}' already exists` });
+        if (set.entries.some((e) => e.cidr === cidr))
+          throw paramError({ cidr: `address '${cidr}' already exists` });
         if (/\/0+$/.test(cidr)) throw paramError({ cidr: "a zero prefix is not allowed in ipset entries" });
         const comment = ctx.optStr("comment");
-        set.entries.push({ cidr, ...(ctx.bool("nomatch") ? { nomatch: true } : {}), ...(comment ? { comment } : {}) });
+        set.entries.push({
+          cidr,
+          ...(ctx.bool("nomatch") ? { nomatch: true } : {}),
+          ...(comment ? { comment } : {}),
+        });
         saveFirewall(ctx.store, fw);
         return null;
       },
@@ -219,11 +229,23 @@ export function refs(ctx: Ctx, level: FwLevel): Record<string, unknown>[] {
   const add = (fw: FirewallConfig, scope: "dc" | "guest") => {
     if (!want || want === "ipset") {
       for (const s of byName(fw.ipsets))
-        out.push({ type: "ipset", name: s.name, ref: `+${scope}/${s.name}`, scope, ...(s.comment ? { comment: s.comment } : {}) });
+        out.push({
+          type: "ipset",
+          name: s.name,
+          ref: `+${scope}/${s.name}`,
+          scope,
+          ...(s.comment ? { comment: s.comment } : {}),
+        });
     }
     if (!want || want === "alias") {
       for (const a of byName(fw.aliases))
-        out.push({ type: "alias", name: a.name, ref: `${scope}/${a.name}`, scope, ...(a.comment ? { comment: a.comment } : {}) });
+        out.push({
+          type: "alias",
+          name: a.name,
+          ref: `${scope}/${a.name}`,
+          scope,
+          ...(a.comment ? { comment: a.comment } : {}),
+        });
     }
   };
   if (level !== "cluster") add(loadFirewall(ctx, level), "guest");

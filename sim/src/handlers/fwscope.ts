@@ -2,7 +2,7 @@
 // (pve-firewall PVE::API2::Firewall::{Cluster,Host,VM,CT} load_config/save_config).
 
 import type { Ctx } from "../api/context";
-import { type FirewallConfig, emptyFirewall } from "../state/firewall";
+import { emptyFirewall, type FirewallConfig } from "../state/firewall";
 import type { Store } from "../state/store";
 import type { RuleEnv } from "./fwrules";
 import { loadGuest } from "./guests";

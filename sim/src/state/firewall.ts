@@ -72,7 +72,9 @@ export const emptyFirewall = (scope: string): FirewallConfig => ({
  * PVE::Firewall::copy_list_with_digest: each entry's defined keys in sorted order feed one SHA-1
  * (here a stable stand-in), and every copied entry carries that list digest.
  */
-export function listWithDigest<T extends object>(list: readonly T[]): {
+export function listWithDigest<T extends object>(
+  list: readonly T[],
+): {
   items: Record<string, unknown>[];
   digest: string;
 } {
@@ -148,10 +150,28 @@ export function seedFirewall(nodes: string[], guests: SeedGuest[], homelab: bool
     ],
     rules: [
       { type: "in", action: "DROP", source: "+dc/blocklist", log: "info", enable: 1, comment: "Known bad" },
-      { type: "in", action: "ACCEPT", source: "+dc/management", proto: "tcp", dport: "8006", enable: 1, comment: "Web GUI", ipversion: 4 },
+      {
+        type: "in",
+        action: "ACCEPT",
+        source: "+dc/management",
+        proto: "tcp",
+        dport: "8006",
+        enable: 1,
+        comment: "Web GUI",
+        ipversion: 4,
+      },
       { type: "in", action: "ACCEPT", source: "+dc/management", macro: "SSH", enable: 1 },
       { type: "in", action: "ACCEPT", source: "dc/lan", macro: "Ping", enable: 1, ipversion: 4 },
-      { type: "in", action: "ACCEPT", source: "dc/lan", proto: "tcp", dport: "5900:5999", enable: 0, comment: "VNC consoles", ipversion: 4 },
+      {
+        type: "in",
+        action: "ACCEPT",
+        source: "dc/lan",
+        proto: "tcp",
+        dport: "5900:5999",
+        enable: 0,
+        comment: "VNC consoles",
+        ipversion: 4,
+      },
     ],
   };
   const out: FirewallConfig[] = [cluster];
@@ -159,7 +179,18 @@ export function seedFirewall(nodes: string[], guests: SeedGuest[], homelab: bool
     out.push({
       ...emptyFirewall(`node/${node}`),
       options: { enable: 1, log_level_in: "nolog", nf_conntrack_max: 262144 },
-      rules: [{ type: "in", action: "ACCEPT", source: "dc/lan", proto: "tcp", dport: "9100", enable: 1, comment: "node exporter", ipversion: 4 }],
+      rules: [
+        {
+          type: "in",
+          action: "ACCEPT",
+          source: "dc/lan",
+          proto: "tcp",
+          dport: "9100",
+          enable: 1,
+          comment: "node exporter",
+          ipversion: 4,
+        },
+      ],
     });
   }
   const withRules = homelab ? guests.filter((g) => g.vmid === 101) : guests.filter((_, i) => i % 10 === 1);
@@ -167,12 +198,24 @@ export function seedFirewall(nodes: string[], guests: SeedGuest[], homelab: bool
     out.push({
       ...emptyFirewall(`vm/${g.vmid}`),
       options: { enable: 1, policy_in: "DROP", log_level_in: "info" },
-      aliases: homelab ? [{ name: "monitoring", cidr: "192.168.1.151", comment: "Prometheus", ipversion: 4 }] : [],
+      aliases: homelab
+        ? [{ name: "monitoring", cidr: "192.168.1.151", comment: "Prometheus", ipversion: 4 }]
+        : [],
       rules: [
         { type: "group", action: "webserver", enable: 1, comment: "public web" },
         { type: "in", action: "ACCEPT", source: "+dc/management", macro: "SSH", log: "info", enable: 1 },
         ...(homelab
-          ? [{ type: "in", action: "ACCEPT", source: "guest/monitoring", proto: "tcp", dport: "9100", enable: 1, ipversion: 4 }]
+          ? [
+              {
+                type: "in",
+                action: "ACCEPT",
+                source: "guest/monitoring",
+                proto: "tcp",
+                dport: "9100",
+                enable: 1,
+                ipversion: 4,
+              },
+            ]
           : []),
         { type: "out", action: "ACCEPT", enable: 1 },
       ],

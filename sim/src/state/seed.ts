@@ -17,8 +17,8 @@ import type {
   VolumeState,
 } from "./model";
 import { digestOf, Rng } from "./random";
-import type { World } from "./store";
 import { seedConfigFiles } from "./seed-config";
+import type { World } from "./store";
 import { formatUpid } from "./upid";
 
 export const CLUSTER_NAME = "homelab";
