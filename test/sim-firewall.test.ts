@@ -19,7 +19,10 @@ describe("cluster firewall", () => {
     const after = await data<Row>("/cluster/firewall/options");
     expect(after.policy_in).toBe("REJECT");
     expect(after.digest).not.toBe(opts.digest);
-    const stale = await refused("/cluster/firewall/options", form({ ebtables: 0, digest: String(opts.digest) }, "PUT"));
+    const stale = await refused(
+      "/cluster/firewall/options",
+      form({ ebtables: 0, digest: String(opts.digest) }, "PUT"),
+    );
     expect(stale).toMatchObject({
       status: 500,
       message: "detected modified configuration - file changed by other user? Try again.\n",
@@ -34,7 +37,13 @@ describe("cluster firewall", () => {
     const rules = await rulesOf("/cluster/firewall/rules");
     expect(rules.map((r) => r.pos)).toEqual([0, 1, 2, 3, 4]);
     expect(new Set(rules.map((r) => r.digest)).size).toBe(1);
-    expect(rules[1]).toMatchObject({ type: "in", action: "ACCEPT", proto: "tcp", dport: "8006", source: "+dc/management" });
+    expect(rules[1]).toMatchObject({
+      type: "in",
+      action: "ACCEPT",
+      proto: "tcp",
+      dport: "8006",
+      source: "+dc/management",
+    });
     await post("/cluster/firewall/rules", { type: "in", action: "ACCEPT", macro: "https", source: "dc/lan" });
     const after = await rulesOf("/cluster/firewall/rules");
     expect(after).toHaveLength(6);
@@ -42,7 +51,10 @@ describe("cluster firewall", () => {
     expect(after[0]).toMatchObject({ pos: 0, macro: "HTTPS", enable: 0, source: "dc/lan", ipversion: 4 });
     expect(after[1]?.comment).toBe("Known bad");
     expect(await data<Row>("/cluster/firewall/rules/0")).toMatchObject({ pos: 0, macro: "HTTPS" });
-    expect(await refused("/cluster/firewall/rules/17")).toMatchObject({ status: 500, message: "no rule at position 17\n" });
+    expect(await refused("/cluster/firewall/rules/17")).toMatchObject({
+      status: 500,
+      message: "no rule at position 17\n",
+    });
   });
 
   it("moves rules with moveto (before the rule at that position) and checks digests on change", async () => {
@@ -50,17 +62,38 @@ describe("cluster firewall", () => {
     const comments = (rs: Row[]) => rs.map((r) => r.comment ?? r.macro);
     expect(comments(before)).toEqual(["Known bad", "Web GUI", "SSH", "Ping", "VNC consoles"]);
     await put("/cluster/firewall/rules/0", { moveto: 3, digest: String(before[0]?.digest) });
-    expect(comments(await rulesOf("/cluster/firewall/rules"))).toEqual(["Web GUI", "SSH", "Known bad", "Ping", "VNC consoles"]);
+    expect(comments(await rulesOf("/cluster/firewall/rules"))).toEqual([
+      "Web GUI",
+      "SSH",
+      "Known bad",
+      "Ping",
+      "VNC consoles",
+    ]);
     await put("/cluster/firewall/rules/4", { moveto: 0 });
-    expect(comments(await rulesOf("/cluster/firewall/rules"))).toEqual(["VNC consoles", "Web GUI", "SSH", "Known bad", "Ping"]);
+    expect(comments(await rulesOf("/cluster/firewall/rules"))).toEqual([
+      "VNC consoles",
+      "Web GUI",
+      "SSH",
+      "Known bad",
+      "Ping",
+    ]);
     await put("/cluster/firewall/rules/1", { moveto: 99 });
     expect(comments(await rulesOf("/cluster/firewall/rules")).at(-1)).toBe("Web GUI");
-    const stale = await refused("/cluster/firewall/rules/0", form({ enable: 1, digest: String(before[0]?.digest) }, "PUT"));
+    const stale = await refused(
+      "/cluster/firewall/rules/0",
+      form({ enable: 1, digest: String(before[0]?.digest) }, "PUT"),
+    );
     expect(stale.message).toBe("detected modified configuration - file changed by other user? Try again.\n");
-    const staleDelete = await refused(`/cluster/firewall/rules/0?digest=${before[0]?.digest}`, { method: "DELETE" });
+    const staleDelete = await refused(`/cluster/firewall/rules/0?digest=${before[0]?.digest}`, {
+      method: "DELETE",
+    });
     expect(staleDelete.status).toBe(500);
     await put("/cluster/firewall/rules/0", { enable: 1, comment: "consoles", delete: "dport" });
-    expect(await data<Row>("/cluster/firewall/rules/0")).toMatchObject({ enable: 1, comment: "consoles", proto: "tcp" });
+    expect(await data<Row>("/cluster/firewall/rules/0")).toMatchObject({
+      enable: 1,
+      comment: "consoles",
+      proto: "tcp",
+    });
     expect(await data<Row>("/cluster/firewall/rules/0")).not.toHaveProperty("dport");
     await del("/cluster/firewall/rules/0");
     expect(await rulesOf("/cluster/firewall/rules")).toHaveLength(4);
@@ -68,14 +101,18 @@ describe("cluster firewall", () => {
 
   it("validates rule fields as pve-firewall does", async () => {
     const make = (fields: Record<string, string>) => refused("/cluster/firewall/rules", form(fields));
-    expect((await make({ type: "in", action: "ACCEPT", macro: "Nope" })).errors).toEqual({ macro: "unknown macro 'Nope'" });
+    expect((await make({ type: "in", action: "ACCEPT", macro: "Nope" })).errors).toEqual({
+      macro: "unknown macro 'Nope'",
+    });
     expect((await make({ type: "in", action: "ACCEPT", dport: "22" })).errors).toEqual({
       proto: "missing property - 'dport' requires this property",
     });
     expect((await make({ type: "in", action: "ACCEPT", proto: "gre", dport: "22" })).errors).toEqual({
       dport: "protocol 'gre' does not support ports",
     });
-    expect((await make({ type: "in", action: "ALLOW" })).errors).toEqual({ action: "unknown action 'ALLOW'" });
+    expect((await make({ type: "in", action: "ALLOW" })).errors).toEqual({
+      action: "unknown action 'ALLOW'",
+    });
     expect((await make({ type: "in", action: "ACCEPT", source: "nosuch" })).errors).toEqual({
       source: "no such alias 'nosuch'",
     });
@@ -87,7 +124,10 @@ describe("cluster firewall", () => {
     });
     // Formats are checked before the handler runs, with the verifiers' messages.
     const badPort = await make({ type: "in", action: "ACCEPT", proto: "tcp", dport: "70000" });
-    expect(badPort).toMatchObject({ status: 400, errors: { dport: "invalid format - invalid port '70000'\n" } });
+    expect(badPort).toMatchObject({
+      status: 400,
+      errors: { dport: "invalid format - invalid port '70000'\n" },
+    });
     const backwards = await make({ type: "in", action: "ACCEPT", proto: "tcp", dport: "90:80" });
     expect(backwards.errors?.dport).toBe(
       "invalid format - backwards range '90:80' not allowed, did you mean '80:90'?\n",
@@ -105,7 +145,11 @@ describe("security groups", () => {
   it("creates, renames, fills and deletes groups; a group cannot jump to a group", async () => {
     const groups = await data<Row[]>("/cluster/firewall/groups");
     expect(groups).toEqual([
-      { group: "webserver", comment: "HTTP and HTTPS from anywhere", digest: expect.stringMatching(/^[0-9a-f]{40}$/) },
+      {
+        group: "webserver",
+        comment: "HTTP and HTTPS from anywhere",
+        digest: expect.stringMatching(/^[0-9a-f]{40}$/),
+      },
     ]);
     await post("/cluster/firewall/groups", { group: "dns", comment: "resolvers" });
     expect((await refused("/cluster/firewall/groups", form({ group: "dns" }))).errors).toEqual({
@@ -113,12 +157,23 @@ describe("security groups", () => {
     });
     const digest = String((await data<Row[]>("/cluster/firewall/groups"))[0]?.digest);
     await post("/cluster/firewall/groups", { group: "resolver", rename: "dns", digest });
-    expect((await data<Row[]>("/cluster/firewall/groups")).map((g) => g.group)).toEqual(["resolver", "webserver"]);
-    await post("/cluster/firewall/groups/resolver", { type: "in", action: "ACCEPT", macro: "DNS", enable: 1 });
+    expect((await data<Row[]>("/cluster/firewall/groups")).map((g) => g.group)).toEqual([
+      "resolver",
+      "webserver",
+    ]);
+    await post("/cluster/firewall/groups/resolver", {
+      type: "in",
+      action: "ACCEPT",
+      macro: "DNS",
+      enable: 1,
+    });
     expect(await data<Row[]>("/cluster/firewall/groups/resolver")).toEqual([
       expect.objectContaining({ pos: 0, macro: "DNS", enable: 1, type: "in" }),
     ]);
-    const nested = await refused("/cluster/firewall/groups/resolver", form({ type: "group", action: "webserver" }));
+    const nested = await refused(
+      "/cluster/firewall/groups/resolver",
+      form({ type: "group", action: "webserver" }),
+    );
     expect(nested.errors).toEqual({ type: "security groups not allowed" });
     expect(await refused("/cluster/firewall/groups/resolver", { method: "DELETE" })).toMatchObject({
       status: 500,
@@ -127,7 +182,9 @@ describe("security groups", () => {
     await del("/cluster/firewall/groups/resolver/0");
     await del("/cluster/firewall/groups/resolver");
     expect((await data<Row[]>("/cluster/firewall/groups")).map((g) => g.group)).toEqual(["webserver"]);
-    expect(await refused("/cluster/firewall/groups/nosuch")).toMatchObject({ message: "no such security group 'nosuch'\n" });
+    expect(await refused("/cluster/firewall/groups/nosuch")).toMatchObject({
+      message: "no such security group 'nosuch'\n",
+    });
   });
 });
 
@@ -139,15 +196,25 @@ describe("aliases, IP sets, refs and macros", () => {
       ["nas", "192.168.1.50", 4],
     ]);
     await post("/cluster/firewall/aliases", { name: "ipv6lan", cidr: "fd00::/64", comment: "ULA" });
-    expect(await data<Row>("/cluster/firewall/aliases/ipv6lan")).toMatchObject({ cidr: "fd00::/64", ipversion: 6 });
-    expect((await refused("/cluster/firewall/aliases", form({ name: "LAN", cidr: "10.0.0.0/8" }))).errors).toEqual({
+    expect(await data<Row>("/cluster/firewall/aliases/ipv6lan")).toMatchObject({
+      cidr: "fd00::/64",
+      ipversion: 6,
+    });
+    expect(
+      (await refused("/cluster/firewall/aliases", form({ name: "LAN", cidr: "10.0.0.0/8" }))).errors,
+    ).toEqual({
       name: "alias 'LAN' already exists",
     });
-    expect((await refused("/cluster/firewall/aliases", form({ name: "x1", cidr: "10.0.0.0/40" }))).errors).toEqual({
+    expect(
+      (await refused("/cluster/firewall/aliases", form({ name: "x1", cidr: "10.0.0.0/40" }))).errors,
+    ).toEqual({
       cidr: "invalid format - value does not look like a valid IP address or CIDR network\n",
     });
     const digest = String(list[0]?.digest);
-    const stale = await refused("/cluster/firewall/aliases/nas", form({ cidr: "192.168.1.51", digest }, "PUT"));
+    const stale = await refused(
+      "/cluster/firewall/aliases/nas",
+      form({ cidr: "192.168.1.51", digest }, "PUT"),
+    );
     expect(stale.status).toBe(500);
     await put("/cluster/firewall/aliases/nas", { cidr: "192.168.1.51", rename: "storage" });
     expect(await data<Row>("/cluster/firewall/aliases/storage")).toMatchObject({ cidr: "192.168.1.51" });
@@ -157,12 +224,24 @@ describe("aliases, IP sets, refs and macros", () => {
   });
 
   it("manages IP sets and their entries", async () => {
-    expect((await data<Row[]>("/cluster/firewall/ipset")).map((s) => s.name)).toEqual(["blocklist", "management"]);
+    expect((await data<Row[]>("/cluster/firewall/ipset")).map((s) => s.name)).toEqual([
+      "blocklist",
+      "management",
+    ]);
     const entries = await data<Row[]>("/cluster/firewall/ipset/management");
     expect(entries.map((e) => e.cidr)).toEqual(["192.168.1.20", "192.168.1.21", "10.8.0.0/24"]);
-    await post("/cluster/firewall/ipset/management", { cidr: "10.9.0.0/24", nomatch: 1, comment: "not these" });
-    expect(await data<Row>("/cluster/firewall/ipset/management/10.9.0.0%2F24")).toMatchObject({ nomatch: 1, comment: "not these" });
-    expect((await refused("/cluster/firewall/ipset/management", form({ cidr: "192.168.1.20" }))).errors).toEqual({
+    await post("/cluster/firewall/ipset/management", {
+      cidr: "10.9.0.0/24",
+      nomatch: 1,
+      comment: "not these",
+    });
+    expect(await data<Row>("/cluster/firewall/ipset/management/10.9.0.0%2F24")).toMatchObject({
+      nomatch: 1,
+      comment: "not these",
+    });
+    expect(
+      (await refused("/cluster/firewall/ipset/management", form({ cidr: "192.168.1.20" }))).errors,
+    ).toEqual({
       cidr: "address '192.168.1.20' already exists",
     });
     await post("/cluster/firewall/ipset/management", { cidr: "dc/lan" });
@@ -174,18 +253,42 @@ describe("aliases, IP sets, refs and macros", () => {
       message: "IPSet 'management' is not empty\n",
     });
     await post("/cluster/firewall/ipset", { name: "admins", rename: "management" });
-    expect((await data<Row[]>("/cluster/firewall/ipset")).map((s) => s.name)).toEqual(["admins", "blocklist"]);
+    expect((await data<Row[]>("/cluster/firewall/ipset")).map((s) => s.name)).toEqual([
+      "admins",
+      "blocklist",
+    ]);
     await del("/cluster/firewall/ipset/admins?force=1");
-    expect(await refused("/cluster/firewall/ipset/admins")).toMatchObject({ message: "no such IPSet 'admins'\n" });
+    expect(await refused("/cluster/firewall/ipset/admins")).toMatchObject({
+      message: "no such IPSet 'admins'\n",
+    });
   });
 
   it("lists references and macros", async () => {
     const refs = await data<Row[]>("/cluster/firewall/refs");
-    expect(refs).toContainEqual({ type: "ipset", name: "management", ref: "+dc/management", scope: "dc", comment: "Admin workstations" });
-    expect(refs).toContainEqual({ type: "alias", name: "lan", ref: "dc/lan", scope: "dc", comment: "Home network" });
-    expect((await data<Row[]>("/cluster/firewall/refs?type=alias")).every((r) => r.type === "alias")).toBe(true);
+    expect(refs).toContainEqual({
+      type: "ipset",
+      name: "management",
+      ref: "+dc/management",
+      scope: "dc",
+      comment: "Admin workstations",
+    });
+    expect(refs).toContainEqual({
+      type: "alias",
+      name: "lan",
+      ref: "dc/lan",
+      scope: "dc",
+      comment: "Home network",
+    });
+    expect((await data<Row[]>("/cluster/firewall/refs?type=alias")).every((r) => r.type === "alias")).toBe(
+      true,
+    );
     const guest = await data<Row[]>("/nodes/pve1/qemu/101/firewall/refs");
-    expect(guest[0]).toMatchObject({ type: "alias", name: "monitoring", ref: "guest/monitoring", scope: "guest" });
+    expect(guest[0]).toMatchObject({
+      type: "alias",
+      name: "monitoring",
+      ref: "guest/monitoring",
+      scope: "guest",
+    });
     const macros = await data<Row[]>("/cluster/firewall/macros");
     expect(macros.length).toBeGreaterThan(50);
     expect(macros).toContainEqual({ macro: "SSH", descr: "Secure shell traffic" });
@@ -194,17 +297,31 @@ describe("aliases, IP sets, refs and macros", () => {
 
 describe("node and guest firewalls", () => {
   it("keeps host options and rules per node and logs what the rules let in", async () => {
-    expect(await data<Row>("/nodes/pve2/firewall/options")).toMatchObject({ enable: 1, nf_conntrack_max: 262144 });
+    expect(await data<Row>("/nodes/pve2/firewall/options")).toMatchObject({
+      enable: 1,
+      nf_conntrack_max: 262144,
+    });
     await put("/nodes/pve2/firewall/options", { log_level_in: "info", nftables: 1 });
-    expect(await data<Row>("/nodes/pve2/firewall/options")).toMatchObject({ log_level_in: "info", nftables: 1 });
+    expect(await data<Row>("/nodes/pve2/firewall/options")).toMatchObject({
+      log_level_in: "info",
+      nftables: 1,
+    });
     expect(await data<Row>("/nodes/pve1/firewall/options")).toMatchObject({ log_level_in: "nolog" });
-    await post("/nodes/pve2/firewall/rules", { type: "in", action: "ACCEPT", macro: "SSH", log: "info", enable: 1 });
+    await post("/nodes/pve2/firewall/rules", {
+      type: "in",
+      action: "ACCEPT",
+      macro: "SSH",
+      log: "info",
+      enable: 1,
+    });
     expect((await rulesOf("/nodes/pve2/firewall/rules"))[0]).toMatchObject({ macro: "SSH", log: "info" });
     const res = await api("/nodes/pve2/firewall/log?limit=0");
     const body = (await res.json()) as { data: { n: number; t: string }[]; total: number };
     const packets = body.data.filter((l) => /ACCEPT|DROP/.test(l.t));
     expect(packets.length).toBeGreaterThan(0);
-    expect(packets[0]?.t).toMatch(/^0 6 PVEFW-HOST-IN \d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000 (ACCEPT|DROP|policy DROP): /);
+    expect(packets[0]?.t).toMatch(
+      /^0 6 PVEFW-HOST-IN \d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000 (ACCEPT|DROP|policy DROP): /,
+    );
     expect(body.total).toBe(body.data.length);
     const page = await data<{ n: number }[]>("/nodes/pve2/firewall/log?start=2&limit=3");
     expect(page.map((l) => l.n)).toEqual([3, 4, 5]);
@@ -216,7 +333,10 @@ describe("node and guest firewalls", () => {
   });
 
   it("serves a VM's firewall: options, rules with the group, its log, and refuses other nodes and types", async () => {
-    expect(await data<Row>("/nodes/pve1/qemu/101/firewall/options")).toMatchObject({ enable: 1, policy_in: "DROP" });
+    expect(await data<Row>("/nodes/pve1/qemu/101/firewall/options")).toMatchObject({
+      enable: 1,
+      policy_in: "DROP",
+    });
     const rules = await rulesOf("/nodes/pve1/qemu/101/firewall/rules");
     expect(rules[0]).toMatchObject({ type: "group", action: "webserver" });
     expect(rules[2]).toMatchObject({ source: "guest/monitoring", dport: "9100" });
@@ -228,9 +348,17 @@ describe("node and guest firewalls", () => {
     expect(await data("/nodes/pve1/qemu/101/firewall/log")).toEqual([{ n: 1, t: "no content" }]);
     expect(await rulesOf("/nodes/pve1/qemu/101/firewall/rules")).toHaveLength(4);
     // Guest rules may only name the guest's NICs and cannot be forward rules.
-    const iface = await refused("/nodes/pve1/qemu/101/firewall/rules", form({ type: "in", action: "DROP", iface: "eth0" }));
+    const iface = await refused(
+      "/nodes/pve1/qemu/101/firewall/rules",
+      form({ type: "in", action: "DROP", iface: "eth0" }),
+    );
     expect(iface.errors).toEqual({ iface: "iface name 'eth0' does not match 'net\\d+'" });
-    await post("/nodes/pve1/qemu/101/firewall/rules", { type: "in", action: "DROP", iface: "net0", source: "guest/monitoring" });
+    await post("/nodes/pve1/qemu/101/firewall/rules", {
+      type: "in",
+      action: "DROP",
+      iface: "net0",
+      source: "guest/monitoring",
+    });
     expect(await refused("/nodes/pve2/qemu/101/firewall/rules")).toMatchObject({
       status: 500,
       message: "Configuration file 'nodes/pve2/qemu-server/101.conf' does not exist\n",
@@ -251,9 +379,21 @@ describe("node and guest firewalls", () => {
       expect.objectContaining({ cidr: "guest/upstream" }),
     ]);
     expect(await data<Row[]>("/cluster/firewall/aliases")).toHaveLength(2);
-    await post("/nodes/pve1/lxc/200/firewall/rules", { type: "in", action: "ACCEPT", source: "+guest/clients", enable: 1 });
+    await post("/nodes/pve1/lxc/200/firewall/rules", {
+      type: "in",
+      action: "ACCEPT",
+      source: "+guest/clients",
+      enable: 1,
+    });
     // A guest alias is not visible from the cluster firewall.
-    expect((await refused("/cluster/firewall/rules", form({ type: "in", action: "ACCEPT", source: "guest/upstream" }))).errors).toEqual({
+    expect(
+      (
+        await refused(
+          "/cluster/firewall/rules",
+          form({ type: "in", action: "ACCEPT", source: "guest/upstream" }),
+        )
+      ).errors,
+    ).toEqual({
       source: "no such alias 'upstream'",
     });
   });
@@ -276,9 +416,13 @@ describe("firewall permissions", () => {
       status: 403,
       message: "Permission check failed (/vms/101, VM.Config.Network)\n",
     });
-    expect((await refused("/cluster/firewall/options")).message).toBe("Permission check failed (/, Sys.Audit)\n");
+    expect((await refused("/cluster/firewall/options")).message).toBe(
+      "Permission check failed (/, Sys.Audit)\n",
+    );
     expect(await data<Row>("/nodes/pve1/qemu/101/firewall/options")).toMatchObject({ enable: 1 });
     await control("settings", { deniedPrivileges: ["Sys.Syslog"] });
-    expect((await refused("/nodes/pve1/firewall/log")).message).toBe("Permission check failed (/nodes/pve1, Sys.Syslog)\n");
+    expect((await refused("/nodes/pve1/firewall/log")).message).toBe(
+      "Permission check failed (/nodes/pve1, Sys.Syslog)\n",
+    );
   });
 });

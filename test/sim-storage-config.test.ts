@@ -29,7 +29,10 @@ describe("storage configuration", () => {
       content: "images,rootdir",
     });
     expect((await data<Row[]>("/storage?type=zfspool")).map((s) => s.storage)).toEqual(["local-zfs"]);
-    expect(await refused("/storage/nope")).toMatchObject({ status: 500, message: "storage 'nope' does not exist\n" });
+    expect(await refused("/storage/nope")).toMatchObject({
+      status: 500,
+      message: "storage 'nope' does not exist\n",
+    });
   });
 
   it("creates a directory storage that shows up on the nodes and in the cluster resources", async () => {
@@ -41,9 +44,17 @@ describe("storage configuration", () => {
       nodes: "pve1",
     });
     expect(made).toEqual({ storage: "usb", type: "dir" });
-    expect(await data<Row>("/storage/usb")).toMatchObject({ path: "/mnt/usb", content: "backup,images,iso", nodes: "pve1" });
+    expect(await data<Row>("/storage/usb")).toMatchObject({
+      path: "/mnt/usb",
+      content: "backup,images,iso",
+      nodes: "pve1",
+    });
     const onNode = await data<Row[]>("/nodes/pve1/storage");
-    expect(onNode.find((s) => s.storage === "usb")).toMatchObject({ type: "dir", active: 1, total: expect.any(Number) });
+    expect(onNode.find((s) => s.storage === "usb")).toMatchObject({
+      type: "dir",
+      active: 1,
+      total: expect.any(Number),
+    });
     expect((await data<Row[]>("/nodes/pve2/storage")).some((s) => s.storage === "usb")).toBe(false);
     const resources = await data<Row[]>("/cluster/resources?type=storage");
     expect(resources.filter((r) => r.storage === "usb").map((r) => r.id)).toEqual(["storage/pve1/usb"]);
@@ -55,17 +66,26 @@ describe("storage configuration", () => {
 
   it("fills in defaults and refuses options the type does not take", async () => {
     await post("/storage", { storage: "nas2", type: "nfs", server: "192.168.1.51", export: "/export/pve" });
-    expect(await data<Row>("/storage/nas2")).toMatchObject({ path: "/mnt/pve/nas2", content: "images", shared: 1 });
+    expect(await data<Row>("/storage/nas2")).toMatchObject({
+      path: "/mnt/pve/nas2",
+      content: "images",
+      shared: 1,
+    });
     expect(await refused("/storage", form({ storage: "d1", type: "dir" }))).toMatchObject({
       status: 500,
       message: "missing value for required option 'path'\n",
     });
-    expect((await refused("/storage", form({ storage: "d2", type: "dir", path: "/d", server: "1.2.3.4" }))).message).toBe(
-      "unexpected property 'server'\n",
-    );
     expect(
-      (await refused("/storage", form({ storage: "t1", type: "lvmthin", vgname: "pve", thinpool: "x", content: "iso" })))
+      (await refused("/storage", form({ storage: "d2", type: "dir", path: "/d", server: "1.2.3.4" })))
         .message,
+    ).toBe("unexpected property 'server'\n");
+    expect(
+      (
+        await refused(
+          "/storage",
+          form({ storage: "t1", type: "lvmthin", vgname: "pve", thinpool: "x", content: "iso" }),
+        )
+      ).message,
     ).toBe("storage does not support content type 'none'\n");
     // Content types a plugin does not support are dropped, the rest is kept.
     await post("/storage", { storage: "t2", type: "zfspool", pool: "tank/vm", content: "images,iso" });
@@ -82,7 +102,8 @@ describe("storage configuration", () => {
     expect(await data<Row>("/storage/nas")).toMatchObject({ content: "backup,iso,vztmpl" });
     expect(await refused("/storage/nas", form({ disable: 1, digest }, "PUT"))).toMatchObject({
       status: 500,
-      message: "update storage failed: detected modified configuration - file changed by other user? Try again.\n",
+      message:
+        "update storage failed: detected modified configuration - file changed by other user? Try again.\n",
     });
     expect((await refused("/storage/nas", form({ server: "10.0.0.1" }, "PUT"))).message).toBe(
       "update storage failed: can't change value of fixed parameter 'server'\n",
@@ -111,7 +132,9 @@ describe("storage configuration", () => {
   });
 
   it("keeps a backup server's password to itself and hands out a generated key once", async () => {
-    const fingerprint = Array.from({ length: 32 }, (_, i) => (i * 7).toString(16).padStart(2, "0").slice(-2)).join(":");
+    const fingerprint = Array.from({ length: 32 }, (_, i) =>
+      (i * 7).toString(16).padStart(2, "0").slice(-2),
+    ).join(":");
     const made = await post<Row>("/storage", {
       storage: "pbs",
       type: "pbs",
@@ -123,9 +146,18 @@ describe("storage configuration", () => {
       "encryption-key": "autogen",
     });
     const key = (made.config as Row)["encryption-key"] as string;
-    expect(JSON.parse(key)).toMatchObject({ fingerprint: expect.stringMatching(/^([0-9a-f]{2}:){31}[0-9a-f]{2}$/) });
+    expect(JSON.parse(key)).toMatchObject({
+      fingerprint: expect.stringMatching(/^([0-9a-f]{2}:){31}[0-9a-f]{2}$/),
+    });
     const stored = await data<Row>("/storage/pbs");
-    expect(stored).toMatchObject({ type: "pbs", datastore: "homelab", username: "backup@pbs", fingerprint, shared: 1, content: "backup" });
+    expect(stored).toMatchObject({
+      type: "pbs",
+      datastore: "homelab",
+      username: "backup@pbs",
+      fingerprint,
+      shared: 1,
+      content: "backup",
+    });
     expect(stored["encryption-key"]).toBe(JSON.parse(key).fingerprint);
     const text = JSON.stringify(await data<Row[]>("/storage"));
     expect(text).not.toContain("s3cret-pass");
@@ -138,7 +170,9 @@ describe("storage configuration", () => {
     await data("/storage/nas", { method: "DELETE" });
     expect(await refused("/storage/nas")).toMatchObject({ message: "storage 'nas' does not exist\n" });
     expect((await data<Row[]>("/nodes/pve1/storage")).map((s) => s.storage)).toEqual(["local", "local-lvm"]);
-    expect((await data<Row>("/pools/prod")).members).not.toContainEqual(expect.objectContaining({ storage: "nas" }));
+    expect((await data<Row>("/pools/prod")).members).not.toContainEqual(
+      expect.objectContaining({ storage: "nas" }),
+    );
     expect(await refused("/storage/nas", { method: "DELETE" })).toMatchObject({
       status: 500,
       message: "delete storage failed: storage 'nas' does not exist\n",
@@ -153,7 +187,9 @@ describe("storage configuration permissions", () => {
       status: 403,
       message: "Permission check failed (/storage, Datastore.Allocate)\n",
     });
-    expect((await refused("/storage/local")).message).toBe("Permission check failed (/storage/local, Datastore.Allocate)\n");
+    expect((await refused("/storage/local")).message).toBe(
+      "Permission check failed (/storage/local, Datastore.Allocate)\n",
+    );
     expect((await refused("/storage/local", { method: "DELETE" })).status).toBe(403);
     expect(await data<Row[]>("/storage")).toHaveLength(4);
     await control("settings", { deniedPrivileges: ["Datastore.Audit", "Datastore.AllocateSpace"] });

@@ -26,28 +26,33 @@ interface LogEntry {
 }
 
 export function clusterLogEntries(store: Store, nowMs: number): LogEntry[] {
-  const out: LogEntry[] = [];
+  // Ordered by the moment pmxcfs received them: a task's start always precedes its end.
+  const timed: { at: number; entry: LogEntry }[] = [];
   for (const t of store.tasks.values()) {
     const pid = 1000 + (Number.parseInt(digestOf(t.node).slice(0, 4), 16) % 3000);
-    const base = { pri: 6, tag: "pvedaemon", pid, node: t.node, user: t.user };
-    if (t.startMs <= nowMs) out.push({ ...base, uid: 0, time: t.starttime, msg: `starting task ${t.upid}` });
+    const base = { uid: 0, pri: 6, tag: "pvedaemon", pid, node: t.node, user: t.user };
+    if (t.startMs <= nowMs)
+      timed.push({
+        at: t.startMs * 2,
+        entry: { ...base, time: t.starttime, msg: `starting task ${t.upid}` },
+      });
     if (!isRunning(t, nowMs)) {
       const status = exitStatus(t);
-      out.push({
-        ...base,
-        uid: 0,
-        time: Math.floor(taskEndMs(t) / 1000),
-        // An error end is logged at priority err, like log_task_result does.
-        pri: status === "OK" || status.startsWith("WARNINGS") ? 6 : 3,
-        msg: `end task ${t.upid} ${status}`,
+      const end = taskEndMs(t);
+      timed.push({
+        at: end * 2 + 1,
+        entry: {
+          ...base,
+          time: Math.floor(end / 1000),
+          // An error end is logged at priority err, like log_task_result does.
+          pri: status === "OK" || status.startsWith("WARNINGS") ? 6 : 3,
+          msg: `end task ${t.upid} ${status}`,
+        },
       });
     }
   }
-  out.sort((a, b) => a.time - b.time || (a.msg < b.msg ? -1 : 1));
-  out.forEach((e, i) => {
-    e.uid = i + 1;
-  });
-  return out.reverse();
+  timed.sort((a, b) => a.at - b.at || (a.entry.msg < b.entry.msg ? -1 : 1));
+  return timed.map(({ entry }, i) => ({ ...entry, uid: i + 1 })).reverse();
 }
 
 function clusterLog(ctx: Ctx): LogEntry[] {
