@@ -229,7 +229,7 @@ describe("aliases, IP sets, refs and macros", () => {
       "management",
     ]);
     const entries = await data<Row[]>("/cluster/firewall/ipset/management");
-    expect(entries.map((e) => e.cidr)).toEqual(["192.168.1.20", "192.168.1.21", "10.8.0.0/24"]);
+    expect(entries.map((e) => e.cidr)).toEqual(["10.8.0.0/24", "192.168.1.20", "192.168.1.21"]);
     await post("/cluster/firewall/ipset/management", {
       cidr: "10.9.0.0/24",
       nomatch: 1,
@@ -239,6 +239,12 @@ describe("aliases, IP sets, refs and macros", () => {
       nomatch: 1,
       comment: "not these",
     });
+    expect((await data<Row[]>("/cluster/firewall/ipset/management")).map((e) => e.cidr)).toEqual([
+      "10.8.0.0/24",
+      "10.9.0.0/24",
+      "192.168.1.20",
+      "192.168.1.21",
+    ]);
     expect(
       (await refused("/cluster/firewall/ipset/management", form({ cidr: "192.168.1.20" }))).errors,
     ).toEqual({

@@ -31,7 +31,9 @@ export function loadFirewall(ctx: Ctx, level: FwLevel): FirewallConfig {
   return structuredClone(ctx.store.firewall.get(scope) ?? emptyFirewall(scope));
 }
 
+/** The file is written back with IP set entries in address order (as the writer sorts them). */
 export function saveFirewall(store: Store, config: FirewallConfig): void {
+  for (const set of config.ipsets) set.entries.sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
   store.firewall.put(config);
 }
 

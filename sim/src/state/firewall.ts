@@ -131,9 +131,9 @@ export function seedFirewall(nodes: string[], guests: SeedGuest[], homelab: bool
         name: "management",
         comment: "Admin workstations",
         entries: [
+          { cidr: "10.8.0.0/24", comment: "WireGuard" },
           { cidr: "192.168.1.20", comment: "desktop" },
           { cidr: "192.168.1.21", comment: "laptop" },
-          { cidr: "10.8.0.0/24", comment: "WireGuard" },
         ],
       },
       { name: "blocklist", comment: "Abusive hosts", entries: [{ cidr: "203.0.113.0/24" }] },
