@@ -1,6 +1,6 @@
 // The simulator's firewall at cluster, node and guest level, as pve-firewall answers it.
 import { beforeEach, describe, expect, it } from "vitest";
-import { api, control, data, form, post, put, type Row, refused } from "./helpers/pve";
+import { api, control, data, form, post, put, type Row, refused, taskFinished } from "./helpers/pve";
 
 beforeEach(async () => {
   await control("reset");
@@ -402,6 +402,18 @@ describe("node and guest firewalls", () => {
     ).toEqual({
       source: "no such alias 'upstream'",
     });
+  });
+});
+
+describe("guest firewall files follow the guests", () => {
+  it("copies the firewall with a clone and removes it with the guest", async () => {
+    await taskFinished(await post("/nodes/pve1/qemu/101/clone", { newid: 150, name: "web-02" }));
+    const copied = await rulesOf("/nodes/pve1/qemu/150/firewall/rules");
+    expect(copied.map((r) => r.action)).toEqual(["webserver", "ACCEPT", "ACCEPT", "ACCEPT"]);
+    expect(await data<Row>("/nodes/pve1/qemu/150/firewall/options")).toMatchObject({ enable: 1 });
+    await taskFinished(await data<string>("/nodes/pve1/qemu/150", { method: "DELETE" }));
+    await taskFinished(await post("/nodes/pve1/qemu/100/clone", { newid: 150, name: "dns-02" }));
+    expect(await rulesOf("/nodes/pve1/qemu/150/firewall/rules")).toEqual([]);
   });
 });
 

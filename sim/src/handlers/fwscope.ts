@@ -33,7 +33,8 @@ export function loadFirewall(ctx: Ctx, level: FwLevel): FirewallConfig {
 
 /** The file is written back with IP set entries in address order (as the writer sorts them). */
 export function saveFirewall(store: Store, config: FirewallConfig): void {
-  for (const set of config.ipsets) set.entries.sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
+  for (const set of config.ipsets)
+    set.entries.sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
   store.firewall.put(config);
 }
 
@@ -45,4 +46,10 @@ export function firewallActive(store: Store, scope: string): boolean {
   const own = store.firewall.get(scope)?.options.enable;
   // host.fw defaults to enabled, a guest's firewall to disabled.
   return Number(own ?? (scope.startsWith("node/") ? 1 : 0)) > 0;
+}
+
+/** PVE::Firewall::clone_vmfw_conf: a clone gets a copy of its source's firewall file. */
+export function cloneGuestFirewall(store: Store, from: number, to: number): void {
+  const source = store.firewall.get(`vm/${from}`);
+  if (source) store.firewall.put({ ...structuredClone(source), scope: `vm/${to}` });
 }
