@@ -217,5 +217,10 @@ describe("storage replication", () => {
     expect(jobs.every((j) => j.target !== j.source)).toBe(true);
     const rules = await data<Row[]>("/cluster/firewall/rules");
     expect(rules.length).toBeGreaterThan(0);
+    expect((await data<Row[]>("/nodes/pve4/firewall/rules")).length).toBeGreaterThan(0);
+    // A single node has nowhere to replicate to.
+    await control("reset", { nodes: 1 });
+    expect(await data<Row[]>("/cluster/replication")).toEqual([]);
+    expect(await data<Row>("/storage/local-zfs")).toMatchObject({ nodes: "pve1" });
   });
 });

@@ -95,6 +95,12 @@ describe("cluster firewall", () => {
       proto: "tcp",
     });
     expect(await data<Row>("/cluster/firewall/rules/0")).not.toHaveProperty("dport");
+    expect((await refused("/cluster/firewall/rules/0", form({ delete: "action" }, "PUT"))).errors).toEqual({
+      delete: "unable to delete required property 'action'",
+    });
+    expect((await refused("/cluster/firewall/rules/0", form({ delete: "color" }, "PUT"))).errors).toEqual({
+      delete: "no such property ('color')",
+    });
     await del("/cluster/firewall/rules/0");
     expect(await rulesOf("/cluster/firewall/rules")).toHaveLength(4);
   });

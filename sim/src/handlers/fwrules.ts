@@ -191,7 +191,9 @@ export function updateRule(ctx: Ctx, h: RuleHolder): null {
   if (del) {
     for (const key of del.split(/[,;\s]+/).filter(Boolean)) {
       // delete_rule_properties: only optional rule properties may go.
-      if (key === "type" || key === "action" || key === "pos")
+      if (!(RULE_KEYS as readonly string[]).includes(key))
+        throw paramError({ delete: `no such property ('${key}')` });
+      if (key === "type" || key === "action")
         throw paramError({ delete: `unable to delete required property '${key}'` });
       delete (rule as unknown as Record<string, unknown>)[key];
     }
