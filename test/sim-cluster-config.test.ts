@@ -108,6 +108,7 @@ describe("storage replication", () => {
     expect(Number(s.last_sync)).toBeGreaterThan(now - 900);
     expect(Number(s.next_sync)).toBeGreaterThan(Number(s.last_sync));
     expect(await data<Row[]>("/nodes/pve1/replication")).toEqual([]);
+    expect(await data<Row[]>("/nodes/pve3/replication?guest=204")).toEqual([]);
     expect(await data<Row>("/nodes/pve3/replication/205-0/status")).toMatchObject({
       id: "205-0",
       fail_count: 0,

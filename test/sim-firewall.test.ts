@@ -337,6 +337,8 @@ describe("node and guest firewalls", () => {
     expect(body.total).toBe(body.data.length);
     const page = await data<{ n: number }[]>("/nodes/pve2/firewall/log?start=2&limit=3");
     expect(page.map((l) => l.n)).toEqual([3, 4, 5]);
+    const future = Math.floor(Date.now() / 1000) + 60;
+    expect(await data(`/nodes/pve2/firewall/log?since=${future}`)).toEqual([{ n: 1, t: "no content" }]);
     // Switching the cluster firewall off keeps every rule but nothing is applied any more.
     await put("/cluster/firewall/options", { enable: 0 });
     const off = await data<{ t: string }[]>("/nodes/pve2/firewall/log?limit=0");
