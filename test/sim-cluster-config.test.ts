@@ -194,6 +194,13 @@ describe("storage replication", () => {
     expect(ok).not.toHaveProperty("error");
   });
 
+  it("turns the job around when the guest migrates to the target", async () => {
+    await taskFinished(await post("/nodes/pve3/lxc/205/migrate", { target: "pve2", restart: 1 }));
+    expect(await data<Row>("/cluster/replication/205-0")).toMatchObject({ source: "pve2", target: "pve3" });
+    expect((await data<Row[]>("/nodes/pve2/replication")).map((j) => j.id)).toEqual(["205-0"]);
+    expect(await data<Row[]>("/nodes/pve3/replication")).toEqual([]);
+  });
+
   it("checks VM.Replicate and VM.Audit on the guest", async () => {
     await control("settings", { deniedPrivileges: ["VM.Replicate"] });
     expect(

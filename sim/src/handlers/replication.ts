@@ -60,7 +60,14 @@ function runJob(store: Store, job: ReplicationJob, at: number): void {
 
 /** Plays the runs pvesr would have made up to now. */
 function settle(store: Store, nowSec: number): void {
-  for (const job of [...store.replication.values()]) {
+  for (let job of [...store.replication.values()]) {
+    // Migrating a guest onto its replication target turns the job around
+    // (PVE::ReplicationConfig::switch_replication_job_target): the old source becomes the target.
+    const guest = store.guests.get(job.guest);
+    if (guest && guest.node === job.target && job.source && job.source !== job.target) {
+      job = { ...job, target: job.source, source: guest.node };
+      store.replication.put(job);
+    }
     if (job.remove_job) {
       // Removal happens on the next pvesr run (every minute).
       if (nowSec >= job.lastTry + 60) store.replication.delete(job.id);
