@@ -98,6 +98,34 @@ const PATHS: [string, string][] = [
   ["/cluster/backup/backup-nightly", "GET /cluster/backup/{id}"],
   ["/cluster/backup/backup-nightly/included_volumes", "GET /cluster/backup/{id}/included_volumes"],
   ["/cluster/backup-info/not-backed-up", "GET /cluster/backup-info/not-backed-up"],
+  ["/storage", "GET /storage"],
+  ["/storage/local-zfs", "GET /storage/{storage}"],
+  ["/cluster/firewall/options", "GET /cluster/firewall/options"],
+  ["/cluster/firewall/rules", "GET /cluster/firewall/rules"],
+  ["/cluster/firewall/rules/0", "GET /cluster/firewall/rules/{pos}"],
+  ["/cluster/firewall/groups", "GET /cluster/firewall/groups"],
+  ["/cluster/firewall/groups/webserver", "GET /cluster/firewall/groups/{group}"],
+  ["/cluster/firewall/aliases", "GET /cluster/firewall/aliases"],
+  ["/cluster/firewall/ipset", "GET /cluster/firewall/ipset"],
+  ["/cluster/firewall/ipset/management", "GET /cluster/firewall/ipset/{name}"],
+  ["/cluster/firewall/refs", "GET /cluster/firewall/refs"],
+  ["/cluster/firewall/macros", "GET /cluster/firewall/macros"],
+  ["/nodes/pve1/firewall/options", "GET /nodes/{node}/firewall/options"],
+  ["/nodes/pve1/firewall/rules", "GET /nodes/{node}/firewall/rules"],
+  ["/nodes/pve1/firewall/log", "GET /nodes/{node}/firewall/log"],
+  ["/nodes/pve1/qemu/101/firewall/options", "GET /nodes/{node}/qemu/{vmid}/firewall/options"],
+  ["/nodes/pve1/qemu/101/firewall/rules", "GET /nodes/{node}/qemu/{vmid}/firewall/rules"],
+  ["/nodes/pve1/qemu/101/firewall/aliases", "GET /nodes/{node}/qemu/{vmid}/firewall/aliases"],
+  ["/nodes/pve1/qemu/101/firewall/refs", "GET /nodes/{node}/qemu/{vmid}/firewall/refs"],
+  ["/nodes/pve1/qemu/101/firewall/log", "GET /nodes/{node}/qemu/{vmid}/firewall/log"],
+  ["/nodes/pve1/lxc/200/firewall/options", "GET /nodes/{node}/lxc/{vmid}/firewall/options"],
+  ["/cluster/log", "GET /cluster/log"],
+  ["/cluster/options", "GET /cluster/options"],
+  ["/cluster/replication", "GET /cluster/replication"],
+  ["/cluster/replication/205-0", "GET /cluster/replication/{id}"],
+  ["/nodes/pve3/replication", "GET /nodes/{node}/replication"],
+  ["/nodes/pve3/replication/205-0/status", "GET /nodes/{node}/replication/{id}/status"],
+  ["/nodes/pve3/replication/205-0/log", "GET /nodes/{node}/replication/{id}/log"],
 ];
 
 beforeAll(async () => {
@@ -176,4 +204,69 @@ describe("HA, network, access and backup-job operations validate their parameter
       expect(((await res.json()) as { errors: Record<string, string> }).errors).toMatchObject(errors);
     });
   }
+});
+
+describe("parameters of the firewall, storage and cluster configuration operations", () => {
+  const send = async (method: string, path: string, fields: Record<string, string>) => {
+    const res = await env.PVE!.fetch(`http://pve/api2/json${path}`, {
+      method,
+      headers: { Authorization: TOKEN, "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields).toString(),
+    });
+    return { status: res.status, body: (await res.json()) as { errors?: Record<string, string> } };
+  };
+
+  it("checks rule fields against the firewall formats", async () => {
+    const r = await send("POST", "/cluster/firewall/rules", {
+      type: "in",
+      action: "ACCEPT",
+      proto: "tcpx",
+      sport: "ssh,nosuchservice",
+      "icmp-type": "wobble",
+      iface: "9bad",
+      log: "loud",
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.errors).toEqual({
+      proto: "invalid format - unknown protocol 'tcpx'\n",
+      sport: "invalid format - invalid port 'nosuchservice'\n",
+      "icmp-type": "invalid format - invalid icmp-type 'wobble'\n",
+      iface: "invalid format - invalid network interface name '9bad'\n",
+      log: "value 'loud' does not have a value in the enumeration 'emerg, alert, crit, err, warning, notice, info, debug, nolog'",
+    });
+  });
+
+  it("checks names, ids and options of the other new operations", async () => {
+    expect(
+      (await send("POST", "/cluster/firewall/groups", { group: "a-very-long-group-name" })).body.errors,
+    ).toEqual({
+      group: "value may only be 18 characters long",
+    });
+    expect(
+      (await send("POST", "/cluster/firewall/ipset/management", { cidr: "10.0.0.0/33" })).body.errors,
+    ).toEqual({
+      cidr: "invalid format - value does not look like a valid IP address or CIDR network\n",
+    });
+    expect(
+      (await send("PUT", "/nodes/pve1/firewall/options", { nf_conntrack_max: "100" })).body.errors,
+    ).toEqual({
+      nf_conntrack_max: "value must have a minimum value of 32768",
+    });
+    expect(
+      (await send("POST", "/storage", { storage: "x1", type: "dir", path: "/x", port: "70000" })).body.errors,
+    ).toEqual({
+      port: "value must have a maximum value of 65535",
+    });
+    expect((await send("POST", "/storage", { storage: "x1", path: "/x" })).body.errors).toEqual({
+      type: "property is missing and it is not optional",
+    });
+    expect(
+      (await send("POST", "/cluster/replication", { id: "1-0", type: "local", target: "pve2" })).body.errors,
+    ).toEqual({
+      id: "value does not match the regex pattern",
+    });
+    expect((await send("PUT", "/cluster/options", { max_workers: "0" })).body.errors).toEqual({
+      max_workers: "value must have a minimum value of 1",
+    });
+  });
 });

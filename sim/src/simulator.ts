@@ -19,7 +19,9 @@ import { backupRoutes } from "./handlers/backup";
 import { backupJobRoutes } from "./handlers/backup-jobs";
 import { cloneRoutes } from "./handlers/clone";
 import { clusterRoutes } from "./handlers/cluster";
+import { clusterConfigRoutes } from "./handlers/clusterconfig";
 import { configRoutes } from "./handlers/config";
+import { firewallRoutes } from "./handlers/firewall";
 import { haRoutes } from "./handlers/ha";
 import { lxcRoutes } from "./handlers/lxc";
 import { migrateRoutes } from "./handlers/migrate";
@@ -28,7 +30,9 @@ import { nodeRoutes } from "./handlers/nodes";
 import { poolRoutes } from "./handlers/pools";
 import { provisionRoutes } from "./handlers/provision";
 import { qemuRoutes } from "./handlers/qemu";
+import { replicationRoutes } from "./handlers/replication";
 import { storageRoutes } from "./handlers/storage";
+import { storageConfigRoutes } from "./handlers/storageconfig";
 import { taskRoutes } from "./handlers/tasks";
 import { tokenSecret } from "./state/access";
 import { seedWorld } from "./state/seed";
@@ -53,6 +57,10 @@ const router = new Router([
   ...haRoutes,
   ...networkRoutes,
   ...backupJobRoutes,
+  ...firewallRoutes,
+  ...storageConfigRoutes,
+  ...clusterConfigRoutes,
+  ...replicationRoutes,
 ]);
 
 const MAX_LOGGED_REQUESTS = 5000;

@@ -3,6 +3,7 @@
 // not listed here is accepted, as the brief requires: better lenient than wrongly strict.
 
 import { parseCalendarEvent } from "../state/calendar";
+import { FIREWALL_FORMATS } from "./fwformats";
 
 type Verifier = (value: string) => string | null;
 
@@ -71,6 +72,8 @@ const VERIFIERS: Record<string, Verifier> = {
       ? null
       : "value does not look like a valid ha node\n",
 };
+
+Object.assign(VERIFIERS, FIREWALL_FORMATS);
 
 /** PVE::Tools::split_list: on NUL when present, else on commas, semicolons and whitespace. */
 export function splitList(text: string): string[] {

@@ -25,6 +25,7 @@ import {
   usableStorage,
   volname,
 } from "./disks";
+import { cloneGuestFirewall } from "./fwscope";
 import { isTemplate, kindWord, loadGuest, lockError } from "./guests";
 import { checkNodeExists, checkPoolExists, freshUsage, sortConfig } from "./guestutil";
 import { copyDuration } from "./provision";
@@ -203,6 +204,8 @@ function cloneQemu(ctx: Ctx): string {
   ];
   const abortEffects: TaskEffect[] = [{ kind: "guest-remove", vmid: newid }];
   const base = { node, type: "qmclone", id: String(g.vmid), user: ctx.user, startEffects, abortEffects };
+  // A failed clone removes the new guest and, with it, this copy (abortEffects).
+  cloneGuestFirewall(store, g.vmid, newid);
   const head: string[] = [];
   if (!snapname && Object.keys(g.pending).length + g.pendingDelete.length > 0)
     head.push(
@@ -337,6 +340,7 @@ function cloneLxc(ctx: Ctx): string {
     { kind: "guest-remove", vmid: newid },
   ];
   const base = { node, type: "vzclone", id: String(g.vmid), user: ctx.user, startEffects, abortEffects };
+  cloneGuestFirewall(store, g.vmid, newid);
   const noSpace = capacityError(store, node, allocs);
   if (noSpace) {
     return startTask(

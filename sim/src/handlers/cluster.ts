@@ -4,6 +4,7 @@ import type { Ctx, Route } from "../api/context";
 import { PveError, paramError } from "../api/respond";
 import { CLUSTER_NAME, PVE_RELEASE, PVE_REPOID, PVE_VERSION } from "../state/seed";
 import { isRunning } from "../state/tasks";
+import { nextIdRange } from "./clusterconfig";
 import { poolIndex, resourceRow } from "./guests";
 import { allNodeFigures } from "./nodes";
 import { storageRow, usageIndex } from "./storage";
@@ -117,8 +118,10 @@ function nextid(ctx: Ctx): string {
     if (guests.has(want)) throw paramError({ vmid: `VM ${want} already exists` });
     return String(want);
   }
-  for (let id = 100; id < 1_000_000; id++) if (!guests.has(id)) return String(id);
-  throw new PveError("unable to get any free VMID in range [100, 1000000]");
+  // datacenter.cfg `next-id` narrows the range handed out.
+  const { lower, upper } = nextIdRange(ctx.store);
+  for (let id = lower; id < upper; id++) if (!guests.has(id)) return String(id);
+  throw new PveError(`unable to get any free VMID in range [${lower}, ${upper}]`);
 }
 
 /** Recent tasks of all nodes (the pmxcfs task list), newest first. */

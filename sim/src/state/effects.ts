@@ -128,6 +128,8 @@ export function applyEffect(store: Store, effect: TaskEffect, nowMs: number): vo
 function removeGuest(store: Store, vmid: number): void {
   if (!store.guests.has(vmid)) return;
   store.guests.delete(vmid);
+  // Destroying a guest also removes its firewall file (PVE::Firewall::remove_vmfw_conf).
+  store.firewall.delete(`vm/${vmid}`);
   for (const pool of store.pools.values()) {
     if (!pool.vmids.includes(vmid)) continue;
     pool.vmids = pool.vmids.filter((v) => v !== vmid);

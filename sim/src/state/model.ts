@@ -144,6 +144,8 @@ export interface StorageState {
   total: number;
   /** Bytes used by things the simulator does not model (OS files, other data). */
   baseUsed: number;
+  /** The other storage.cfg options of its type (pool, sparse, datastore, prune-backups, ...). */
+  options?: Record<string, string | number>;
 }
 
 export type VolumeContent = "iso" | "vztmpl" | "backup" | "snippets" | "import";

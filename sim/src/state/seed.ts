@@ -21,6 +21,7 @@ import type {
 } from "./model";
 import { seedNetwork } from "./network";
 import { digestOf, Rng } from "./random";
+import { seedConfigFiles } from "./seed-config";
 import type { World } from "./store";
 import { formatUpid } from "./upid";
 
@@ -944,11 +945,12 @@ export function seedWorld(opts: SeedOptions, nowMs: number): World {
   const s = new Seeder(opts, nowMs);
   s.addNodes(opts.nodes);
   const { pools } = opts.guests === undefined ? homelab(s) : generated(s, opts.guests);
+  const files = seedConfigFiles(s.nodes, s.guests, opts.guests === undefined, nowMs);
   return {
     meta: { t0: nowMs, seed: opts },
     nodes: s.nodes,
     guests: s.guests,
-    storages: storages(),
+    storages: [...storages(), ...files.storages],
     volumes: s.volumes,
     pools,
     tasks: s.tasks,
@@ -958,6 +960,9 @@ export function seedWorld(opts: SeedOptions, nowMs: number): World {
       ...seedNetwork(s.nodes, Math.floor(nowMs / 1000)),
       seedBackupJobs(s.guests, opts.guests !== undefined),
     ],
+    firewall: files.firewall,
+    datacenter: files.datacenter,
+    replication: files.replication,
   };
 }
 

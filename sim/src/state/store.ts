@@ -1,5 +1,7 @@
 import type { QgaRuntime } from "../guest/qga";
+import type { DatacenterConfig, ReplicationJob } from "./clusterconfig";
 import { Db, Table } from "./db";
+import type { FirewallConfig } from "./firewall";
 import {
   type ConfigFile,
   DEFAULT_SETTINGS,
@@ -24,6 +26,9 @@ export interface World {
   pools: PoolState[];
   tasks: TaskState[];
   configs: ConfigFile[];
+  firewall: FirewallConfig[];
+  datacenter: DatacenterConfig[];
+  replication: ReplicationJob[];
 }
 
 export const volumeKey = (v: Pick<VolumeState, "node" | "volid">) => `${v.node ?? "*"}|${v.volid}`;
@@ -41,6 +46,10 @@ export class Store {
   readonly pools: Table<string, PoolState>;
   readonly tasks: Table<string, TaskState>;
   readonly configs: Table<string, ConfigFile>;
+  /** Firewall files by scope: "cluster", "node/<name>", "vm/<vmid>". */
+  readonly firewall: Table<string, FirewallConfig>;
+  readonly datacenter: Table<string, DatacenterConfig>;
+  readonly replication: Table<string, ReplicationJob>;
   meta: Meta = { t0: 0, seed: { nodes: 3 } };
   settings: Settings = { ...DEFAULT_SETTINGS };
   faults: Fault[] = [];
@@ -58,6 +67,9 @@ export class Store {
     this.pools = new Table(this.db, "pool", (p) => p.poolid);
     this.tasks = new Table(this.db, "task", (t) => t.upid);
     this.configs = new Table(this.db, "config", (c) => c.name);
+    this.firewall = new Table(this.db, "firewall", (f) => f.scope);
+    this.datacenter = new Table(this.db, "datacenter", (d) => d.file);
+    this.replication = new Table(this.db, "replication", (j) => j.id);
   }
 
   private get tables() {
@@ -69,6 +81,9 @@ export class Store {
       this.pools,
       this.tasks,
       this.configs,
+      this.firewall,
+      this.datacenter,
+      this.replication,
     ] as const;
   }
 
@@ -111,6 +126,9 @@ export class Store {
         if (!t.finished) this.unfinished.add(t.upid);
       }
       for (const c of world.configs) this.configs.put(c);
+      for (const f of world.firewall) this.firewall.put(f);
+      for (const d of world.datacenter) this.datacenter.put(d);
+      for (const j of world.replication) this.replication.put(j);
     });
   }
 
