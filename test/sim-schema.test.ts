@@ -177,7 +177,7 @@ describe("HA, network, access and backup-job operations validate their parameter
       "POST",
       "/nodes/pve1/network",
       { iface: "averyveryverylongbridge0", type: "bridge" },
-      { iface: "value may only be 20 characters long" },
+      { iface: "invalid format - invalid network interface name 'averyveryverylongbridge0'\n" },
     ],
     [
       "PUT",
