@@ -14,18 +14,25 @@ import { handleControl, type RequestLogEntry } from "./control/control";
 import { faultResponse, takeFault } from "./control/faults";
 import { accessRoutes } from "./handlers/access";
 import { agentRoutes, settleAgents } from "./handlers/agent";
+import { aptRoutes } from "./handlers/apt";
 import { backupRoutes } from "./handlers/backup";
 import { cloneRoutes } from "./handlers/clone";
 import { clusterRoutes } from "./handlers/cluster";
 import { configRoutes } from "./handlers/config";
+import { downloadRoutes } from "./handlers/downloads";
+import { logRoutes } from "./handlers/logs";
 import { lxcRoutes } from "./handlers/lxc";
 import { migrateRoutes } from "./handlers/migrate";
+import { nodeDiskRoutes } from "./handlers/node-disks";
+import { nodePowerRoutes } from "./handlers/node-power";
 import { nodeRoutes } from "./handlers/nodes";
 import { poolRoutes } from "./handlers/pools";
 import { provisionRoutes } from "./handlers/provision";
 import { qemuRoutes } from "./handlers/qemu";
+import { serviceRoutes } from "./handlers/services";
 import { storageRoutes } from "./handlers/storage";
 import { taskRoutes } from "./handlers/tasks";
+import { settleHosts } from "./host/power";
 import { seedWorld } from "./state/seed";
 import { Store } from "./state/store";
 import { tick } from "./state/tasks";
@@ -45,6 +52,12 @@ const router = new Router([
   ...taskRoutes,
   ...poolRoutes,
   ...accessRoutes,
+  ...serviceRoutes,
+  ...logRoutes,
+  ...aptRoutes,
+  ...nodePowerRoutes,
+  ...nodeDiskRoutes,
+  ...downloadRoutes,
 ]);
 
 const MAX_LOGGED_REQUESTS = 5000;
@@ -172,6 +185,8 @@ export class PveSimulator extends DurableObject<SimEnv> {
     // What the guests did since the last request (exec jobs ending, guest-initiated shutdowns)
     // happened before any task that ends now, so it goes first.
     settleAgents(store, now);
+    // Node reboots and shutdowns that came due, with what their guests and tasks did before.
+    settleHosts(store, now);
     tick(store, now);
 
     try {

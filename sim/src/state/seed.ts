@@ -1,6 +1,7 @@
 // The seeded cluster: a hand-written homelab by default, or N nodes with M generated guests for
 // benchmarks. Deterministic: the same options give the same data; times are relative to the reset.
 
+import { seedHosts } from "../host/seed";
 import type {
   GuestConfig,
   GuestOs,
@@ -948,6 +949,7 @@ export function seedWorld(opts: SeedOptions, nowMs: number): World {
     volumes: s.volumes,
     pools,
     tasks: s.tasks,
+    hosts: seedHosts(s.nodes, s.tasks, s.now),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { QgaRuntime } from "../guest/qga";
+import type { HostState } from "../host/model";
 import { Db, Table } from "./db";
 import {
   DEFAULT_SETTINGS,
@@ -22,13 +23,15 @@ export interface World {
   volumes: VolumeState[];
   pools: PoolState[];
   tasks: TaskState[];
+  /** Each node's own system: services, apt cache, journal history, pending power action. */
+  hosts: HostState[];
 }
 
 export const volumeKey = (v: Pick<VolumeState, "node" | "volid">) => `${v.node ?? "*"}|${v.volid}`;
 
 /** The one state store: in-memory tables mirrored into SQLite. */
 /** Version of the persisted state's shape; bump it whenever a stored entity gains a required field. */
-export const STATE_FORMAT = 2;
+export const STATE_FORMAT = 3;
 
 export class Store {
   readonly db: Db;
@@ -38,6 +41,7 @@ export class Store {
   readonly volumes: Table<string, VolumeState>;
   readonly pools: Table<string, PoolState>;
   readonly tasks: Table<string, TaskState>;
+  readonly hosts: Table<string, HostState>;
   meta: Meta = { t0: 0, seed: { nodes: 3 } };
   settings: Settings = { ...DEFAULT_SETTINGS };
   faults: Fault[] = [];
@@ -54,10 +58,19 @@ export class Store {
     this.volumes = new Table<string, VolumeState>(this.db, "volume", volumeKey);
     this.pools = new Table(this.db, "pool", (p) => p.poolid);
     this.tasks = new Table(this.db, "task", (t) => t.upid);
+    this.hosts = new Table(this.db, "host", (h) => h.node);
   }
 
   private get tables() {
-    return [this.nodes, this.guests, this.storages, this.volumes, this.pools, this.tasks] as const;
+    return [
+      this.nodes,
+      this.guests,
+      this.storages,
+      this.volumes,
+      this.pools,
+      this.tasks,
+      this.hosts,
+    ] as const;
   }
 
   /** Loads persisted state; false when there is none yet. */
@@ -94,6 +107,7 @@ export class Store {
       for (const s of world.storages) this.storages.put(s);
       for (const v of world.volumes) this.volumes.put(v);
       for (const p of world.pools) this.pools.put(p);
+      for (const h of world.hosts) this.hosts.put(h);
       for (const t of world.tasks) {
         this.tasks.put(t);
         if (!t.finished) this.unfinished.add(t.upid);
