@@ -57,7 +57,7 @@ export const UPDATABLE: Package[] = [
       },
       {
         version: "9.2.12",
-        daysAgo: 2,
+        daysAgo: 5,
         changes: [
           "ui: node summary: show pending package updates",
           "api: apt: keep the notification status when refreshing the package list",

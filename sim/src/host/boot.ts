@@ -56,10 +56,11 @@ export function bootHost(host: HostState, bootTimeSec: number, firstPid: number)
       } else {
         events.push(said("error loading configuration, exiting", 40));
       }
+      const later = (message: string): JournalEvent => ({ ...sys(message), at: t0 + ms + 60 });
       events.push(
-        sys(`${unit}.service: Control process exited, code=exited, status=1/FAILURE`),
-        sys(`${unit}.service: Failed with result 'exit-code'.`),
-        sys(`Failed to start ${title}.`),
+        later(`${unit}.service: Control process exited, code=exited, status=1/FAILURE`),
+        later(`${unit}.service: Failed with result 'exit-code'.`),
+        later(`Failed to start ${title}.`),
       );
     } else {
       events.push(sys(`Started ${title}.`));
