@@ -1,7 +1,7 @@
 // A node's own system in the simulator: systemd services and their srv* tasks, the journal and
 // syslog, and apt (pending updates, the package-list refresh, versions, changelogs).
 import { beforeEach, describe, expect, it } from "vitest";
-import { api, control, data, post, refused, type Row, taskFinished, taskLog } from "./helpers/pve";
+import { api, control, data, post, type Row, refused, taskFinished, taskLog } from "./helpers/pve";
 
 beforeEach(async () => {
   await control("reset");
@@ -23,10 +23,19 @@ describe("services", () => {
       "unit-state": "enabled",
       "active-state": "failed",
     });
-    expect(list.find((s) => s.service === "pveproxy")).toMatchObject({ state: "running", "active-state": "active" });
+    expect(list.find((s) => s.service === "pveproxy")).toMatchObject({
+      state: "running",
+      "active-state": "active",
+    });
     // Not installed on PVE 9 (no rsyslog; chrony instead of timesyncd).
-    expect(list.find((s) => s.service === "syslog")).toMatchObject({ state: "dead", "unit-state": "not-found" });
-    expect(list.find((s) => s.service === "postfix")).toMatchObject({ state: "exited", "active-state": "active" });
+    expect(list.find((s) => s.service === "syslog")).toMatchObject({
+      state: "dead",
+      "unit-state": "not-found",
+    });
+    expect(list.find((s) => s.service === "postfix")).toMatchObject({
+      state: "exited",
+      "active-state": "active",
+    });
     // The other nodes' chrony runs.
     expect(await service("pve1", "chrony")).toMatchObject({ state: "running" });
     expect(await data<Row[]>("/nodes/pve1/services/chrony")).toEqual(
@@ -62,7 +71,9 @@ describe("services", () => {
     expect(await service("pve1", "pveproxy")).toMatchObject({ state: "running" });
 
     const missing = await post("/nodes/pve1/services/syslog/start");
-    expect((await taskFinished(missing)).exitstatus).toBe("command 'systemctl start syslog' failed: exit code 5");
+    expect((await taskFinished(missing)).exitstatus).toBe(
+      "command 'systemctl start syslog' failed: exit code 5",
+    );
     expect(await taskLog(missing)).toEqual([
       "Failed to start syslog.service: Unit syslog.service not found.",
       "TASK ERROR: command 'systemctl start syslog' failed: exit code 5",
@@ -72,14 +83,19 @@ describe("services", () => {
   it("validates the service id against Proxmox's list", async () => {
     const bad = await refused("/nodes/pve1/services/nginx/state");
     expect(bad.status).toBe(400);
-    expect(bad.errors?.service).toMatch(/^value 'nginx' does not have a value in the enumeration 'chrony, corosync/);
+    expect(bad.errors?.service).toMatch(
+      /^value 'nginx' does not have a value in the enumeration 'chrony, corosync/,
+    );
   });
 
   it("checks Sys.Audit to read and Sys.Modify to act", async () => {
     await control("settings", { deniedPrivileges: ["Sys.Modify"] });
     expect(await data<Row[]>("/nodes/pve1/services")).toHaveLength(23);
     const denied = await refused("/nodes/pve1/services/chrony/restart", { method: "POST" });
-    expect(denied).toMatchObject({ status: 403, message: "Permission check failed (/nodes/pve1, Sys.Modify)\n" });
+    expect(denied).toMatchObject({
+      status: 403,
+      message: "Permission check failed (/nodes/pve1, Sys.Modify)\n",
+    });
     await control("settings", { deniedPrivileges: ["Sys.Audit"] });
     expect(await refused("/nodes/pve1/services")).toMatchObject({
       status: 403,
@@ -138,7 +154,9 @@ describe("syslog and journal", () => {
   it("reads the journal with cursors around the lines, the last entries and a start cursor", async () => {
     const last = await data<string[]>("/nodes/pve1/journal?lastentries=5");
     expect(last).toHaveLength(7);
-    expect(last[0]).toMatch(/^s=[0-9a-f]{32};i=[0-9a-f]+;b=[0-9a-f]{32};m=[0-9a-f]+;t=[0-9a-f]+;x=[0-9a-f]+$/);
+    expect(last[0]).toMatch(
+      /^s=[0-9a-f]{32};i=[0-9a-f]+;b=[0-9a-f]{32};m=[0-9a-f]+;t=[0-9a-f]+;x=[0-9a-f]+$/,
+    );
     for (const l of last.slice(1, 6)) expect(l).toMatch(LINE_RE);
     const endCursor = last[6] as string;
     // Nothing new after the end: only the cursor comes back.
@@ -195,7 +213,9 @@ describe("apt", () => {
     expect(after).toContain("libpve-storage-perl");
     expect(after).toContain("openssh-server");
     // Other nodes keep their own package lists.
-    expect((await data<Row[]>("/nodes/pve2/apt/update")).map((p) => p.Package)).not.toContain("libpve-storage-perl");
+    expect((await data<Row[]>("/nodes/pve2/apt/update")).map((p) => p.Package)).not.toContain(
+      "libpve-storage-perl",
+    );
 
     const quiet = await post("/nodes/pve2/apt/update", { quiet: 1 });
     await taskFinished(quiet);
@@ -206,10 +226,15 @@ describe("apt", () => {
     const v = await data<Row[]>("/nodes/pve1/apt/versions");
     expect(v.slice(0, 2).map((p) => p.Package)).toEqual(["proxmox-ve", "pve-manager"]);
     expect(v[0]).toMatchObject({ RunningKernel: "6.17.2-1-pve", CurrentState: "Installed" });
-    expect(v[1]).toMatchObject({ ManagerVersion: expect.stringMatching(/^9\.2\.11\//), OldVersion: "9.2.11" });
+    expect(v[1]).toMatchObject({
+      ManagerVersion: expect.stringMatching(/^9\.2\.11\//),
+      OldVersion: "9.2.11",
+    });
     expect(v.map((p) => p.Package)).toContain("qemu-server");
     expect(v.map((p) => p.Package)).toContain("amd64-microcode");
-    expect((await data<Row[]>("/nodes/pve2/apt/versions")).map((p) => p.Package)).not.toContain("amd64-microcode");
+    expect((await data<Row[]>("/nodes/pve2/apt/versions")).map((p) => p.Package)).not.toContain(
+      "amd64-microcode",
+    );
   });
 
   it("shows a package's changelog, and apt-get's error for an unknown package", async () => {
