@@ -224,7 +224,8 @@ describe("node disks", () => {
     const tank = await data<Row>("/nodes/pve1/disks/zfs/tank");
     expect(tank).toMatchObject({ name: "tank", state: "ONLINE", errors: "No known data errors", leaf: 0 });
     expect(tank.status).toMatch(/^One or more devices has experienced an unrecoverable error/);
-    const mirror = ((tank.children as Row[])[0]?.children as Row[])[0] as Row;
+    const top = (tank.children as Row[])[0] as Row;
+    const mirror = (top.children as Row[])[0] as Row;
     expect(mirror.name).toBe("mirror-0");
     const members = mirror.children as Row[];
     expect(members.map((m) => [m.read, m.cksum, m.leaf])).toEqual([
