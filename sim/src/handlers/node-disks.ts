@@ -137,6 +137,14 @@ function zfsDetail(ctx: Ctx): Record<string, unknown> {
 }
 
 export const nodeDiskRoutes: Route[] = [
+  {
+    method: "GET",
+    path: "/nodes/{node}/disks",
+    handler: () =>
+      ["list", "initgpt", "smart", "lvm", "lvmthin", "directory", "wipedisk", "zfs"].map((name) => ({
+        name,
+      })),
+  },
   { method: "GET", path: "/nodes/{node}/disks/list", handler: list },
   { method: "GET", path: "/nodes/{node}/disks/smart", handler: smart },
   { method: "GET", path: "/nodes/{node}/disks/zfs", handler: zfsList },

@@ -117,7 +117,7 @@ export function runDownload(job: DownloadJob): DownloadResult {
   lines.push(`Saving to: '${tmp}'`, "");
   lines.push(...progressLines(file.size), "");
   lines.push(
-    `${wgetTime(job.startSec + seconds)} (${(file.size / seconds / 1e6).toFixed(1)} MB/s) - '${tmp}' saved [${file.size}/${file.size}]`,
+    `${wgetTime(job.startSec + seconds)} (${(BYTES_PER_SEC / 1e6).toFixed(1)} MB/s) - '${tmp}' saved [${file.size}/${file.size}]`,
     "",
   );
   let durationMs = 1000 + seconds * 1000;

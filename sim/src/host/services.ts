@@ -161,7 +161,7 @@ export function serviceView(name: string, s: ServiceState | undefined): Record<s
 /** systemctl's complaint for a unit that is not installed (exit code 5). */
 export function notFoundLine(name: string, cmd: ServiceCommand): string {
   const info = SERVICES[name] as ServiceInfo;
-  const verb = { start: "start", stop: "stop", restart: "restart", reload: "reload-or-try-restart" }[cmd];
+  const verb = { start: "start", stop: "stop", restart: "restart", reload: "try-reload-or-restart" }[cmd];
   return `Failed to ${verb} ${info.unit}.service: Unit ${info.unit}.service ${cmd === "stop" ? "not loaded" : "not found"}.`;
 }
 
@@ -199,7 +199,8 @@ export function applyServiceCommand(
         if (isActive) events.push(sys(`${unit}.service: Deactivated successfully.`));
         events.push(sys(`Stopped ${title}.`));
       }
-      host.services[name] = stopped(info);
+      // Stopping does not repair what makes the unit fail at boot.
+      host.services[name] = { ...stopped(info), ...(cur.failing ? { failing: true } : {}) };
       break;
     case "restart":
       if (isActive) events.push(sys(`Stopping ${title}...`), sys(`Stopped ${title}.`));
