@@ -337,10 +337,7 @@ export function changelog(name: string, version: string | undefined, t0Sec: numb
   const maint = MAINTAINER[p?.origin ?? "Proxmox"];
   const out: string[] = [];
   for (const r of releases.slice(0, upTo).reverse()) {
-    const date = new Date((t0Sec - r.daysAgo * DAY) * 1000)
-      .toUTCString()
-      .replace(/ GMT$/, " +0000")
-      .replace(/(\w{3}), 0?(\d+)/, "$1, $2");
+    const date = new Date((t0Sec - r.daysAgo * DAY) * 1000).toUTCString().replace(/ GMT$/, " +0000");
     out.push(`${name} (${r.version}) ${dist}; urgency=${urgency}`, "");
     for (const c of r.changes) out.push(`  * ${c}`);
     out.push("", ` -- ${maint}  ${date}`, "");
