@@ -80,6 +80,16 @@ describe("services", () => {
     ]);
   });
 
+  it("keeps a failed chrony on every third node of a bigger cluster", async () => {
+    await control("reset", { nodes: 6, guests: 30 });
+    const states = await Promise.all(
+      ["pve1", "pve2", "pve3", "pve4", "pve5", "pve6"].map(async (n) => (await service(n, "chrony")).state),
+    );
+    expect(states).toEqual(["running", "running", "failed", "running", "running", "failed"]);
+    // Every node refreshed its package lists a day ago (the seeded aptupdate tasks).
+    expect((await data<Row[]>("/nodes/pve5/apt/update")).length).toBeGreaterThan(3);
+  });
+
   it("validates the service id against Proxmox's list", async () => {
     const bad = await refused("/nodes/pve1/services/nginx/state");
     expect(bad.status).toBe(400);
@@ -133,6 +143,18 @@ describe("syslog and journal", () => {
       "systemd[1]: chrony.service: Failed with result 'exit-code'.",
       "systemd[1]: Failed to start chrony.service - chrony, an NTP client/server.",
     ]);
+    const all = (await api("/nodes/pve1/syslog?limit=5000")).json() as Promise<{
+      data: Line[];
+      total: number;
+    }>;
+    const { data: every, total } = await all;
+    expect(every).toHaveLength(total);
+    // The last hour: fewer lines, all of them cron's or later.
+    const hourAgo = new Date(Date.now() - 3600_000).toISOString().slice(0, 16).replace("T", " ");
+    const recent = await api(`/nodes/pve1/syslog?since=${encodeURIComponent(hourAgo)}&limit=5000`);
+    const recentBody = (await recent.json()) as { total: number };
+    expect(recentBody.total).toBeLessThan(total);
+    expect(recentBody.total).toBeGreaterThan(0);
     const future = await api("/nodes/pve1/syslog?since=2099-01-01");
     expect(await future.json()).toEqual({ data: [{ n: 1, t: "no content" }], total: 1 });
     const bad = await refused("/nodes/pve1/syslog?since=yesterday");
