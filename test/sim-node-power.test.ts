@@ -58,7 +58,7 @@ describe("node reboot and shutdown", () => {
     // A guest started by hand (VM 110 has no onboot) does not come back after the reboot.
     await taskFinished(await post("/nodes/pve3/qemu/110/status/start"));
     const before = await data<Row>("/nodes/pve3/status");
-    const guests = [
+    const guests: Row[] = [
       ...(await data<Row[]>("/nodes/pve3/qemu")).map((g) => ({ kind: "qemu", ...g })),
       ...(await data<Row[]>("/nodes/pve3/lxc")).map((g) => ({ kind: "lxc", ...g })),
     ];
