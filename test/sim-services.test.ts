@@ -239,9 +239,13 @@ describe("apt", () => {
       "libpve-storage-perl",
     );
 
-    const quiet = await post("/nodes/pve2/apt/update", { quiet: 1 });
+    const quiet = await post("/nodes/pve2/apt/update", { quiet: 1, notify: 1 });
     await taskFinished(quiet);
     expect(await taskLog(quiet)).toEqual(["TASK OK"]);
+    // The notification about them was sent: each update carries the version it was about.
+    const notified = await data<Row[]>("/nodes/pve2/apt/update");
+    for (const p of notified) expect(p.NotifyStatus).toBe(p.Version);
+    expect((await data<Row[]>("/nodes/pve1/apt/update")).some((p) => "NotifyStatus" in p)).toBe(false);
   });
 
   it("reports versions with pve-manager and proxmox-ve first and the running kernel", async () => {

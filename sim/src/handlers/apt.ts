@@ -23,6 +23,7 @@ const APT_GET_UPDATE = [
 function refresh(ctx: Ctx): string {
   const node = ctx.str("node");
   const quiet = ctx.bool("quiet");
+  const notify = ctx.bool("notify");
   return startTask(
     ctx.store,
     {
@@ -33,7 +34,7 @@ function refresh(ctx: Ctx): string {
       user: ctx.user,
       durationMs: 4000,
       lines: quiet ? [] : ["starting apt-get update", ...APT_GET_UPDATE],
-      effects: [{ kind: "host", node, change: { kind: "apt-updated" } }],
+      effects: [{ kind: "host", node, change: { kind: "apt-updated", ...(notify ? { notify } : {}) } }],
     },
     ctx.now,
   ).upid;
@@ -48,7 +49,14 @@ export const aptRoutes: Route[] = [
   {
     method: "GET",
     path: "/nodes/{node}/apt/update",
-    handler: (ctx) => pendingUpdates(t0Sec(ctx), hostOf(ctx).aptUpdatedAt),
+    handler: (ctx) => {
+      const host = hostOf(ctx);
+      // What the last notifying refresh offered was announced (APT.pm keeps NotifyStatus).
+      const notified = host.notifiedAt
+        ? Object.fromEntries(pendingUpdates(t0Sec(ctx), host.notifiedAt).map((p) => [p.Package, p.Version]))
+        : {};
+      return pendingUpdates(t0Sec(ctx), host.aptUpdatedAt, notified as Record<string, string>);
+    },
   },
   { method: "POST", path: "/nodes/{node}/apt/update", handler: refresh },
   {

@@ -256,12 +256,20 @@ function pkgInfo(p: Package, version: string, old?: string): Record<string, unkn
 }
 
 /** GET apt/update: upgradable packages as the node's last package-list refresh saw them. */
-export function pendingUpdates(t0Sec: number, updatedAt: number): Record<string, unknown>[] {
+export function pendingUpdates(
+  t0Sec: number,
+  updatedAt: number,
+  notified: Record<string, string> = {},
+): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const p of UPDATABLE) {
     const installed = (p.releases[0] as Release).version;
     const cand = candidate(p, t0Sec, updatedAt);
-    if (cand.version !== installed) out.push(pkgInfo(p, cand.version, installed));
+    if (cand.version === installed) continue;
+    const info = pkgInfo(p, cand.version, installed);
+    // Only kept while it names the version on offer (a newer one is news again).
+    if (notified[p.name] === cand.version) info.NotifyStatus = cand.version;
+    out.push(info);
   }
   return out;
 }

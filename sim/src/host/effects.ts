@@ -21,6 +21,7 @@ export function applyHostChange(store: Store, node: string, change: HostChange, 
     }
     case "apt-updated":
       host.aptUpdatedAt = Math.floor(nowMs / 1000);
+      if (change.notify) host.notifiedAt = host.aptUpdatedAt;
       break;
   }
   store.hosts.put(host);

@@ -47,6 +47,8 @@ export interface HostState {
   /** Recorded journal entries, oldest first, capped (see journal.ts). */
   events: JournalEvent[];
   power?: PowerPlan;
+  /** Epoch seconds of the last refresh that sent a notification about new packages. */
+  notifiedAt?: number;
   /** Files this node downloaded: volid → URL (what they hold, for a later checksum check). */
   downloads?: Record<string, string>;
 }
@@ -54,4 +56,5 @@ export interface HostState {
 /** A change to a node's system applied when a task ends (see effects.ts). */
 export type HostChange =
   | { kind: "service"; name: string; cmd: "start" | "stop" | "restart" | "reload" }
-  | { kind: "apt-updated" };
+  /** `notify`: the refresh sent a notification about the new packages (APT.pm NotifyStatus). */
+  | { kind: "apt-updated"; notify?: boolean };
