@@ -115,6 +115,19 @@ describe("node reboot and shutdown", () => {
     expect(journal.join("\n")).toContain("systemd-logind[790]: The system will reboot now!");
   });
 
+  it("wakes a shut-down node over LAN from another node, and refuses to wake the local node", async () => {
+    await control("settings", { taskDurationMs: 150 });
+    await post<null>("/nodes/pve2/status", { command: "shutdown" });
+    await eventually(async () => !(await nodeOnline("pve2")), "pve2 offline");
+    // Not proxied to the target: it works while pve2 is off.
+    const mac = await post<string>("/nodes/pve2/wakeonlan");
+    expect(mac).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    await eventually(async () => nodeOnline("pve2"), "pve2 back");
+    expect((await data<Row>("/nodes/pve2/status")).uptime as number).toBeLessThan(60);
+    const self = await refused("/nodes/pve1/wakeonlan", { method: "POST" });
+    expect(self).toMatchObject({ status: 500, message: "'pve1' is local node, cannot wake my self!\n" });
+  });
+
   it("needs Sys.PowerMgmt and a known command", async () => {
     await control("settings", { deniedPrivileges: ["Sys.PowerMgmt"] });
     const denied = await refused("/nodes/pve1/status", {

@@ -62,6 +62,9 @@ const router = new Router([
 
 const MAX_LOGGED_REQUESTS = 5000;
 
+/** Node operations without `proxyto`: the node pveproxy answers from runs them, so {node} may be offline. */
+const RUNS_LOCALLY = new Set(["/nodes/{node}/wakeonlan"]);
+
 interface SimVars {
   SIM_TOKEN_ID?: string;
   SIM_TOKEN_SECRET?: string;
@@ -195,7 +198,7 @@ export class PveSimulator extends DurableObject<SimEnv> {
       if (nodeName !== undefined && /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(nodeName)) {
         const node = store.nodes.get(nodeName);
         if (!node) throw new PveError(`no such cluster node '${nodeName}'`);
-        if (!node.online) {
+        if (!node.online && !RUNS_LOCALLY.has(match.template)) {
           return bareResponse(
             595,
             "Errors during connection establishment, proxy handshake: No route to host",

@@ -47,6 +47,8 @@ export interface HostState {
   /** Recorded journal entries, oldest first, capped (see journal.ts). */
   events: JournalEvent[];
   power?: PowerPlan;
+  /** The node config's `wakeonlan` MAC (a node without one cannot be woken). */
+  wakeOnLan?: string;
   /** Epoch seconds of the last refresh that sent a notification about new packages. */
   notifiedAt?: number;
   /** Files this node downloaded: volid → URL (what they hold, for a later checksum check). */

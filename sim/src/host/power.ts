@@ -3,6 +3,7 @@
 // the node drops out of the cluster, and after a reboot it comes back and pve-guests starts the
 // onboot guests (a `startall` worker, one qmstart/vzstart each). Applied lazily on each request.
 
+import { PveError } from "../api/respond";
 import { applyEffect } from "../state/effects";
 import type { GuestState, NodeState } from "../state/model";
 import type { Store } from "../state/store";
@@ -50,6 +51,25 @@ export function planPower(
   if (command === "reboot") host.power.upAt = downAt + scaledDuration(store, BOOT_MS);
   recordEvents(host, shutdownEvents(host, command, nowMs + Math.min(2000, stopall.durationMs)));
   store.hosts.put(host);
+}
+
+/**
+ * Nodes.pm wakeonlan: the node answering (the cluster's first, as /cluster/status marks it local)
+ * sends the magic packet to the target's configured MAC; a powered-off node then boots.
+ */
+export function wakeNode(store: Store, node: NodeState, nowMs: number): string {
+  const local = [...store.nodes.values()][0];
+  if (local?.name === node.name) throw new PveError(`'${node.name}' is local node, cannot wake my self!`);
+  const host = store.hosts.get(node.name);
+  const mac = host?.wakeOnLan;
+  if (!host || mac === undefined)
+    throw new PveError(`No wake on LAN MAC address defined for '${node.name}'!`);
+  // A running node (even one shutting down) ignores the packet; a node that is off boots.
+  if (!node.online && host.power?.upAt === undefined) {
+    host.power = { command: "reboot", downAt: nowMs, upAt: nowMs + scaledDuration(store, BOOT_MS) };
+    store.hosts.put(host);
+  }
+  return mac;
 }
 
 function startOrder(g: GuestState): number {

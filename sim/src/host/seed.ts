@@ -19,6 +19,8 @@ export function seedHosts(nodes: NodeState[], tasks: TaskState[], nowSec: number
       host.services.chrony = { state: "failed", unitState: "enabled", activeState: "failed", failing: true };
     }
     recordEvents(host, bootHost(host, node.bootTime, 600 + node.nodeid * 3));
+    // The onboard NIC's address, set as the node's wake-on-LAN target.
+    host.wakeOnLan = `a8:a1:59:${node.sslFingerprint.slice(0, 8).toLowerCase()}`;
     // The package lists are as fresh as the node's last aptupdate task (a week old without one).
     const updates = tasks
       .filter((t) => t.node === node.name && t.type === "aptupdate" && t.finished)
