@@ -126,6 +126,21 @@ const PATHS: [string, string][] = [
   ["/nodes/pve3/replication", "GET /nodes/{node}/replication"],
   ["/nodes/pve3/replication/205-0/status", "GET /nodes/{node}/replication/{id}/status"],
   ["/nodes/pve3/replication/205-0/log", "GET /nodes/{node}/replication/{id}/log"],
+  ["/nodes/pve3/services", "GET /nodes/{node}/services"],
+  ["/nodes/pve3/services/chrony/state", "GET /nodes/{node}/services/{service}/state"],
+  ["/nodes/pve1/syslog?limit=20", "GET /nodes/{node}/syslog"],
+  ["/nodes/pve1/journal?lastentries=20", "GET /nodes/{node}/journal"],
+  ["/nodes/pve1/apt/update", "GET /nodes/{node}/apt/update"],
+  ["/nodes/pve1/apt/versions", "GET /nodes/{node}/apt/versions"],
+  ["/nodes/pve1/apt/changelog?name=qemu-server", "GET /nodes/{node}/apt/changelog"],
+  ["/nodes/pve1/aplinfo", "GET /nodes/{node}/aplinfo"],
+  ["/nodes/pve1/disks/smart?disk=/dev/sdb", "GET /nodes/{node}/disks/smart"],
+  ["/nodes/pve1/disks/zfs", "GET /nodes/{node}/disks/zfs"],
+  ["/nodes/pve1/disks/zfs/tank", "GET /nodes/{node}/disks/zfs/{name}"],
+  [
+    "/nodes/pve1/query-url-metadata?url=https://cdimage.debian.org/debian-cd/current/amd64/iso-cd/debian-13.2.0-amd64-netinst.iso",
+    "GET /nodes/{node}/query-url-metadata",
+  ],
 ];
 
 beforeAll(async () => {

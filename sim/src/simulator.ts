@@ -15,25 +15,32 @@ import { handleControl, type RequestLogEntry } from "./control/control";
 import { faultResponse, takeFault } from "./control/faults";
 import { accessRoutes } from "./handlers/access";
 import { agentRoutes, settleAgents } from "./handlers/agent";
+import { aptRoutes } from "./handlers/apt";
 import { backupRoutes } from "./handlers/backup";
 import { backupJobRoutes } from "./handlers/backup-jobs";
 import { cloneRoutes } from "./handlers/clone";
 import { clusterRoutes } from "./handlers/cluster";
 import { clusterConfigRoutes } from "./handlers/clusterconfig";
 import { configRoutes } from "./handlers/config";
+import { downloadRoutes } from "./handlers/downloads";
 import { firewallRoutes } from "./handlers/firewall";
 import { haRoutes } from "./handlers/ha";
+import { logRoutes } from "./handlers/logs";
 import { lxcRoutes } from "./handlers/lxc";
 import { migrateRoutes } from "./handlers/migrate";
 import { networkRoutes } from "./handlers/network";
+import { nodeDiskRoutes } from "./handlers/node-disks";
+import { nodePowerRoutes } from "./handlers/node-power";
 import { nodeRoutes } from "./handlers/nodes";
 import { poolRoutes } from "./handlers/pools";
 import { provisionRoutes } from "./handlers/provision";
 import { qemuRoutes } from "./handlers/qemu";
 import { replicationRoutes } from "./handlers/replication";
+import { serviceRoutes } from "./handlers/services";
 import { storageRoutes } from "./handlers/storage";
 import { storageConfigRoutes } from "./handlers/storageconfig";
 import { taskRoutes } from "./handlers/tasks";
+import { settleHosts } from "./host/power";
 import { tokenSecret } from "./state/access";
 import { seedWorld } from "./state/seed";
 import { Store } from "./state/store";
@@ -61,9 +68,18 @@ const router = new Router([
   ...storageConfigRoutes,
   ...clusterConfigRoutes,
   ...replicationRoutes,
+  ...serviceRoutes,
+  ...logRoutes,
+  ...aptRoutes,
+  ...nodePowerRoutes,
+  ...nodeDiskRoutes,
+  ...downloadRoutes,
 ]);
 
 const MAX_LOGGED_REQUESTS = 5000;
+
+/** Node operations without `proxyto`: the node pveproxy answers from runs them, so {node} may be offline. */
+const RUNS_LOCALLY = new Set(["/nodes/{node}/wakeonlan"]);
 
 interface SimVars {
   SIM_TOKEN_ID?: string;
@@ -190,6 +206,8 @@ export class PveSimulator extends DurableObject<SimEnv> {
     // What the guests did since the last request (exec jobs ending, guest-initiated shutdowns)
     // happened before any task that ends now, so it goes first.
     settleAgents(store, now);
+    // Node reboots and shutdowns that came due, with what their guests and tasks did before.
+    settleHosts(store, now);
     tick(store, now);
 
     try {
@@ -198,7 +216,7 @@ export class PveSimulator extends DurableObject<SimEnv> {
       if (nodeName !== undefined && /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(nodeName)) {
         const node = store.nodes.get(nodeName);
         if (!node) throw new PveError(`no such cluster node '${nodeName}'`);
-        if (!node.online) {
+        if (!node.online && !RUNS_LOCALLY.has(match.template)) {
           return bareResponse(
             595,
             "Errors during connection establishment, proxy handshake: No route to host",

@@ -1,3 +1,4 @@
+import { applyHostChange } from "../host/effects";
 import type { GuestState, TaskEffect } from "./model";
 import type { Store } from "./store";
 
@@ -15,6 +16,9 @@ export function applyEffect(store: Store, effect: TaskEffect, nowMs: number): vo
       return;
     case "volume-remove":
       store.volumes.delete(effect.key);
+      return;
+    case "host":
+      applyHostChange(store, effect.node, effect.change, nowMs);
       return;
     case "pool-add": {
       const pool = store.pools.get(effect.poolid);

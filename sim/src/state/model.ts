@@ -1,4 +1,5 @@
 // The simulated cluster's state. Everything here is plain JSON so it can be persisted row by row.
+import type { HostChange } from "../host/model";
 import type { UpidParts } from "./upid";
 
 /** A value in a guest config file: property strings and names are strings, counts are numbers. */
@@ -208,7 +209,9 @@ export type TaskEffect =
   | { kind: "guest-move"; vmid: number; node: string }
   | { kind: "volume-put"; volume: VolumeState }
   | { kind: "volume-remove"; key: string }
-  | { kind: "pool-add"; vmid: number; poolid: string };
+  | { kind: "pool-add"; vmid: number; poolid: string }
+  /** A change to the node's own system (services, apt cache), see sim/src/host/effects.ts. */
+  | { kind: "host"; node: string; change: HostChange };
 
 /** A task: its UPID's parts (`user` is the full id, e.g. "root@pam!mcp"), timing, log and effects. */
 export interface TaskState extends UpidParts {

@@ -1,6 +1,7 @@
 // The seeded cluster: a hand-written homelab by default, or N nodes with M generated guests for
 // benchmarks. Deterministic: the same options give the same data; times are relative to the reset.
 
+import { seedHosts } from "../host/seed";
 import { seedAccess } from "./access";
 import { seedBackupJobs } from "./backup-jobs";
 import { seedHa } from "./ha";
@@ -963,6 +964,7 @@ export function seedWorld(opts: SeedOptions, nowMs: number): World {
     firewall: files.firewall,
     datacenter: files.datacenter,
     replication: files.replication,
+    hosts: seedHosts(s.nodes, s.tasks, s.now),
   };
 }
 

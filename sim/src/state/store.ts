@@ -1,4 +1,5 @@
 import type { QgaRuntime } from "../guest/qga";
+import type { HostState } from "../host/model";
 import type { DatacenterConfig, ReplicationJob } from "./clusterconfig";
 import { Db, Table } from "./db";
 import type { FirewallConfig } from "./firewall";
@@ -29,6 +30,8 @@ export interface World {
   firewall: FirewallConfig[];
   datacenter: DatacenterConfig[];
   replication: ReplicationJob[];
+  /** Each node's own system: services, apt cache, journal history, pending power action. */
+  hosts: HostState[];
 }
 
 export const volumeKey = (v: Pick<VolumeState, "node" | "volid">) => `${v.node ?? "*"}|${v.volid}`;
@@ -50,6 +53,7 @@ export class Store {
   readonly firewall: Table<string, FirewallConfig>;
   readonly datacenter: Table<string, DatacenterConfig>;
   readonly replication: Table<string, ReplicationJob>;
+  readonly hosts: Table<string, HostState>;
   meta: Meta = { t0: 0, seed: { nodes: 3 } };
   settings: Settings = { ...DEFAULT_SETTINGS };
   faults: Fault[] = [];
@@ -70,6 +74,7 @@ export class Store {
     this.firewall = new Table(this.db, "firewall", (f) => f.scope);
     this.datacenter = new Table(this.db, "datacenter", (d) => d.file);
     this.replication = new Table(this.db, "replication", (j) => j.id);
+    this.hosts = new Table(this.db, "host", (h) => h.node);
   }
 
   private get tables() {
@@ -84,6 +89,7 @@ export class Store {
       this.firewall,
       this.datacenter,
       this.replication,
+      this.hosts,
     ] as const;
   }
 
@@ -121,6 +127,7 @@ export class Store {
       for (const s of world.storages) this.storages.put(s);
       for (const v of world.volumes) this.volumes.put(v);
       for (const p of world.pools) this.pools.put(p);
+      for (const h of world.hosts) this.hosts.put(h);
       for (const t of world.tasks) {
         this.tasks.put(t);
         if (!t.finished) this.unfinished.add(t.upid);
