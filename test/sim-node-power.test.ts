@@ -46,11 +46,9 @@ describe("node reboot and shutdown", () => {
     // It stays down.
     await sleep(600);
     expect(await nodeOnline("pve3")).toBe(false);
-    expect(
-      (await data<Row[]>("/cluster/resources?type=storage"))
-        .filter((r) => r.node === "pve3")
-        .map((r) => r.status),
-    ).toEqual(["unknown", "unknown", "unknown"]);
+    const storages = (await data<Row[]>("/cluster/resources?type=storage")).filter((r) => r.node === "pve3");
+    expect(storages.length).toBeGreaterThan(0);
+    for (const s of storages) expect(s.status).toBe("unknown");
   });
 
   it("reboots a node: its guests stop, it comes back with a new uptime and only the onboot guests run", async () => {
