@@ -20,7 +20,7 @@ import {
   serviceStatus,
   vmidOfSid,
 } from "../state/ha";
-import type { Settings } from "../state/model";
+import type { GuestState, Settings } from "../state/model";
 import { startTask } from "../state/tasks";
 import { assertDigest, is84, lockedHa, migrateGroups, parseSid } from "./ha-common";
 import { ruleRoutes } from "./ha-rules";
@@ -221,6 +221,28 @@ function startMove(ctx: Ctx, sid: string, target: string, relocate: boolean): vo
     },
     ctx.now,
   );
+}
+
+/**
+ * Migrating an HA-managed guest through its own migrate endpoint (qemu-server, pve-container):
+ * an `hamigrate` worker asks the HA stack (`ha-manager migrate`), and the CRM moves the guest.
+ */
+export function haMigrate(ctx: Ctx, g: GuestState, target: string): string {
+  const what = `${g.type === "qemu" ? "VM" : "CT"} ${g.vmid}`;
+  const upid = startTask(
+    ctx.store,
+    {
+      node: g.node,
+      type: "hamigrate",
+      id: String(g.vmid),
+      user: ctx.user,
+      durationMs: 300,
+      lines: [`Requesting HA migration for ${what} to node ${target}`],
+    },
+    ctx.now,
+  ).upid;
+  startMove(ctx, `${g.type === "qemu" ? "vm" : "ct"}:${g.vmid}`, target, false);
+  return upid;
 }
 
 // Groups: full CRUD under 8.4; under 9.x they exist only until the CRM has migrated them.
