@@ -134,7 +134,7 @@ describe("API tokens", () => {
     const created = await post<Row>("/access/users/alice@pve/token/cli", { comment: "laptop", privsep: 0 });
     expect(created["full-tokenid"]).toBe("alice@pve!cli");
     expect(created.value).toMatch(/^[0-9a-f-]{36}$/);
-    expect(created.info).toEqual({ privsep: 0, expire: 0, comment: "laptop" });
+    expect(created.info).toEqual({ privsep: 0, comment: "laptop" });
     const list = await data<Row[]>("/access/users/alice@pve/token");
     expect(list).toEqual([{ tokenid: "cli", privsep: 0, expire: 0, comment: "laptop" }]);
     expect(await data("/access/users/alice@pve/token/cli")).toEqual({
