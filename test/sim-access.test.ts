@@ -264,6 +264,17 @@ describe("permissions follow the ACL", () => {
     });
   });
 
+  it("refuses API tokens where Proxmox needs a ticket", async () => {
+    const res = await api("/access/password", form({ userid: "ci@pve", password: "secret123" }, "PUT"));
+    expect(res.status).toBe(403);
+    expect(res.statusText).toBe(
+      "Permission check failed (URI '/access/password' not available with API token, need proper ticket.",
+    );
+    expect(((await res.json()) as Row).message).toBe(
+      "Permission check failed (URI '/access/password' not available with API token, need proper ticket.\n)\n",
+    );
+  });
+
   it("checks ACL updates: paths, roles, subjects", async () => {
     expect(
       await refused("/access/acl", form({ path: "/bogus", users: "ci@pve", roles: "PVEAuditor" }, "PUT")),

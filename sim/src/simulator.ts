@@ -7,7 +7,7 @@ import { Permissions } from "./api/acl";
 import { authenticate, DEFAULT_TOKEN_ID, DEFAULT_TOKEN_SECRET } from "./api/auth";
 import { Ctx } from "./api/context";
 import { BodyError, type ExtractedParams, extractParams, type RawParams } from "./api/params";
-import { checkPermissions } from "./api/permissions";
+import { checkPermissions, permError } from "./api/permissions";
 import { bareResponse, errorResponse, okResponse, PveError, paramError } from "./api/respond";
 import { Router } from "./api/router";
 import { coerceParams, normalizeLegacy, validateParams } from "./api/validate";
@@ -207,6 +207,11 @@ export class PveSimulator extends DurableObject<SimEnv> {
         merged[k] = v;
       }
       // pvedaemon checks permissions on the raw parameters, before it validates them.
+      // PVE/HTTPServer.pm: operations without `allowtoken` refuse API tokens, and every caller
+      // here is a token. The text keeps the newline raise_perm_exc puts inside the parentheses.
+      if (!match.schema.allowtoken) {
+        throw permError(`URI '${path}' not available with API token, need proper ticket.\n`);
+      }
       const perms = new Permissions(store, auth.user, auth.user === id);
       checkPermissions(match.schema, merged, perms);
 
