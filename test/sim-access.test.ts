@@ -91,6 +91,17 @@ describe("users and groups", () => {
       { groupid: "admins", users: "alice@pve", comment: "Cluster administrators" },
       { groupid: "operators", users: "ci@pve", comment: "Day-to-day operations" },
     ]);
+    expect((await data<Row[]>("/access")).map((r) => r.subdir)).toEqual([
+      "users",
+      "groups",
+      "roles",
+      "acl",
+      "domains",
+      "openid",
+      "tfa",
+      "ticket",
+      "password",
+    ]);
     const realms = await data<Row[]>("/access/domains");
     expect(realms.map((r) => [r.realm, r.type])).toEqual([
       ["pam", "pam"],
@@ -262,6 +273,14 @@ describe("permissions follow the ACL", () => {
       status: 403,
       message: "Permission check failed (/access, Sys.Audit)\n",
     });
+  });
+
+  it("lists the realms to anyone, as the login form needs them, but nothing else", async () => {
+    const res = await api("/access/domains", {}, null);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { data: Row[] }).data.map((r) => r.realm)).toEqual(["pam", "pve"]);
+    const users = await api("/access/users", {}, null);
+    expect([users.status, users.statusText]).toEqual([401, "No ticket"]);
   });
 
   it("refuses API tokens where Proxmox needs a ticket", async () => {
