@@ -91,6 +91,17 @@ describe("users and groups", () => {
       { groupid: "admins", users: "alice@pve", comment: "Cluster administrators" },
       { groupid: "operators", users: "ci@pve", comment: "Day-to-day operations" },
     ]);
+    expect((await data<Row[]>("/access")).map((r) => r.subdir)).toEqual([
+      "users",
+      "groups",
+      "roles",
+      "acl",
+      "domains",
+      "openid",
+      "tfa",
+      "ticket",
+      "password",
+    ]);
     const realms = await data<Row[]>("/access/domains");
     expect(realms.map((r) => [r.realm, r.type])).toEqual([
       ["pam", "pam"],
@@ -134,7 +145,7 @@ describe("API tokens", () => {
     const created = await post<Row>("/access/users/alice@pve/token/cli", { comment: "laptop", privsep: 0 });
     expect(created["full-tokenid"]).toBe("alice@pve!cli");
     expect(created.value).toMatch(/^[0-9a-f-]{36}$/);
-    expect(created.info).toEqual({ privsep: 0, expire: 0, comment: "laptop" });
+    expect(created.info).toEqual({ privsep: 0, comment: "laptop" });
     const list = await data<Row[]>("/access/users/alice@pve/token");
     expect(list).toEqual([{ tokenid: "cli", privsep: 0, expire: 0, comment: "laptop" }]);
     expect(await data("/access/users/alice@pve/token/cli")).toEqual({
@@ -262,6 +273,25 @@ describe("permissions follow the ACL", () => {
       status: 403,
       message: "Permission check failed (/access, Sys.Audit)\n",
     });
+  });
+
+  it("lists the realms to anyone, as the login form needs them, but nothing else", async () => {
+    const res = await api("/access/domains", {}, null);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { data: Row[] }).data.map((r) => r.realm)).toEqual(["pam", "pve"]);
+    const users = await api("/access/users", {}, null);
+    expect([users.status, users.statusText]).toEqual([401, "No ticket"]);
+  });
+
+  it("refuses API tokens where Proxmox needs a ticket", async () => {
+    const res = await api("/access/password", form({ userid: "ci@pve", password: "secret123" }, "PUT"));
+    expect(res.status).toBe(403);
+    expect(res.statusText).toBe(
+      "Permission check failed (URI '/access/password' not available with API token, need proper ticket.",
+    );
+    expect(((await res.json()) as Row).message).toBe(
+      "Permission check failed (URI '/access/password' not available with API token, need proper ticket.\n)\n",
+    );
   });
 
   it("checks ACL updates: paths, roles, subjects", async () => {

@@ -172,6 +172,21 @@ describe("HA-managed guests", () => {
   });
 });
 
+describe("HA-managed migration", () => {
+  it("goes through the HA stack from the guest's own migrate endpoint", async () => {
+    const upid = await post("/nodes/pve1/qemu/102/migrate", { target: "pve2", online: 1 });
+    expect(upid).toMatch(/^UPID:pve1:.*:hamigrate:102:root@pam!mcp:$/);
+    expect(await taskLog(upid)).toEqual(["Requesting HA migration for VM 102 to node pve2", "TASK OK"]);
+    const crm = await lastTask("pve1", 102);
+    expect(crm).toMatchObject({ type: "qmigrate", user: "root@pam" });
+    await taskFinished(String(crm?.upid));
+    expect((await data<Row[]>("/cluster/resources?type=vm")).find((g) => g.vmid === 102)).toMatchObject({
+      node: "pve2",
+      status: "running",
+    });
+  });
+});
+
 describe("HA rules", () => {
   it("creates, updates and deletes rules with Proxmox's feasibility checks", async () => {
     await post("/cluster/ha/resources", { sid: "vm:100" });

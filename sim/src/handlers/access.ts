@@ -224,6 +224,15 @@ function readDomain(ctx: Ctx): Record<string, unknown> {
 }
 
 export const accessRoutes: Route[] = [
+  {
+    method: "GET",
+    path: "/access",
+    // AccessControl.pm index: the subclasses in registration order, then ticket and password.
+    handler: () =>
+      ["users", "groups", "roles", "acl", "domains", "openid", "tfa", "ticket", "password"].map((subdir) => ({
+        subdir,
+      })),
+  },
   { method: "GET", path: "/access/permissions", handler: permissions },
   { method: "GET", path: "/access/roles", handler: listRoles },
   { method: "POST", path: "/access/roles", handler: createRole },

@@ -9,10 +9,8 @@ import type { PveSchema } from "../generated/api-schema";
 import {
   crmAct,
   fileDigest,
-  HA_GROUPS,
   HA_RESOURCES,
   HA_RULES,
-  type HaGroup,
   type HaResource,
   haGroups,
   haResources,
@@ -20,9 +18,10 @@ import {
   serviceStatus,
   vmidOfSid,
 } from "../state/ha";
-import type { Settings } from "../state/model";
+import type { GuestState, Settings } from "../state/model";
 import { startTask } from "../state/tasks";
 import { assertDigest, is84, lockedHa, migrateGroups, parseSid } from "./ha-common";
+import { groupRoutes } from "./ha-groups";
 import { ruleRoutes } from "./ha-rules";
 import { haStatusRoutes } from "./ha-status";
 
@@ -223,113 +222,27 @@ function startMove(ctx: Ctx, sid: string, target: string, relocate: boolean): vo
   );
 }
 
-// Groups: full CRUD under 8.4; under 9.x they exist only until the CRM has migrated them.
-const migrated = (ctx: Ctx) => !is84(ctx) && Object.keys(haGroups(ctx.store)).length === 0;
-
-function getGroup(ctx: Ctx, what: string): { all: Record<string, HaGroup>; g: HaGroup; id: string } {
-  if (migrated(ctx)) throw new PveError(`cannot ${what}: ha groups have been migrated to rules`);
-  const all = haGroups(ctx.store);
-  const id = ctx.str("group");
-  const g = all[id];
-  if (!g) throw new PveError(`no such ha group '${id}'`);
-  return { all, g, id };
-}
-
-function groupView(id: string, g: HaGroup, digest: string): Record<string, unknown> {
-  const out: Record<string, unknown> = { group: id, type: "group", nodes: g.nodes.join(","), digest };
-  if (g.restricted) out.restricted = 1;
-  if (g.nofailback) out.nofailback = 1;
-  if (g.comment !== undefined) out.comment = g.comment;
-  return out;
-}
-
-function checkNodes(ctx: Ctx, list: string[]): void {
-  const missing = list.map((n) => n.split(":")[0] as string).filter((n) => !ctx.store.nodes.has(n));
-  if (missing.length) throw new PveError(`cannot use non-existent node(s) ${missing.join(", ")}.`);
-}
-
-const groupRoutes: Route[] = [
-  {
-    method: "GET",
-    path: "/cluster/ha/groups",
-    handler: (ctx) => {
-      if (migrated(ctx)) throw new PveError("cannot index groups: ha groups have been migrated to rules");
-      const all = haGroups(ctx.store);
-      const digest = fileDigest(all);
-      return Object.keys(all)
-        .sort()
-        .map((id) => groupView(id, all[id] as HaGroup, digest));
+/**
+ * Migrating an HA-managed guest through its own migrate endpoint (qemu-server, pve-container):
+ * an `hamigrate` worker asks the HA stack (`ha-manager migrate`), and the CRM moves the guest.
+ */
+export function haMigrate(ctx: Ctx, g: GuestState, target: string): string {
+  const what = `${g.type === "qemu" ? "VM" : "CT"} ${g.vmid}`;
+  const upid = startTask(
+    ctx.store,
+    {
+      node: g.node,
+      type: "hamigrate",
+      id: String(g.vmid),
+      user: ctx.user,
+      durationMs: 300,
+      lines: [`Requesting HA migration for ${what} to node ${target}`],
     },
-  },
-  {
-    method: "GET",
-    path: "/cluster/ha/groups/{group}",
-    handler: (ctx) => {
-      const { all, g, id } = getGroup(ctx, "read group");
-      return groupView(id, g, fileDigest(all));
-    },
-  },
-  {
-    method: "POST",
-    path: "/cluster/ha/groups",
-    handler: (ctx) => {
-      if (migrated(ctx)) throw new PveError("cannot create group: ha groups have been migrated to rules");
-      const nodes = splitList(ctx.str("nodes"));
-      return lockedHa("create ha group failed", () => {
-        const all = haGroups(ctx.store);
-        const id = ctx.str("group");
-        if (all[id]) throw new PveError(`ha group ID '${id}' already defined`);
-        checkNodes(ctx, nodes);
-        const g: HaGroup = { nodes };
-        if (ctx.bool("restricted")) g.restricted = true;
-        if (ctx.bool("nofailback")) g.nofailback = true;
-        const comment = ctx.optStr("comment");
-        if (comment !== undefined) g.comment = comment;
-        all[id] = g;
-        ctx.store.putConfig(HA_GROUPS, all);
-        return null;
-      });
-    },
-  },
-  {
-    method: "PUT",
-    path: "/cluster/ha/groups/{group}",
-    handler: (ctx) =>
-      lockedHa("update ha groups failed", () => {
-        const { all, g } = getGroup(ctx, "update group");
-        assertDigest(ctx, all);
-        for (const k of ctx.has("delete") ? splitList(ctx.str("delete")) : []) {
-          if (k === "nodes") throw new PveError(`unable to delete required option '${k}'`);
-          if (!["comment", "restricted", "nofailback"].includes(k))
-            throw new PveError(`no such option '${k}'`);
-          delete (g as unknown as Record<string, unknown>)[k];
-        }
-        if (ctx.has("nodes")) {
-          g.nodes = splitList(ctx.str("nodes"));
-          checkNodes(ctx, g.nodes);
-        }
-        if (ctx.has("restricted")) g.restricted = ctx.bool("restricted");
-        if (ctx.has("nofailback")) g.nofailback = ctx.bool("nofailback");
-        const comment = ctx.optStr("comment");
-        if (comment !== undefined) g.comment = comment;
-        ctx.store.putConfig(HA_GROUPS, all);
-        return null;
-      }),
-  },
-  {
-    method: "DELETE",
-    path: "/cluster/ha/groups/{group}",
-    handler: (ctx) =>
-      lockedHa("delete ha group failed", () => {
-        const { all, id } = getGroup(ctx, "delete group");
-        const user = Object.entries(haResources(ctx.store)).find(([, r]) => r.group === id);
-        if (user) throw new PveError(`ha group is used by service '${user[0]}'`);
-        delete all[id];
-        ctx.store.putConfig(HA_GROUPS, all);
-        return null;
-      }),
-  },
-];
+    ctx.now,
+  ).upid;
+  startMove(ctx, `${g.type === "qemu" ? "vm" : "ct"}:${g.vmid}`, target, false);
+  return upid;
+}
 
 /** Resource parameters PVE 8.4 lacks (failback and auto-rebalance arrived with 9's rules). */
 function resourceParams(schema: PveSchema, settings: Settings): PveSchema {

@@ -3,6 +3,7 @@
 
 import type { Ctx, Route } from "../api/context";
 import { PveError, paramError } from "../api/respond";
+import { haResourceOf } from "../state/ha";
 import type { GuestState, TaskEffect } from "../state/model";
 import { sizeOf } from "../state/seed";
 import {
@@ -18,6 +19,7 @@ import {
 } from "./disks";
 import { guestTask, kindWord, loadGuest, lockError, maxMem, rootOnly } from "./guests";
 import { checkNodeExists, flockError } from "./guestutil";
+import { haMigrate } from "./ha";
 import { elapsed, hms, stamped, steps } from "./tasklog";
 
 interface LocalVolume {
@@ -106,6 +108,7 @@ function migrateQemu(ctx: Ctx): string {
   const running = g.status === "running";
   if (running && !ctx.bool("online")) throw new PveError("can't migrate running VM without --online");
   if (!ctx.has("targetstorage")) checkStorageOnTarget(ctx, g, target);
+  if (haResourceOf(store, g)) return haMigrate(ctx, g, target);
   const targetNode = store.nodes.get(target);
   const ip = targetNode?.ip ?? target;
   if (!targetNode?.online) return unreachable(ctx, g, target, ip);
@@ -246,6 +249,7 @@ function migrateLxc(ctx: Ctx): string {
   if (running && !ctx.bool("online") && !restart)
     throw new PveError("can't migrate running container without --online or --restart");
   if (!ctx.has("target-storage")) checkStorageOnTarget(ctx, g, target);
+  if (haResourceOf(store, g)) return haMigrate(ctx, g, target);
   const targetNode = store.nodes.get(target);
   const ip = targetNode?.ip ?? target;
   if (!targetNode?.online) return unreachable(ctx, g, target, ip);

@@ -180,8 +180,11 @@ function createToken(ctx: Ctx): Record<string, unknown> {
     cfg.secrets[full] = value;
     return t;
   });
-  // The only answer that ever carries the secret.
-  return { info: tokenView(info), value, "full-tokenid": full };
+  // User.pm answers with the token as it built it (no `expire` unless given); this is the only
+  // answer that ever carries the secret.
+  const shown = tokenView(info);
+  if (!ctx.has("expire")) delete shown.expire;
+  return { info: shown, value, "full-tokenid": full };
 }
 
 function updateToken(ctx: Ctx): Record<string, unknown> {
