@@ -26,6 +26,11 @@ export interface ToolDeps {
   /** Who is acting, for the audit log: the signed-in user, or "local" while sign-in is off. */
   actor: string;
   policy: Policy;
+  /**
+   * PVE_ALLOW_HOST_OPTIONS=true: the owner lets `extra` set options that reach the Proxmox host
+   * (hookscript, args, device passthrough, host paths as disks or mount points).
+   */
+  allowHostOptions: boolean;
   /** Which tools this request may use (its grant's scopes, PVE_READ_ONLY, PVE_TOOLSETS). */
   surface: Surface;
   /** The same user's Sessions on other clients (other grants), for get_audit_log. */

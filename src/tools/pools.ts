@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { poolid } from "../mcp/args";
+import { freeText, poolid } from "../mcp/args";
 import { auditedChange, confirmArg, preview } from "../mcp/changes";
 import { compact } from "../mcp/format";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
@@ -117,7 +117,7 @@ const createPoolTool = tool({
   description: "Create a resource pool.",
   input: z.object({
     poolid: poolid,
-    comment: z.string().max(1024).optional(),
+    comment: freeText("comment", { hint: "a note on the pool", max: 1024 }).optional(),
   }),
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
