@@ -40,7 +40,10 @@ const readNumber = (value: unknown) =>
  * A whole number between min and max: a JSON number or a string of decimal digits. `hint` says
  * what the argument is, for the "is required" message and for wrong types.
  */
-export function wholeNumber(name: string, options: { min: number; max: number; hint: string }) {
+export function wholeNumber(
+  name: string,
+  options: { min: number; max: number; hint: string; outside?: string },
+) {
   const range = `between ${options.min} and ${options.max}`;
   return z.preprocess(
     readNumber,
@@ -53,9 +56,11 @@ export function wholeNumber(name: string, options: { min: number; max: number; h
       })
       .int({ error: `${name} must be a whole number` })
       .min(options.min, {
-        error: options.min === 0 ? `${name} must not be negative` : `${name} must be at least ${options.min}`,
+        error:
+          options.outside ??
+          (options.min === 0 ? `${name} must not be negative` : `${name} must be at least ${options.min}`),
       })
-      .max(options.max, { error: `${name} must be ${range}` }),
+      .max(options.max, { error: options.outside ?? `${name} must be ${range}` }),
   );
 }
 
@@ -132,7 +137,12 @@ export const node = text("node", {
 
 /** pve-vmid: 100..999999999 (Proxmox reserves 0-99). */
 export function guestId(name: string) {
-  return wholeNumber(name, { min: 100, max: 999_999_999, hint: "the guest's numeric ID, e.g. 101" });
+  return wholeNumber(name, {
+    min: 100,
+    max: 999_999_999,
+    hint: "the guest's numeric ID, e.g. 101",
+    outside: `${name} must be between 100 and 999999999 (Proxmox reserves 0-99)`,
+  });
 }
 export const vmid = guestId("vmid");
 

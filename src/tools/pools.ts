@@ -35,6 +35,26 @@ function memberLine(m: Member): string {
   return `${kind} ${m.vmid}${m.name ? ` ${m.name}` : ""} on ${m.node}${m.status ? `: ${m.status}` : ""}`;
 }
 
+/**
+ * One pool and its members, through the query form GET /pools?poolid=. The per-pool path
+ * (/pools/{poolid}) is deprecated and cannot name a nested pool: Proxmox decodes the whole path
+ * before routing, so "prod%2Fdb" becomes two segments.
+ */
+async function readPool(deps: ToolDeps, poolid: string) {
+  let rows: Awaited<ReturnType<typeof deps.client.call<"GET /pools">>>;
+  try {
+    rows = await deps.client.call("GET /pools", { poolid });
+  } catch (error) {
+    if (error instanceof ProxmoxError && error.kind === "not_found") {
+      throw new ToolError(`There is no pool '${poolid}'. get_pools lists the pools.`);
+    }
+    throw error;
+  }
+  const pool = rows.find((row) => row.poolid === poolid);
+  if (!pool) throw new ToolError(`There is no pool '${poolid}'. get_pools lists the pools.`);
+  return { comment: pool.comment, members: pool.members ?? [] };
+}
+
 const getPoolsTool = tool({
   name: "get_pools",
   title: "List pools",
@@ -84,15 +104,7 @@ const getPoolTool = tool({
   scope: "read",
   annotations: READ_ONLY,
   handler: (deps) => async (args) => {
-    let pool: Awaited<ReturnType<typeof deps.client.call<"GET /pools/{poolid}">>>;
-    try {
-      pool = await deps.client.call("GET /pools/{poolid}", { poolid: args.poolid });
-    } catch (error) {
-      if (error instanceof ProxmoxError && error.kind === "not_found") {
-        throw new ToolError(`There is no pool '${args.poolid}'. get_pools lists the pools.`);
-      }
-      throw error;
-    }
+    const pool = await readPool(deps, args.poolid);
     const members = pool.members
       .map((m) => toMember(m as Record<string, unknown>))
       .sort(
@@ -137,15 +149,7 @@ const deletePoolTool = tool({
   scope: "write",
   annotations: changes({ destructive: true, idempotent: true }),
   handler: (deps) => async (args) => {
-    let pool: Awaited<ReturnType<typeof deps.client.call<"GET /pools/{poolid}">>>;
-    try {
-      pool = await deps.client.call("GET /pools/{poolid}", { poolid: args.poolid });
-    } catch (error) {
-      if (error instanceof ProxmoxError && error.kind === "not_found") {
-        throw new ToolError(`There is no pool '${args.poolid}'. get_pools lists the pools.`);
-      }
-      throw error;
-    }
+    const pool = await readPool(deps, args.poolid);
     const members = pool.members.map((m) => toMember(m as Record<string, unknown>));
     if (members.length > 0) {
       throw new ToolError(
@@ -162,7 +166,7 @@ const deletePoolTool = tool({
     await auditedChange(
       deps,
       { tool: "delete_pool", target: `pool ${args.poolid}`, args: { poolid: args.poolid } },
-      () => deps.client.call("DELETE /pools/{poolid}", { poolid: args.poolid }),
+      () => deps.client.call("DELETE /pools", { poolid: args.poolid }),
     );
     return { text: `Deleted pool ${args.poolid}.`, data: { poolid: args.poolid } };
   },
