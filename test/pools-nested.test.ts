@@ -30,7 +30,7 @@ describe("the simulator routes like Proxmox", () => {
     ]);
     expect(await data("/pools", form({ poolid: "team/db", comment: "DB" }, "PUT"))).toBeNull();
     expect(await data("/pools?poolid=team%2Fdb", { method: "DELETE" })).toBeNull();
-    expect((await refused("/pools?poolid=team%2Fdb")).message).toBe("pool 'prod/db' does not exist\n");
+    expect((await refused("/pools?poolid=team%2Fdb")).message).toBe("pool 'team/db' does not exist\n");
   });
 });
 
