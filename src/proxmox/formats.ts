@@ -71,7 +71,9 @@ export function checkDnsName(name: string, value: string): string | null {
 
 /** pve-tag-list: tags separated by ';', ',' or spaces. */
 export function checkTags(name: string, value: string): string | null {
-  const bad = value.split(/[;, ]+/).filter((tag) => tag !== "" && !TAG.test(tag));
+  const tags = value.split(/[;, ]+/).filter((tag) => tag !== "");
+  if (tags.length === 0) return `${name} must name at least one tag (to remove them all, use delete: tags)`;
+  const bad = tags.filter((tag) => !TAG.test(tag));
   return bad.length === 0
     ? null
     : `${name}: '${bad[0]}' is not a tag (letters, digits, '_', '-', '+', '.'; separate tags with ';')`;

@@ -120,7 +120,9 @@ export function checkGuestOptions(
 
 /** Config keys to remove (update's `delete`): each must be an option of the guest. */
 export function checkDeleteKeys(type: GuestType, list: string): string | null {
-  for (const key of list.split(/[,;\s]+/).filter(Boolean)) {
+  const keys = list.split(/[,;\s]+/).filter(Boolean);
+  if (keys.length === 0) return "delete: give the config keys to remove, e.g. tags,description";
+  for (const key of keys) {
     if (!CONFIG_ID.test(key) || !optionSpec(type, key))
       return `delete: ${key} is not a ${type === "qemu" ? "VM" : "container"} option (give config keys separated by commas, e.g. tags,description)`;
   }

@@ -624,7 +624,7 @@ const guestSetUserPasswordTool = tool({
       hint: "a user name in the guest such as root",
       max: 64,
       check: (v) =>
-        /^[A-Za-z0-9_][A-Za-z0-9_.@$\\ -]*$/.test(v)
+        /^[A-Za-z0-9_][A-Za-z0-9_.@$\\-]*$/.test(v)
           ? null
           : "username must be a user name in the guest such as root",
     }),
