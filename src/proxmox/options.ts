@@ -65,6 +65,7 @@ const HOST_SETTING = "PVE_ALLOW_HOST_OPTIONS=true";
 function hostReach(type: GuestType, key: string, value: string): string | undefined {
   const family = /^([a-z-]+?)\d*$/.exec(key)?.[1] ?? key;
   if (key === "hookscript") return "runs a script on the Proxmox host";
+  if (key === "archive" && value.startsWith("/")) return "restores from a file on the Proxmox host";
   if (type === "qemu") {
     if (key === "args") return "passes raw arguments to QEMU on the host";
     if (family === "hostpci") return "passes a host PCI device through";
