@@ -44,7 +44,6 @@ export function wholeNumber(
   name: string,
   options: { min: number; max: number; hint: string; outside?: string },
 ) {
-  const range = `between ${options.min} and ${options.max}`;
   return z.preprocess(
     readNumber,
     z
@@ -60,7 +59,7 @@ export function wholeNumber(
           options.outside ??
           (options.min === 0 ? `${name} must not be negative` : `${name} must be at least ${options.min}`),
       })
-      .max(options.max, { error: options.outside ?? `${name} must be ${range}` }),
+      .max(options.max, { error: options.outside ?? `${name} must be at most ${options.max}` }),
   );
 }
 

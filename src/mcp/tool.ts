@@ -146,7 +146,17 @@ function lean(schema: z.ZodObject, io: "input" | "output"): StandardSchemaWithJS
   let json: Record<string, unknown> | undefined;
   const toJson = () => {
     if (!json) {
-      const full = z.toJSONSchema(schema, { io, target: "draft-2020-12" }) as Record<string, unknown>;
+      const full = z.toJSONSchema(schema, {
+        io,
+        target: "draft-2020-12",
+        // A default around a checked number (a preprocess pipe, src/mcp/args.ts) is not written
+        // by zod; clients still need to see it.
+        override: (ctx) => {
+          const def = ctx.zodSchema._zod.def as { type: string; defaultValue?: unknown };
+          if (def.type === "default" && ctx.jsonSchema.default === undefined)
+            ctx.jsonSchema.default = def.defaultValue as never;
+        },
+      }) as Record<string, unknown>;
       json = io === "output" ? shallow(full, 0) : strip(full);
     }
     return json;
