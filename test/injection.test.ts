@@ -81,7 +81,7 @@ describe("values spliced into property strings", () => {
     expect(await refused("restore_backup", { volid: "local:backup/../../etc/shadow" })).toContain(
       "volid must be a volume ID",
     );
-    expect(await refused("create_vm", { pool: "prod/../x" })).toContain("poolid must be a pool name");
+    expect(await refused("create_vm", { pool: "prod/../x" })).toContain("pool must be a pool name");
   });
 
   it("a checked address is sent as the property string Proxmox expects", async () => {

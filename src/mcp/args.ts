@@ -153,14 +153,17 @@ export const storage = text("storage", {
 });
 
 // pve-poolid: nested pools (a/b/c, at most 3 levels) exist since PVE 8.1; "." and ".." are no pool.
-export const poolid = text("poolid", {
-  hint: "a pool name such as prod or prod/db",
-  max: 192,
-  check: (value) =>
-    POOL_ID.test(value) && !value.split("/").some((part) => part === "." || part === "..")
-      ? null
-      : "poolid must be a pool name such as prod (letters, digits, '-', '_', '.'; nested as prod/db, at most 3 levels)",
-});
+export function poolId(name: string) {
+  return text(name, {
+    hint: "a pool name such as prod or prod/db",
+    max: 192,
+    check: (value) =>
+      POOL_ID.test(value) && !value.split("/").some((part) => part === "." || part === "..")
+        ? null
+        : `${name} must be a pool name such as prod (letters, digits, '-', '_', '.'; nested as prod/db, at most 3 levels)`,
+  });
+}
+export const poolid = poolId("poolid");
 
 /**
  * A Proxmox task ID, checked against the UPID format (PVE::Tools::upid_decode). Surrounding

@@ -1,6 +1,6 @@
 import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { freeText, guestId, node, poolid, storage, text, vmid, volume, wholeNumber } from "../mcp/args";
+import { freeText, guestId, node, poolId, storage, text, vmid, volume, wholeNumber } from "../mcp/args";
 import { assertAllowed, auditedChange, confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
 import { bytes } from "../mcp/format";
 import { changes, defineTool, type ToolAnswer, type ToolDeps, ToolError, tool } from "../mcp/tool";
@@ -196,7 +196,7 @@ const createVmTool = tool({
     sshkey: freeText("sshkey", { hint: "SSH public keys, one per line", max: 8192 }).optional(),
     ip: ipArg("qemu").optional().describe("Cloud-init: dhcp or 10.0.0.5/24,gw=10.0.0.1"),
     start: z.boolean().default(false),
-    pool: poolid.optional(),
+    pool: poolId("pool").optional(),
     tags: tagsArg.optional(),
     extra: extraArg,
     ...waitArgs,
@@ -282,7 +282,7 @@ const createContainerTool = tool({
     sshkey: freeText("sshkey", { hint: "SSH public keys, one per line", max: 8192 }).optional(),
     unprivileged: z.boolean().default(true),
     start: z.boolean().default(false),
-    pool: poolid.optional(),
+    pool: poolId("pool").optional(),
     tags: tagsArg.optional(),
     extra: extraArg,
     ...waitArgs,
@@ -398,7 +398,7 @@ const cloneVmTool = tool({
     full: z.boolean().optional().describe("Default: linked for templates."),
     target: node.optional(),
     storage: storage.optional(),
-    pool: poolid.optional(),
+    pool: poolId("pool").optional(),
     ...waitArgs,
   }),
   scope: "write",
