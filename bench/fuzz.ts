@@ -20,21 +20,32 @@ export async function fuzzSection(ctx: Context, tools: ToolInfo[]): Promise<Sect
   let refused = 0;
   const accepted: string[] = [];
   const perTool = new Map<string, { attempts: number; refused: number }>();
-  for (const [i, call] of calls.entries()) {
-    if (i % 500 === 0) ctx.log(`fuzz: ${i} of ${calls.length} calls`);
-    const result = await ctx.mcp.call(call.tool, call.args).catch((error: Error) => ({
-      isError: true,
-      content: [{ type: "text", text: `protocol error: ${error.message}` }],
-    }));
-    const row = perTool.get(call.tool) ?? { attempts: 0, refused: 0 };
-    row.attempts += 1;
-    if (result.isError) {
-      refused += 1;
-      row.refused += 1;
-    } else {
-      accepted.push(`${call.tool} ${call.arg} (${call.label}): ${textOf(result).slice(0, 80)}`);
+  // A few calls at a time, as a busy client would send them; the count does not depend on it.
+  const BATCH = 8;
+  for (let i = 0; i < calls.length; i += BATCH) {
+    if (i % 504 === 0) ctx.log(`fuzz: ${i} of ${calls.length} calls`);
+    const batch = calls.slice(i, i + BATCH);
+    const results = await Promise.all(
+      batch.map((call) =>
+        ctx.mcp.call(call.tool, call.args).catch((error: Error) => ({
+          isError: true,
+          content: [{ type: "text", text: `protocol error: ${error.message}` }],
+        })),
+      ),
+    );
+    for (const [j, result] of results.entries()) {
+      const call = batch[j];
+      if (!call) continue;
+      const row = perTool.get(call.tool) ?? { attempts: 0, refused: 0 };
+      row.attempts += 1;
+      if (result.isError) {
+        refused += 1;
+        row.refused += 1;
+      } else {
+        accepted.push(`${call.tool} ${call.arg} (${call.label}): ${textOf(result).slice(0, 80)}`);
+      }
+      perTool.set(call.tool, row);
     }
-    perTool.set(call.tool, row);
   }
   const requests = await ctx.sim.requests();
   const writes = requests.filter((r) => r.method !== "GET").length;
