@@ -64,7 +64,7 @@ export async function fuzzSection(ctx: Context, tools: ToolInfo[]): Promise<Sect
       ],
     ),
     "",
-    `${tools.length} tools, ${perTool.size} fuzzed, ${kinds} kinds of invalid value. Each call changes one argument of a valid call (or leaves out a required one); an argument already fuzzed in full on another tool with the same definition gets one value of each kind. The simulator's request log is read after all calls.`,
+    `${tools.length} tools, the ${perTool.size} that take arguments fuzzed, ${kinds} kinds of invalid value. Each call changes one argument of a valid call (or leaves out a required one); an argument already fuzzed in full on another tool with the same definition gets one value of each kind. The simulator's request log is read after all calls.`,
     ...(accepted.length
       ? ["", "Accepted (each is a defect):", "", ...accepted.slice(0, 20).map((a) => `- ${a}`)]
       : []),
