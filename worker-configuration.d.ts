@@ -10,6 +10,7 @@ interface __BaseEnv_Env {
 	PVE_ALLOWED_VMIDS: string;
 	PVE_ALLOWED_NODES: string;
 	PVE_READ_ONLY: string;
+	PVE_ALLOW_HOST_OPTIONS: string;
 	PVE_TOOLSETS: string;
 	AUTH_MODE?: string;
 	MCP_RESOURCE: string;
@@ -36,6 +37,7 @@ declare namespace Cloudflare {
 		PVE_ALLOWED_VMIDS: string;
 		PVE_ALLOWED_NODES: string;
 		PVE_READ_ONLY: string;
+		PVE_ALLOW_HOST_OPTIONS: string;
 		PVE_TOOLSETS: string;
 		AUTH_MODE: string;
 		MCP_RESOURCE: string;
@@ -55,7 +57,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "PROXMOX_URL" | "PROXMOX_TIMEOUT_MS" | "MCP_HOSTNAMES" | "PVE_ALLOWED_VMIDS" | "PVE_ALLOWED_NODES" | "PVE_READ_ONLY" | "PVE_TOOLSETS" | "AUTH_MODE" | "MCP_RESOURCE" | "AUTH_PROVIDER" | "ALLOWED_USERS" | "ACCESS_TEAM_DOMAIN" | "ACCESS_AUD" | "PROXMOX_TOKEN_ID" | "PROXMOX_TOKEN_SECRET">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "PROXMOX_URL" | "PROXMOX_TIMEOUT_MS" | "MCP_HOSTNAMES" | "PVE_ALLOWED_VMIDS" | "PVE_ALLOWED_NODES" | "PVE_READ_ONLY" | "PVE_ALLOW_HOST_OPTIONS" | "PVE_TOOLSETS" | "AUTH_MODE" | "MCP_RESOURCE" | "AUTH_PROVIDER" | "ALLOWED_USERS" | "ACCESS_TEAM_DOMAIN" | "ACCESS_AUD" | "PROXMOX_TOKEN_ID" | "PROXMOX_TOKEN_SECRET">> {}
 }
 declare module "*.txt" {
 	const value: string;

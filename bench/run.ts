@@ -19,6 +19,7 @@ import { bundleSection } from "./bundle.ts";
 import { Mcp, Sim } from "./clients.ts";
 import { contextSection } from "./context.ts";
 import { economySection } from "./economy.ts";
+import { fuzzSection } from "./fuzz.ts";
 import { loadSection } from "./load.ts";
 import { overheadSection } from "./overhead.ts";
 import { scaleSection } from "./scale.ts";
@@ -35,10 +36,16 @@ const { values } = parseArgs({
     out: { type: "string" },
     // Measure the sources at HEAD rather than the working tree.
     committed: { type: "boolean", default: false },
+    // Run only these sections (comma-separated step names, e.g. "fuzz"); the report says so.
+    only: { type: "string" },
   },
 });
+const only = values.only ? new Set(values.only.split(",").map((name) => name.trim())) : undefined;
 const mode: Mode = values.quick ? "quick" : "full";
-const out = values.out ?? (mode === "full" ? "bench/REPORT.md" : "bench/.out/REPORT-quick.md");
+// A partial run (--only) never replaces the full report.
+const out =
+  values.out ??
+  (only ? "bench/.out/REPORT-only.md" : mode === "full" ? "bench/REPORT.md" : "bench/.out/REPORT-quick.md");
 const t0 = performance.now();
 /** 1-minute load average when the run started: other work on the machine shows in the timings. */
 const loadAtStart = loadavg()[0] ?? 0;
@@ -88,7 +95,10 @@ function machine(servers: Servers | undefined): string {
   })();
   const rows = [
     ["date", `${startedAt.toISOString()} (start of the run)`],
-    ["mode", mode === "full" ? "full (`npm run bench`)" : "quick (`npm run bench:quick`, few repetitions)"],
+    [
+      "mode",
+      `${mode === "full" ? "full (`npm run bench`)" : "quick (`npm run bench:quick`, few repetitions)"}${only ? `, only ${[...only].join(", ")} (\`--only\`)` : ""}`,
+    ],
     ["CPU", `${cpu[0]?.model ?? "unknown"}, ${cpu.length} cores`],
     [
       "memory",
@@ -171,9 +181,11 @@ async function main(): Promise<number> {
       ["waiting", () => waitingSection(ctx, tools)],
       ["load", () => loadSection(ctx)],
       ["scale", () => scaleSection(ctx)],
+      ["fuzz", () => fuzzSection(ctx, tools)],
     ];
     for (const [name, step] of steps) {
       if (interrupted.signal) break;
+      if (only && !only.has(name)) continue;
       log(name);
       try {
         sections.push(await step());

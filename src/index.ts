@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { authorizeRoutes } from "./auth/authorize";
 import { type AuthMode, allowedUsersOf, authMode, isLocalRequest } from "./auth/config";
-import { oauthProvider } from "./auth/provider";
+import { serveOAuth } from "./auth/provider";
 import { rejectHostOrOrigin, serveMcp } from "./mcp/endpoint";
 import { LOCAL_GRANT } from "./mcp/server";
 import { isReadOnly, toolsetsFromEnv } from "./mcp/surface";
@@ -122,7 +122,7 @@ export default {
       case "refused":
         return isMcp ? refusedMcp(mode.problems) : app.fetch(request, env, ctx);
       case "oauth":
-        return oauthProvider(mode.config, app).fetch(request, env, ctx);
+        return serveOAuth(mode.config, app, request, env, ctx);
     }
   },
 } satisfies ExportedHandler<Env>;

@@ -88,7 +88,7 @@ interface SimVars {
 
 const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
 
-/** uri_unescape of one path segment; malformed escapes stay as they are. */
+/** uri_unescape of the request path; malformed escapes stay as they are. */
 function decodeSegment(seg: string): string {
   try {
     return decodeURIComponent(seg);
@@ -140,7 +140,11 @@ export class PveSimulator extends DurableObject<SimEnv> {
   private async api(request: Request, url: URL): Promise<Response> {
     await sleep(this.store.settings.latencyMs);
     const m = /^\/api2\/([^/]+)(\/.*)?$/.exec(url.pathname);
-    const segments = (m?.[2] ?? "").split("/").filter(Boolean).map(decodeSegment);
+    // Proxmox (PVE::APIServer::AnyEvent) decodes the whole path before splitting it, so an
+    // encoded "/" ("/pools/a%2Fb") is a separator like any other and names a different path.
+    const segments = decodeSegment(m?.[2] ?? "")
+      .split("/")
+      .filter(Boolean);
     const path = `/${segments.join("/")}`;
     const entry: RequestLogEntry = {
       method: request.method,

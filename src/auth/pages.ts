@@ -61,9 +61,23 @@ export interface ConsentView {
   readOnly: boolean;
 }
 
+/**
+ * A client names itself at registration, with no limit: a 100,000-character name made a 201 KB
+ * consent page that pushed the buttons off screen. Long names are cut, with a visible ellipsis.
+ */
+export const MAX_CLIENT_NAME = 80;
+
+function shownClientName(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+  const clean = name.replace(/[\u0000-\u001f\u007f]+/g, " ").trim() || "An unnamed app";
+  const chars = [...clean];
+  return chars.length > MAX_CLIENT_NAME ? `${chars.slice(0, MAX_CLIENT_NAME - 1).join("")}…` : clean;
+}
+
 export function consentPage(view: ConsentView): string {
   const { details } = view;
-  const name = escapeHtml(details.clientName);
+  const clientName = shownClientName(details.clientName);
+  const name = escapeHtml(clientName);
   const publisher = details.clientDomain
     ? `Published by <strong>${escapeHtml(details.clientDomain)}</strong>.`
     : "This app registered itself; its name is not verified.";
@@ -94,5 +108,5 @@ export function consentPage(view: ConsentView): string {
     `<form method="post" action="/authorize"><input type="hidden" name="handle" value="${escapeHtml(view.handle)}">` +
     `<fieldset><legend>What it may do</legend>${boxes}</fieldset>` +
     '<p><button name="decision" value="approve">Allow</button><button name="decision" value="deny">Deny</button></p></form>';
-  return layout(`Allow ${details.clientName}?`, body);
+  return layout(`Allow ${clientName}?`, body);
 }

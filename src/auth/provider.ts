@@ -1,7 +1,10 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import {
+  getOAuthApi,
   insufficientScope,
   OAuthError,
   OAuthProvider,
+  type OAuthProviderOptions,
   type OAuthResourceContext,
 } from "@cloudflare/workers-oauth-provider";
 import { serveMcp } from "../mcp/endpoint";
@@ -80,7 +83,10 @@ const mcpApi = {
   },
 };
 
-const providers = new Map<string, OAuthProvider<Env>>();
+const providers = new Map<string, { provider: OAuthProvider<Env>; options: OAuthProviderOptions<Env> }>();
+
+/** Set while a refresh request is served: whether it presented a refresh token already replaced. */
+const refreshInFlight = new AsyncLocalStorage<{ replayed: boolean }>();
 
 /** One provider per configuration (the resource is fixed when it is built). */
 export function oauthProvider(
@@ -88,9 +94,9 @@ export function oauthProvider(
   site: { fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> },
 ): OAuthProvider<Env> {
   const key = `${config.resource}\n${config.issuer}`;
-  let provider = providers.get(key);
-  if (!provider) {
-    provider = new OAuthProvider<Env>({
+  let entry = providers.get(key);
+  if (!entry) {
+    const options: OAuthProviderOptions<Env> = {
       apiRoute: "/mcp",
       apiHandler: mcpApi,
       defaultHandler: site as ExportedHandler<Env>,
@@ -118,8 +124,52 @@ export function oauthProvider(
           });
         }
       },
-    });
-    providers.set(key, provider);
+      onError: ({ internal }) => {
+        // The provider's own words for "this refresh token was valid once but has been replaced
+        // by a newer one that was already used" (the previous token stays valid only until then).
+        if (internal.category === "refresh-token-grant" && internal.reason === "refresh_token_mismatch") {
+          const state = refreshInFlight.getStore();
+          if (state) state.replayed = true;
+        }
+      },
+    };
+    entry = { provider: new OAuthProvider<Env>(options), options };
+    providers.set(key, entry);
   }
-  return provider;
+  return entry.provider;
+}
+
+/**
+ * Serves a request through the provider, with refresh-token reuse detection (OAuth 2.0 Security
+ * BCP, RFC 9700 4.14.2). A refresh rotates the token; the previous one stays valid until the new
+ * one is first used, so a client that lost a refresh response can retry. A refresh token that was
+ * replaced and whose successor was already used can only come from a copy: the whole grant is
+ * revoked, so the thief's tokens and the owner's stop working together and the person signs in again.
+ */
+export async function serveOAuth(
+  config: AuthConfig,
+  site: { fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> },
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+): Promise<Response> {
+  const provider = oauthProvider(config, site);
+  const url = new URL(request.url);
+  if (request.method !== "POST" || url.pathname !== "/oauth/token") return provider.fetch(request, env, ctx);
+  const form = await request
+    .clone()
+    .formData()
+    .catch(() => undefined);
+  const token = form?.get("grant_type") === "refresh_token" ? form.get("refresh_token") : null;
+  // Tokens are "userId:grantId:secret" (workers-oauth-provider's format).
+  const [userId, grantId] = typeof token === "string" ? token.split(":") : [];
+  if (!userId || !grantId) return provider.fetch(request, env, ctx);
+  const state = { replayed: false };
+  const response = await refreshInFlight.run(state, () => provider.fetch(request, env, ctx));
+  const options = providers.get(`${config.resource}\n${config.issuer}`)?.options;
+  if (state.replayed && options) {
+    await getOAuthApi(options, env).revokeGrant(grantId, userId);
+    console.warn("a replaced refresh token was presented again; its grant was revoked");
+  }
+  return response;
 }

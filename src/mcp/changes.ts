@@ -3,6 +3,7 @@ import { z } from "zod";
 import { ProxmoxError } from "../proxmox/errors";
 import { parseUpid } from "../proxmox/upid";
 import { type TaskOutcome, waitForTask } from "../session/poll";
+import { wholeNumber } from "./args";
 import { duration } from "./format";
 import { type ToolAnswer, type ToolDeps, ToolError } from "./tool";
 
@@ -17,12 +18,11 @@ export const MAX_WAIT_SECONDS = 240;
 
 export const waitArgs = {
   wait: z.boolean().default(true),
-  wait_seconds: z.coerce
-    .number()
-    .int()
-    .min(1, { error: "wait_seconds must be at least 1" })
-    .max(MAX_WAIT_SECONDS, { error: `wait_seconds must be at most ${MAX_WAIT_SECONDS}` })
-    .default(DEFAULT_WAIT_SECONDS),
+  wait_seconds: wholeNumber("wait_seconds", {
+    min: 1,
+    max: MAX_WAIT_SECONDS,
+    hint: "how long to wait for the task, in seconds",
+  }).default(DEFAULT_WAIT_SECONDS),
 };
 
 // Tool descriptions say "Needs confirm"; without it the answer says what would happen.

@@ -61,7 +61,15 @@ export function rejectHostOrOrigin(request: Request, env: Env): Response | undef
           : undefined;
   const host = hostnames ? hostHeaderValidationResponse(request, hostnames) : undefined;
   if (host) return host;
-  const origins = [...localhostAllowedOrigins(), ...configured, ...(workersDev ? [url.hostname] : [])];
+  // A browser page on localhost may only talk to a server that is itself on localhost: on a
+  // public hostname, "http://localhost:*" is any local program acting through the user's browser.
+  const hostHeader = (request.headers.get("host") ?? url.host).toLowerCase();
+  const hostIsLocal = localhostAllowedHostnames().includes(hostHeader.replace(/:\d+$/, ""));
+  const origins = [
+    ...(hostIsLocal ? localhostAllowedOrigins() : []),
+    ...configured,
+    ...(workersDev ? [url.hostname] : []),
+  ];
   return originValidationResponse(request, origins);
 }
 

@@ -81,6 +81,7 @@ export function toolDeps(env: Env, grant: Grant = LOCAL_GRANT): ToolDeps {
     },
     actor: grant.user,
     policy: policyFromEnv(env),
+    allowHostOptions: env.PVE_ALLOW_HOST_OPTIONS === "true",
     surface: surfaceFor(env, grant.scopes),
     otherSessions: async () => {
       const clients = (await grant.otherClients?.()) ?? [];

@@ -26,6 +26,11 @@ export interface ToolDeps {
   /** Who is acting, for the audit log: the signed-in user, or "local" while sign-in is off. */
   actor: string;
   policy: Policy;
+  /**
+   * PVE_ALLOW_HOST_OPTIONS=true: the owner lets `extra` set options that reach the Proxmox host
+   * (hookscript, args, device passthrough, host paths as disks or mount points).
+   */
+  allowHostOptions: boolean;
   /** Which tools this request may use (its grant's scopes, PVE_READ_ONLY, PVE_TOOLSETS). */
   surface: Surface;
   /** The same user's Sessions on other clients (other grants), for get_audit_log. */
@@ -141,7 +146,17 @@ function lean(schema: z.ZodObject, io: "input" | "output"): StandardSchemaWithJS
   let json: Record<string, unknown> | undefined;
   const toJson = () => {
     if (!json) {
-      const full = z.toJSONSchema(schema, { io, target: "draft-2020-12" }) as Record<string, unknown>;
+      const full = z.toJSONSchema(schema, {
+        io,
+        target: "draft-2020-12",
+        // A default around a checked number (a preprocess pipe, src/mcp/args.ts) is not written
+        // by zod; clients still need to see it.
+        override: (ctx) => {
+          const def = ctx.zodSchema._zod.def as { type: string; defaultValue?: unknown };
+          if (def.type === "default" && ctx.jsonSchema.default === undefined)
+            ctx.jsonSchema.default = def.defaultValue as never;
+        },
+      }) as Record<string, unknown>;
       json = io === "output" ? shallow(full, 0) : strip(full);
     }
     return json;

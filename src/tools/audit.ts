@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { limit } from "../mcp/args";
+import { limit, text, unixTime } from "../mcp/args";
 import { compact } from "../mcp/format";
 import { defineTool, READ_ONLY, type ToolDeps, tool } from "../mcp/tool";
 import type { AuditEntry } from "../session/session";
@@ -41,10 +41,16 @@ const getAuditLogTool = tool({
     "Changes made in this session and how each ended, newest first; all_clients adds your other clients.",
   scope: "read",
   input: z.object({
-    tool: z.string().max(64).optional(),
-    target: z.string().max(128).optional().describe("vmid or text, e.g. 101"),
-    since: z.coerce.number().int().min(0).optional().describe("Unix time."),
-    until: z.coerce.number().int().min(0).optional(),
+    tool: text("tool", {
+      hint: "a tool name such as start_vm",
+      max: 64,
+      check: (v) => (/^[a-z][a-z0-9_]*$/.test(v) ? null : "tool must be a tool name such as start_vm"),
+    }).optional(),
+    target: text("target", { hint: "a vmid or text, e.g. 101", max: 128 })
+      .optional()
+      .describe("vmid or text, e.g. 101"),
+    since: unixTime("since").optional().describe("Unix time."),
+    until: unixTime("until").optional(),
     all_clients: z.boolean().default(false),
     limit: limit(30, 500),
   }),

@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { limit, node, storage, vmid } from "../mcp/args";
+import { freeText, limit, node, storage, vmid, volume } from "../mcp/args";
 import { assertAllowed, confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
 import { bytes, moreNote, tableSchema } from "../mcp/format";
 import { onNode } from "../mcp/guests";
@@ -120,7 +120,7 @@ const createBackupTool = tool({
     node: node.optional(),
     storage: storage.optional(),
     mode: z.enum(["snapshot", "suspend", "stop"]).default("snapshot"),
-    notes: z.string().max(1024).optional(),
+    notes: freeText("notes", { hint: "notes kept with the backup", max: 1024 }).optional(),
     protected: z.boolean().default(false),
     ...waitArgs,
   }),
@@ -186,7 +186,9 @@ const restoreBackupTool = tool({
   title: "Restore backup",
   description: "Restore a backup to a new guest, or over a stopped existing one (needs confirm).",
   input: z.object({
-    volid: z.string().min(3).max(512).describe("From get_backups."),
+    volid: volume("volid", { hint: "a backup volume ID from get_backups", content: "backup" }).describe(
+      "From get_backups.",
+    ),
     vmid: vmid.optional().describe("Default: next free."),
     node: node.optional(),
     storage: storage.optional(),

@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { limit, node, vmid } from "../mcp/args";
+import { limit, node, tag, vmid } from "../mcp/args";
 import { defineTool, READ_ONLY, type ToolDeps, tool } from "../mcp/tool";
 import { guestStatus, listGuests } from "./guest-list";
 import { guestListOutput, guestStatusOutput } from "./guest-views";
@@ -12,7 +12,7 @@ const getContainersTool = tool({
   input: z.object({
     node: node.optional(),
     status: z.enum(["running", "stopped", "template"]).optional(),
-    tag: z.string().optional(),
+    tag: tag.optional(),
     limit: limit(100),
   }),
   output: guestListOutput,

@@ -1,11 +1,12 @@
 import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { node, vmid } from "../mcp/args";
+import { freeText, MAX_STRING, node, text, vmid, wholeNumber } from "../mcp/args";
 import { assertAllowed, confirmArg, preview } from "../mcp/changes";
 import { bytes, duration, timestamp, usage } from "../mcp/format";
 import { type GuestTarget, onGuest } from "../mcp/guests";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import { ProxmoxError } from "../proxmox/errors";
+import { checkGuestPath } from "../proxmox/formats";
 import { repairText } from "../session/exec";
 import { MAX_POLL_MS } from "../session/poll";
 import type { ExecJob } from "../session/session";
@@ -20,6 +21,14 @@ export const EXEC_INPUT_LIMIT = 64 * 1024;
 export const FILE_WRITE_LIMIT = 61_440;
 const DEFAULT_READ_BYTES = 64 * 1024;
 const MAX_READ_BYTES = 1024 * 1024;
+
+const guestPath = text("path", {
+  hint: "an absolute path inside the guest, e.g. /etc/hostname",
+  max: 4096,
+  check: (v) => checkGuestPath("path", v),
+});
+const byteOffset = wholeNumber("offset", { min: 0, max: Number.MAX_SAFE_INTEGER, hint: "bytes to skip" });
+const maxBytes = wholeNumber("max_bytes", { min: 1, max: MAX_READ_BYTES, hint: "bytes to return at most" });
 const DEFAULT_OUTPUT_BYTES = 16 * 1024;
 
 /** Splits a command line like a POSIX shell: whitespace separates, quotes group, backslash escapes. */
@@ -399,7 +408,11 @@ const guestExecTool = tool({
       })
       .optional()
       .describe("stdin."),
-    wait_seconds: z.coerce.number().int().min(0).max(240).default(30),
+    wait_seconds: wholeNumber("wait_seconds", {
+      min: 0,
+      max: 240,
+      hint: "how long to wait for the command",
+    }).default(30),
   }),
   output: execResultSchema,
   scope: "exec",
@@ -455,11 +468,20 @@ const guestExecStatusTool = tool({
   title: "Command result",
   description: "A guest_exec result by job (or vmid + pid), readable again; output paged with offset.",
   input: z.object({
-    job: z.string().max(64).optional(),
+    job: text("job", {
+      hint: "the job ID guest_exec gave",
+      max: 64,
+      check: (v) =>
+        /^[a-z0-9-]+$/.test(v) ? null : "job must be a job ID as guest_exec gave it, such as 101-4242-m0abc",
+    }).optional(),
     vmid: vmid.optional(),
-    pid: z.coerce.number().int().min(0).optional(),
-    offset: z.coerce.number().int().min(0).default(0),
-    max_bytes: z.coerce.number().int().min(1).max(MAX_READ_BYTES).default(DEFAULT_OUTPUT_BYTES),
+    pid: wholeNumber("pid", {
+      min: 0,
+      max: 4_294_967_295,
+      hint: "the process ID guest_exec gave",
+    }).optional(),
+    offset: byteOffset.default(0),
+    max_bytes: maxBytes.default(DEFAULT_OUTPUT_BYTES),
   }),
   output: execResultSchema,
   scope: "read",
@@ -503,9 +525,9 @@ const guestFileReadTool = tool({
   input: z.object({
     vmid,
     node: node.optional(),
-    path: z.string().min(1).max(4096),
-    offset: z.coerce.number().int().min(0).default(0),
-    max_bytes: z.coerce.number().int().min(1).max(MAX_READ_BYTES).default(DEFAULT_READ_BYTES),
+    path: guestPath,
+    offset: byteOffset.default(0),
+    max_bytes: maxBytes.default(DEFAULT_READ_BYTES),
   }),
   output: z.object({
     path: z.string(),
@@ -541,8 +563,8 @@ const guestFileWriteTool = tool({
   input: z.object({
     vmid,
     node: node.optional(),
-    path: z.string().min(1).max(4096),
-    content: z.string(),
+    path: guestPath,
+    content: freeText("content", { hint: "the file's content", max: MAX_STRING }),
     encoding: z.enum(["text", "base64"]).default("text"),
     confirm: confirmArg,
   }),
@@ -656,8 +678,15 @@ const guestSetUserPasswordTool = tool({
   input: z.object({
     vmid,
     node: node.optional(),
-    username: z.string().min(1).max(64),
-    password: z.string().min(5, { error: "password must be at least 5 characters" }).max(1024),
+    username: text("username", {
+      hint: "a user name in the guest such as root",
+      max: 64,
+      check: (v) =>
+        /^[A-Za-z0-9_][A-Za-z0-9_.@$\\-]*$/.test(v)
+          ? null
+          : "username must be a user name in the guest such as root",
+    }),
+    password: freeText("password", { hint: "the new password", min: 5, max: 1024 }),
     crypted: z.boolean().default(false).describe("password is already crypt()ed."),
     confirm: confirmArg,
   }),

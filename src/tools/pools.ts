@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { poolid } from "../mcp/args";
+import { freeText, poolid } from "../mcp/args";
 import { auditedChange, confirmArg, preview } from "../mcp/changes";
 import { compact } from "../mcp/format";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
@@ -33,6 +33,26 @@ function memberLine(m: Member): string {
   if (m.type === "storage") return `storage ${m.storage} on ${m.node}`;
   const kind = m.type === "qemu" ? "vm" : m.type === "lxc" ? "ct" : m.type;
   return `${kind} ${m.vmid}${m.name ? ` ${m.name}` : ""} on ${m.node}${m.status ? `: ${m.status}` : ""}`;
+}
+
+/**
+ * One pool and its members, through the query form GET /pools?poolid=. The per-pool path
+ * (/pools/{poolid}) is deprecated and cannot name a nested pool: Proxmox decodes the whole path
+ * before routing, so "prod%2Fdb" becomes two segments.
+ */
+async function readPool(deps: ToolDeps, poolid: string) {
+  let rows: Awaited<ReturnType<typeof deps.client.call<"GET /pools">>>;
+  try {
+    rows = await deps.client.call("GET /pools", { poolid });
+  } catch (error) {
+    if (error instanceof ProxmoxError && error.kind === "not_found") {
+      throw new ToolError(`There is no pool '${poolid}'. get_pools lists the pools.`);
+    }
+    throw error;
+  }
+  const pool = rows.find((row) => row.poolid === poolid);
+  if (!pool) throw new ToolError(`There is no pool '${poolid}'. get_pools lists the pools.`);
+  return { comment: pool.comment, members: pool.members ?? [] };
 }
 
 const getPoolsTool = tool({
@@ -84,15 +104,7 @@ const getPoolTool = tool({
   scope: "read",
   annotations: READ_ONLY,
   handler: (deps) => async (args) => {
-    let pool: Awaited<ReturnType<typeof deps.client.call<"GET /pools/{poolid}">>>;
-    try {
-      pool = await deps.client.call("GET /pools/{poolid}", { poolid: args.poolid });
-    } catch (error) {
-      if (error instanceof ProxmoxError && error.kind === "not_found") {
-        throw new ToolError(`There is no pool '${args.poolid}'. get_pools lists the pools.`);
-      }
-      throw error;
-    }
+    const pool = await readPool(deps, args.poolid);
     const members = pool.members
       .map((m) => toMember(m as Record<string, unknown>))
       .sort(
@@ -117,7 +129,7 @@ const createPoolTool = tool({
   description: "Create a resource pool.",
   input: z.object({
     poolid: poolid,
-    comment: z.string().max(1024).optional(),
+    comment: freeText("comment", { hint: "a note on the pool", max: 1024 }).optional(),
   }),
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
@@ -137,15 +149,7 @@ const deletePoolTool = tool({
   scope: "write",
   annotations: changes({ destructive: true, idempotent: true }),
   handler: (deps) => async (args) => {
-    let pool: Awaited<ReturnType<typeof deps.client.call<"GET /pools/{poolid}">>>;
-    try {
-      pool = await deps.client.call("GET /pools/{poolid}", { poolid: args.poolid });
-    } catch (error) {
-      if (error instanceof ProxmoxError && error.kind === "not_found") {
-        throw new ToolError(`There is no pool '${args.poolid}'. get_pools lists the pools.`);
-      }
-      throw error;
-    }
+    const pool = await readPool(deps, args.poolid);
     const members = pool.members.map((m) => toMember(m as Record<string, unknown>));
     if (members.length > 0) {
       throw new ToolError(
@@ -162,7 +166,7 @@ const deletePoolTool = tool({
     await auditedChange(
       deps,
       { tool: "delete_pool", target: `pool ${args.poolid}`, args: { poolid: args.poolid } },
-      () => deps.client.call("DELETE /pools/{poolid}", { poolid: args.poolid }),
+      () => deps.client.call("DELETE /pools", { poolid: args.poolid }),
     );
     return { text: `Deleted pool ${args.poolid}.`, data: { poolid: args.poolid } };
   },

@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { node, vmid } from "../mcp/args";
+import { node, vmid, wholeNumber } from "../mcp/args";
 import { confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
 import { changes, defineTool, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import type { GuestType } from "../proxmox/locate";
@@ -113,7 +113,11 @@ const powerTools = (["qemu", "lxc"] as const).flatMap((type) => {
       node: node.optional(),
       ...(action === "shutdown" || action === "reboot"
         ? {
-            timeout: z.coerce.number().int().min(1).max(3600).optional(),
+            timeout: wholeNumber("timeout", {
+              min: 1,
+              max: 3600,
+              hint: "seconds to wait for a clean stop",
+            }).optional(),
           }
         : {}),
       ...(spec.destructive ? { confirm: confirmArg } : {}),

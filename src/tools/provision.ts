@@ -1,12 +1,14 @@
 import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { node, poolid, storage, vmid } from "../mcp/args";
+import { freeText, guestId, node, poolId, storage, text, vmid, volume, wholeNumber } from "../mcp/args";
 import { assertAllowed, auditedChange, confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
 import { bytes } from "../mcp/format";
 import { changes, defineTool, type ToolAnswer, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import type { EndpointParams } from "../proxmox/client";
 import { ProxmoxError } from "../proxmox/errors";
+import { checkBridge, checkDnsName, checkTags, ipConfig } from "../proxmox/formats";
 import type { GuestType } from "../proxmox/locate";
+import { checkDeleteKeys, checkGuestOptions } from "../proxmox/options";
 import {
   assertUnlocked,
   assertUnprotected,
@@ -24,7 +26,54 @@ import { clusterStorages } from "./storage";
  * shrinking disks, protection) before it sends anything.
  */
 
-const extraArg = z.string().max(8192).optional().describe("More Proxmox options, key=value per line.");
+const extraArg = freeText("extra", { hint: "more Proxmox options, key=value per line", max: 8192 })
+  .optional()
+  .describe("More Proxmox options, key=value per line.");
+
+// Values spliced into property strings (net0, ipconfig0, ide2, ...) are checked against their
+// schema format here, so none can add a key of its own ("vmbr0,tag=9").
+const guestName = (name: string) =>
+  text(name, { hint: "a DNS-style name such as web-1", max: 128, check: (v) => checkDnsName(name, v) });
+const bridgeArg = text("bridge", {
+  hint: "a bridge such as vmbr0",
+  max: 15,
+  check: (v) => checkBridge("bridge", v),
+});
+const tagsArg = text("tags", { hint: "tags separated by ';'", max: 256, check: (v) => checkTags("tags", v) });
+const ipArg = (guest: GuestType) =>
+  text("ip", {
+    hint: "dhcp or 10.0.0.5/24,gw=10.0.0.1",
+    max: 256,
+    check: (v) => ipConfig(v, guest).error ?? null,
+  });
+const cores = wholeNumber("cores", { min: 1, max: 512, hint: "CPU cores" });
+// 4 TiB in MiB: more than any host this server will meet, and far from overflowing anything.
+const memory = wholeNumber("memory", { min: 16, max: 4 * 1024 * 1024, hint: "MiB" });
+const swap = wholeNumber("swap", { min: 0, max: 4 * 1024 * 1024, hint: "MiB" });
+const diskGb = wholeNumber("disk_gb", { min: 1, max: 65536, hint: "GiB" });
+
+/** The checked address as the property string Proxmox takes ("ip=10.0.0.5/24,gw=10.0.0.1"). */
+function ipProperty(value: string, guest: GuestType): string {
+  const config = ipConfig(value, guest);
+  if (config.error !== undefined) throw new ToolError(config.error);
+  return config.value;
+}
+
+/**
+ * `extra` as options, checked against the guest type's schema before anything is sent; options
+ * that reach the host are refused unless the owner set PVE_ALLOW_HOST_OPTIONS=true.
+ */
+function extraOptions(
+  deps: ToolDeps,
+  type: GuestType,
+  extra: string | undefined,
+  reserved: readonly string[],
+): Record<string, string> {
+  const options = parseExtra(extra, reserved);
+  const problem = checkGuestOptions(type, options, deps.allowHostOptions);
+  if (problem) throw new ToolError(problem);
+  return options;
+}
 
 /** "bios=ovmf\nmachine=q35" → { bios: "ovmf", machine: "q35" }. */
 export function parseExtra(
@@ -38,9 +87,12 @@ export function parseExtra(
     if (!line) continue;
     const eq = line.indexOf("=");
     const key = eq > 0 ? line.slice(0, eq).trim() : "";
-    if (!/^[a-z][a-z0-9_-]*$/i.test(key)) {
-      throw new ToolError(`extra: '${line}' is not a key=value option (one per line, e.g. bios=ovmf).`);
+    if (!/^[a-z][a-z0-9_.-]*$/i.test(key)) {
+      throw new ToolError(
+        `extra: '${line.length > 60 ? `${line.slice(0, 60)}…` : line}' is not a key=value option (one per line, e.g. bios=ovmf).`,
+      );
     }
+    if (Object.hasOwn(out, key)) throw new ToolError(`extra: ${key} is given twice.`);
     if (reserved.includes(key)) throw new ToolError(`extra: set ${key} with its own argument, not in extra.`);
     out[key] = line.slice(eq + 1).trim();
   }
@@ -126,26 +178,43 @@ const createVmTool = tool({
   input: z.object({
     vmid: vmid.optional().describe("Default: next free."),
     node: node.optional().describe("Default: most free memory."),
-    name: z.string().max(128).optional(),
-    cores: z.coerce.number().int().min(1).max(512).default(2),
-    memory: z.coerce.number().int().min(16).default(2048).describe("MiB."),
-    disk_gb: z.coerce.number().int().min(1).max(65536).default(32),
+    name: guestName("name").optional(),
+    cores: cores.default(2),
+    memory: memory.default(2048).describe("MiB."),
+    disk_gb: diskGb.default(32),
     storage: storage.default("local-lvm"),
-    bridge: z.string().max(15).default("vmbr0"),
-    iso: z.string().max(256).optional().describe("e.g. local:iso/debian-13.iso"),
+    bridge: bridgeArg.default("vmbr0"),
+    iso: volume("iso", { hint: "an ISO volume such as local:iso/debian-13.iso", content: "iso" })
+      .optional()
+      .describe("e.g. local:iso/debian-13.iso"),
     ostype: z.enum(["l26", "win11", "win10", "other"]).default("l26"),
-    ciuser: z.string().max(64).optional(),
-    sshkey: z.string().max(8192).optional(),
-    ip: z.string().max(128).optional().describe("Cloud-init: dhcp or 10.0.0.5/24,gw=10.0.0.1"),
+    ciuser: text("ciuser", {
+      hint: "a user name such as debian",
+      max: 64,
+      check: (v) => (/^[a-z_][a-z0-9_.-]*$/i.test(v) ? null : "ciuser must be a user name such as debian"),
+    }).optional(),
+    sshkey: freeText("sshkey", { hint: "SSH public keys, one per line", max: 8192 }).optional(),
+    ip: ipArg("qemu").optional().describe("Cloud-init: dhcp or 10.0.0.5/24,gw=10.0.0.1"),
     start: z.boolean().default(false),
-    pool: poolid.optional(),
-    tags: z.string().max(256).optional(),
+    pool: poolId("pool").optional(),
+    tags: tagsArg.optional(),
     extra: extraArg,
     ...waitArgs,
   }),
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
+    const extra = extraOptions(deps, "qemu", args.extra, [
+      "vmid",
+      "node",
+      "name",
+      "cores",
+      "memory",
+      "scsi0",
+      "net0",
+      "start",
+      "pool",
+    ]);
     const nodeName = await pickNode(deps, args.node);
     const id = await freeVmid(deps, args.vmid);
     const cloudInit = Boolean(args.ciuser || args.sshkey || args.ip);
@@ -166,27 +235,11 @@ const createVmTool = tool({
       ciuser: args.ciuser,
       // Proxmox wants the key list URL-encoded inside the value (qemu-server sshkeys format).
       sshkeys: args.sshkey ? encodeURIComponent(args.sshkey.trim()) : undefined,
-      ipconfig0: args.ip
-        ? args.ip === "dhcp"
-          ? "ip=dhcp"
-          : args.ip.startsWith("ip=")
-            ? args.ip
-            : `ip=${args.ip}`
-        : undefined,
+      ipconfig0: args.ip ? ipProperty(args.ip, "qemu") : undefined,
       start: args.start || undefined,
       pool: args.pool,
       tags: args.tags,
-      ...parseExtra(args.extra, [
-        "vmid",
-        "node",
-        "name",
-        "cores",
-        "memory",
-        "scsi0",
-        "net0",
-        "start",
-        "pool",
-      ]),
+      ...extra,
     };
     if (args.iso && cloudInit) params.ide0 = `${args.storage}:cloudinit`;
     const answer = await runTask(deps, ctx, {
@@ -214,30 +267,43 @@ const createContainerTool = tool({
   input: z.object({
     vmid: vmid.optional().describe("Default: next free."),
     node: node.optional().describe("Default: most free memory."),
-    template: z.string().min(3).max(256).describe("vztmpl volume"),
-    hostname: z.string().max(128).optional(),
-    cores: z.coerce.number().int().min(1).max(512).default(1),
-    memory: z.coerce.number().int().min(16).default(512).describe("MiB."),
-    swap: z.coerce.number().int().min(0).default(512).describe("MiB."),
-    disk_gb: z.coerce.number().int().min(1).max(65536).default(8),
+    template: volume("template", { hint: "a container template volume", content: "vztmpl" }).describe(
+      "vztmpl volume",
+    ),
+    hostname: guestName("hostname").optional(),
+    cores: cores.default(1),
+    memory: memory.default(512).describe("MiB."),
+    swap: swap.default(512).describe("MiB."),
+    disk_gb: diskGb.default(8),
     storage: storage.default("local-lvm"),
-    bridge: z.string().max(15).default("vmbr0"),
-    ip: z.string().max(128).default("dhcp").describe("dhcp or 10.0.0.5/24,gw=10.0.0.1"),
-    password: z.string().min(5).max(64).optional(),
-    sshkey: z.string().max(8192).optional(),
+    bridge: bridgeArg.default("vmbr0"),
+    ip: ipArg("lxc").default("dhcp").describe("dhcp or 10.0.0.5/24,gw=10.0.0.1"),
+    password: freeText("password", { hint: "the root password", min: 5, max: 64 }).optional(),
+    sshkey: freeText("sshkey", { hint: "SSH public keys, one per line", max: 8192 }).optional(),
     unprivileged: z.boolean().default(true),
     start: z.boolean().default(false),
-    pool: poolid.optional(),
-    tags: z.string().max(256).optional(),
+    pool: poolId("pool").optional(),
+    tags: tagsArg.optional(),
     extra: extraArg,
     ...waitArgs,
   }),
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
+    const extra = extraOptions(deps, "lxc", args.extra, [
+      "vmid",
+      "node",
+      "ostemplate",
+      "hostname",
+      "password",
+      "rootfs",
+      "net0",
+      "start",
+      "pool",
+    ]);
     const nodeName = await pickNode(deps, args.node);
     const id = await freeVmid(deps, args.vmid);
-    const ip = args.ip === "dhcp" ? "ip=dhcp" : args.ip.startsWith("ip=") ? args.ip : `ip=${args.ip}`;
+    const ip = ipProperty(args.ip, "lxc");
     const params: Record<string, string | number | boolean | undefined> = {
       node: nodeName,
       vmid: id,
@@ -254,17 +320,7 @@ const createContainerTool = tool({
       start: args.start || undefined,
       pool: args.pool,
       tags: args.tags,
-      ...parseExtra(args.extra, [
-        "vmid",
-        "node",
-        "ostemplate",
-        "hostname",
-        "password",
-        "rootfs",
-        "net0",
-        "start",
-        "pool",
-      ]),
+      ...extra,
     };
     const answer = await runTask(deps, ctx, {
       tool: "create_container",
@@ -285,12 +341,14 @@ const createContainerTool = tool({
 
 /** The config fields update_vm and update_container share. */
 const updateArgs = {
-  cores: z.coerce.number().int().min(1).max(512).optional(),
-  memory: z.coerce.number().int().min(16).optional().describe("MiB."),
-  description: z.string().max(8192).optional(),
-  tags: z.string().max(256).optional(),
+  cores: cores.optional(),
+  memory: memory.optional().describe("MiB."),
+  description: freeText("description", { hint: "the notes shown in Proxmox", max: 8192 }).optional(),
+  tags: tagsArg.optional(),
   onboot: z.boolean().optional(),
-  delete: z.string().max(512).optional().describe("Keys to remove, comma list."),
+  delete: text("delete", { hint: "config keys to remove, comma list", max: 512 })
+    .optional()
+    .describe("Keys to remove, comma list."),
   extra: extraArg,
 };
 
@@ -302,7 +360,7 @@ const updateVmTool = tool({
   input: z.object({
     vmid: vmid,
     node: node.optional(),
-    name: z.string().max(128).optional(),
+    name: guestName("name").optional(),
     ...updateArgs,
   }),
   scope: "write",
@@ -318,8 +376,8 @@ const updateContainerTool = tool({
   input: z.object({
     vmid: vmid,
     node: node.optional(),
-    hostname: z.string().max(128).optional(),
-    swap: z.coerce.number().int().min(0).optional().describe("MiB."),
+    hostname: guestName("hostname").optional(),
+    swap: swap.optional().describe("MiB."),
     ...updateArgs,
   }),
   scope: "write",
@@ -335,12 +393,12 @@ const cloneVmTool = tool({
   input: z.object({
     vmid: vmid,
     node: node.optional(),
-    newid: vmid.optional().describe("Default: next free."),
-    name: z.string().max(128).optional(),
+    newid: guestId("newid").optional().describe("Default: next free."),
+    name: guestName("name").optional(),
     full: z.boolean().optional().describe("Default: linked for templates."),
     target: node.optional(),
     storage: storage.optional(),
-    pool: poolid.optional(),
+    pool: poolId("pool").optional(),
     ...waitArgs,
   }),
   scope: "write",
@@ -424,14 +482,17 @@ const resizeVmDiskTool = tool({
   input: z.object({
     vmid: vmid,
     node: node.optional(),
-    disk: z
-      .string()
-      .regex(/^(scsi|virtio|sata|ide)\d+$/, { error: "disk must be a disk key such as scsi0" })
-      .describe("e.g. scsi0."),
-    size: z
-      .string()
-      .regex(/^\+?\d+(\.\d+)?[KMGT]$/, { error: "size must look like +10G or 64G" })
-      .describe("+10G to add, 64G for the new total."),
+    disk: text("disk", {
+      hint: "a disk key such as scsi0",
+      max: 16,
+      check: (v) =>
+        /^(scsi|virtio|sata|ide)\d{1,2}$/.test(v) ? null : "disk must be a disk key such as scsi0",
+    }).describe("e.g. scsi0."),
+    size: text("size", {
+      hint: "+10G to add, 64G for the new total",
+      max: 32,
+      check: (v) => (/^\+?\d+(\.\d+)?[KMGT]$/.test(v) ? null : "size must look like +10G or 64G"),
+    }).describe("+10G to add, 64G for the new total."),
     ...waitArgs,
   }),
   scope: "write",
@@ -597,6 +658,16 @@ async function updateGuest(
   type: GuestType,
   args: UpdateArgs,
 ): Promise<ToolAnswer<Record<string, unknown>>> {
+  const extra = extraOptions(deps, type, args.extra, [
+    "vmid",
+    "node",
+    "digest",
+    "delete",
+    "revert",
+    "skiplock",
+  ]);
+  const deleteProblem = args.delete ? checkDeleteKeys(type, args.delete) : null;
+  if (deleteProblem) throw new ToolError(deleteProblem);
   const guest: GuestFacts = await guestFacts(deps, { vmid: args.vmid, node: args.node, type });
   assertUnlocked(guest);
   const changesWanted: Record<string, string | number | boolean | undefined> = {
@@ -608,7 +679,7 @@ async function updateGuest(
     description: args.description,
     tags: args.tags,
     onboot: args.onboot,
-    ...parseExtra(args.extra, ["vmid", "node", "digest"]),
+    ...extra,
   };
   const keys = Object.keys(changesWanted).filter((k) => changesWanted[k] !== undefined);
   if (keys.length === 0 && !args.delete)

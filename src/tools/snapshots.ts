@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { node, vmid } from "../mcp/args";
+import { freeText, node, text, vmid } from "../mcp/args";
 import { confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
 import { compact, flag, timestamp } from "../mcp/format";
 import { onGuest } from "../mcp/guests";
@@ -74,12 +74,15 @@ export function registerSnapshotTools(server: McpServer, deps: ToolDeps): void {
 }
 
 // pve-configid-like: a letter, then letters, digits, '-' and '_' (PVE::AbstractConfig snapshot names).
-const snapname = z
-  .string({ error: "snapname must be a snapshot name" })
-  .max(40, { error: "snapname may be at most 40 characters" })
-  .refine((value) => /^[a-zA-Z][a-zA-Z0-9_-]*$/.test(value), {
-    error: "snapname must start with a letter and use only letters, digits, '-' and '_'",
-  });
+// pve-configid with the 40-character limit qemu-server and pve-container give snapshot names.
+const snapname = text("snapname", {
+  hint: "a snapshot name such as before-upgrade",
+  max: 40,
+  check: (value) =>
+    /^[a-zA-Z][a-zA-Z0-9_-]*$/.test(value)
+      ? null
+      : "snapname must start with a letter and use only letters, digits, '-' and '_'",
+});
 
 async function snapshotsOf(deps: ToolDeps, guest: GuestFacts) {
   const params = { node: guest.node, vmid: guest.vmid };
@@ -109,7 +112,7 @@ const createSnapshotTool = tool({
     vmid: vmid,
     node: node.optional(),
     snapname: snapname,
-    description: z.string().max(8192).optional(),
+    description: freeText("description", { hint: "what the snapshot is for", max: 8192 }).optional(),
     vmstate: z.boolean().default(false).describe("VMs only: include RAM."),
     ...waitArgs,
   }),

@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { limit, node, upid, vmid } from "../mcp/args";
+import { limit, node, text, unixTime, upid, vmid, wholeNumber } from "../mcp/args";
 import { assertAllowed, confirmArg, MAX_WAIT_SECONDS, preview, waitWithProgress } from "../mcp/changes";
 import { type Cell, compact, duration, moreNote, row, tableSchema, timestamp } from "../mcp/format";
 import { onNode } from "../mcp/guests";
@@ -73,10 +73,17 @@ const getTasksTool = tool({
   input: z.object({
     node: node.optional(),
     vmid: vmid.optional(),
-    type: z.string().max(64).optional().describe("e.g. qmstart, vzdump"),
+    type: text("type", {
+      hint: "a task type such as qmstart",
+      max: 64,
+      check: (v) =>
+        /^[a-zA-Z0-9_-]+$/.test(v) ? null : "type must be a task type such as qmstart or vzdump",
+    })
+      .optional()
+      .describe("e.g. qmstart, vzdump"),
     errors: z.boolean().default(false),
     running: z.boolean().default(false),
-    since: z.coerce.number().int().min(0).optional().describe("Unix time."),
+    since: unixTime("since").optional().describe("Unix time."),
     limit: limit(25, 1000),
   }),
   output: z.object({ total: z.number(), ...tableSchema().shape }),
@@ -241,11 +248,11 @@ const waitForTaskTool = tool({
   description: "Wait (bounded) for a task to end, with progress; says how it ended or that it still runs.",
   input: z.object({
     upid: upid,
-    wait_seconds: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_WAIT_SECONDS)
+    wait_seconds: wholeNumber("wait_seconds", {
+      min: 1,
+      max: MAX_WAIT_SECONDS,
+      hint: "how long to wait, in seconds",
+    })
       .default(60)
       .describe(`Longest wait, max ${MAX_WAIT_SECONDS}.`),
   }),
@@ -290,7 +297,7 @@ const getTaskLogTool = tool({
   description: "A task's log, paged with start and limit.",
   input: z.object({
     upid: upid,
-    start: z.coerce.number().int().min(0).default(0),
+    start: wholeNumber("start", { min: 0, max: 10_000_000, hint: "the first log line" }).default(0),
     limit: limit(100, 1000),
   }),
   output: z.object({

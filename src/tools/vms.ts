@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { limit, node, vmid } from "../mcp/args";
+import { limit, node, tag, vmid } from "../mcp/args";
 import { onGuest } from "../mcp/guests";
 import { defineTool, READ_ONLY, type ToolDeps, tool } from "../mcp/tool";
 import { guestStatus, listGuests } from "./guest-list";
@@ -36,7 +36,7 @@ const getVmsTool = tool({
   input: z.object({
     node: node.optional(),
     status: statusFilter,
-    tag: z.string().optional(),
+    tag: tag.optional(),
     limit: limit(100),
   }),
   output: guestListOutput,

@@ -1761,40 +1761,6 @@ export interface PoolsPostParams {
 
 export type PoolsPostResult = null;
 
-export interface PoolsPoolidGetParams {
-  poolid: string;
-  type?: "qemu" | "lxc" | "storage";
-}
-
-export interface PoolsPoolidGetResult {
-  comment?: string;
-  members: Array<{
-    id: string;
-    node: string;
-    storage?: string;
-    type: "qemu" | "lxc" | "openvz" | "storage";
-    vmid?: number;
-    [key: string]: unknown;
-  }>;
-}
-
-export interface PoolsPoolidPutParams {
-  "allow-move"?: boolean;
-  comment?: string;
-  delete?: boolean;
-  poolid: string;
-  storage?: string;
-  vms?: string;
-}
-
-export type PoolsPoolidPutResult = null;
-
-export interface PoolsPoolidDeleteParams {
-  poolid: string;
-}
-
-export type PoolsPoolidDeleteResult = null;
-
 export interface PoolsPutParams {
   "allow-move"?: boolean;
   comment?: string;
@@ -2015,12 +1981,6 @@ export interface PveEndpoints {
   "GET /pools": { params: PoolsGetParams; result: PoolsGetResult };
   /** Create new pool. */
   "POST /pools": { params: PoolsPostParams; result: PoolsPostResult };
-  /** Get pool configuration (deprecated, no support for nested pools, use 'GET /pools/?poolid={poolid}'). */
-  "GET /pools/{poolid}": { params: PoolsPoolidGetParams; result: PoolsPoolidGetResult };
-  /** Update pool data (deprecated, no support for nested pools - use 'PUT /pools/?poolid={poolid}' instead). */
-  "PUT /pools/{poolid}": { params: PoolsPoolidPutParams; result: PoolsPoolidPutResult };
-  /** Delete pool (deprecated, no support for nested pools, use 'DELETE /pools/?poolid={poolid}'). */
-  "DELETE /pools/{poolid}": { params: PoolsPoolidDeleteParams; result: PoolsPoolidDeleteResult };
   /** Update pool. */
   "PUT /pools": { params: PoolsPutParams; result: PoolsPutResult };
   /** Delete pool. */

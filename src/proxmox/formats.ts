@@ -1,0 +1,159 @@
+/**
+ * Proxmox value formats, as the 9.2 API schema names them (pve-common's JSONSchema.pm and the
+ * formats qemu-server, pve-container and pve-storage register). Each check returns null when
+ * the value is fine, else a message. These guard every value the server splices into a Proxmox
+ * property string ("virtio,bridge=<bridge>"), so a value can never add a key of its own.
+ */
+
+/** Newline, tab, NUL and the other control characters. */
+export function hasControl(value: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+  return /[\u0000-\u001f\u007f]/.test(value);
+}
+
+// pve-storage-id (pve_verify_storage_id).
+export const STORAGE_ID = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
+// pve-poolid (pve_verify_poolid): up to three levels since PVE 8.1.
+export const POOL_ID = /^[A-Za-z0-9_\-.]+(\/[A-Za-z0-9_\-.]+){0,2}$/;
+// pve-configid (pve_verify_configid).
+export const CONFIG_ID = /^[a-z][a-z0-9_-]+$/i;
+// pve-bridge-id (qemu-server): the net device's bridge; Linux names stop at 15 characters.
+const BRIDGE_ID = /^[-_.a-zA-Z0-9]+$/;
+// dns-name (pve_verify_dns_name).
+const DNS_LABEL = "[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?";
+const DNS_NAME = new RegExp(`^(${DNS_LABEL}\\.)*${DNS_LABEL}$`);
+// pve-tag (pve_verify_tag).
+const TAG = /^[a-z0-9_][a-z0-9_\-+.]*$/i;
+// A volume's name after "storage:". Proxmox itself allows more, but none of these tools needs a
+// character that could end the value in a property string (",", "=", whitespace) or in a URL.
+const VOLUME_NAME = /^[A-Za-z0-9_.+\-/:@~]+$/;
+const IPV4_OCTET = "(?:25[0-5]|(?:2[0-4]|1[0-9]|[1-9])?[0-9])";
+const IPV4 = new RegExp(`^${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}$`);
+
+export function isIpv4(value: string): boolean {
+  return IPV4.test(value);
+}
+
+export function isIpv6(value: string): boolean {
+  if (!/^[0-9a-fA-F:.]+$/.test(value) || !value.includes(":")) return false;
+  const parts = value.split("::");
+  if (parts.length > 2) return false;
+  const groups = parts.flatMap((p) => (p === "" ? [] : p.split(":")));
+  let count = groups.length;
+  const last = groups[groups.length - 1];
+  if (last?.includes(".")) {
+    if (!IPV4.test(last)) return false;
+    count += 1;
+  }
+  if (!groups.every((g, i) => /^[0-9a-fA-F]{1,4}$/.test(g) || (i === groups.length - 1 && g.includes("."))))
+    return false;
+  return parts.length === 2 ? count < 8 : count === 8;
+}
+
+function isCidr(value: string, family: 4 | 6): boolean {
+  const match = /^(.+)\/(\d{1,3})$/.exec(value);
+  if (!match) return false;
+  const bits = Number(match[2]);
+  return family === 4 ? isIpv4(match[1] as string) && bits <= 32 : isIpv6(match[1] as string) && bits <= 128;
+}
+
+export function checkBridge(name: string, value: string): string | null {
+  return BRIDGE_ID.test(value) && value.length <= 15
+    ? null
+    : `${name} must be a bridge name such as vmbr0 (letters, digits, '-', '_', '.'; at most 15 characters)`;
+}
+
+export function checkDnsName(name: string, value: string): string | null {
+  return DNS_NAME.test(value) && value.length <= 255
+    ? null
+    : `${name} must be a DNS name (letters, digits and '-', labels separated by '.'), e.g. web-1`;
+}
+
+/** pve-tag-list: tags separated by ';', ',' or spaces. */
+export function checkTags(name: string, value: string): string | null {
+  const tags = value.split(/[;, ]+/).filter((tag) => tag !== "");
+  if (tags.length === 0) return `${name} must name at least one tag (to remove them all, use delete: tags)`;
+  const bad = tags.filter((tag) => !TAG.test(tag));
+  return bad.length === 0
+    ? null
+    : `${name}: '${bad[0]}' is not a tag (letters, digits, '_', '-', '+', '.'; separate tags with ';')`;
+}
+
+const CONTENT_PATH = {
+  // pve-storage: iso/<name>.iso|img, vztmpl/<name>.tar.(gz|xz|zst|bz2), backup/<name>.
+  iso: { re: /^iso\/[^/]+\.(iso|img)$/i, example: "local:iso/debian-13.iso" },
+  vztmpl: {
+    re: /^vztmpl\/[^/]+\.(tar\.(gz|xz|zst|bz2)|tar)$/i,
+    example: "local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst",
+  },
+  backup: { re: /./, example: "local:backup/vzdump-qemu-100-2026_01_01-00_00_00.vma.zst" },
+} as const;
+
+/**
+ * pve-volume-id (storage:name), with the name limited to characters that cannot end a property
+ * string value and without "." or ".." path segments. `content` also checks the volume's kind.
+ */
+export function checkVolumeId(
+  name: string,
+  value: string,
+  content?: keyof typeof CONTENT_PATH,
+): string | null {
+  const example = content ? CONTENT_PATH[content].example : "local:iso/debian-13.iso";
+  const colon = value.indexOf(":");
+  const storage = value.slice(0, colon);
+  const volume = value.slice(colon + 1);
+  const wrong = `${name} must be a volume ID such as ${example}`;
+  if (colon < 0 || !STORAGE_ID.test(storage)) return `${wrong} (storage:name)`;
+  if (!VOLUME_NAME.test(volume))
+    return `${wrong}: only letters, digits and _ . + - / : @ ~ after the storage (no ',', '=', '?', '#', '%' or spaces)`;
+  if (volume.startsWith("/") || volume.split("/").some((part) => part === "." || part === ".."))
+    return `${wrong}: no '..' or '.' path segments and no leading '/'`;
+  if (content && !CONTENT_PATH[content].re.test(volume)) return wrong;
+  return null;
+}
+
+/**
+ * The cloud-init address of a VM (ipconfig0) or a container's NIC: "dhcp", "10.0.0.5/24" or
+ * "10.0.0.5/24,gw=10.0.0.1", with or without the leading "ip=", and ip6/gw6. Returns the
+ * property string to send, or a message.
+ */
+export function ipConfig(
+  value: string,
+  guest: "qemu" | "lxc",
+): { value: string; error?: undefined } | { error: string } {
+  const usage =
+    "ip must be dhcp, or an address with prefix such as 10.0.0.5/24 optionally followed by ,gw=10.0.0.1 (and ip6=, gw6=)";
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const [i, part] of value.split(",").entries()) {
+    const eq = part.indexOf("=");
+    const key = eq < 0 && i === 0 ? "ip" : part.slice(0, eq);
+    const item = eq < 0 && i === 0 ? part : part.slice(eq + 1);
+    if (seen.has(key)) return { error: `${usage}; ${key} is given twice` };
+    seen.add(key);
+    const ok =
+      key === "ip"
+        ? item === "dhcp" || (guest === "lxc" && item === "manual") || isCidr(item, 4)
+        : key === "gw"
+          ? isIpv4(item)
+          : key === "ip6"
+            ? item === "dhcp" || item === "auto" || (guest === "lxc" && item === "manual") || isCidr(item, 6)
+            : key === "gw6"
+              ? isIpv6(item)
+              : undefined;
+    if (ok === undefined) return { error: `${usage}; '${key}' is not one of ip, gw, ip6, gw6` };
+    if (!ok) return { error: `${usage}; '${item}' is not a valid ${key}` };
+    out.push(`${key}=${item}`);
+  }
+  return { value: out.join(",") };
+}
+
+/** An absolute path inside a guest, for the guest-agent file tools. */
+export function checkGuestPath(name: string, value: string): string | null {
+  const windows = /^[A-Za-z]:[\\/]/.test(value);
+  if (!value.startsWith("/") && !windows)
+    return `${name} must be an absolute path inside the guest, such as /etc/hostname or C:\\Windows\\win.ini`;
+  if (value.split(/[\\/]/).some((part) => part === ".."))
+    return `${name} must not contain '..' segments; give the path it leads to`;
+  return null;
+}
