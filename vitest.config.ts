@@ -41,5 +41,6 @@ export default defineConfig({
     globalSetup: ["./test/global-setup.ts"],
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
+    hookTimeout: 30_000,
   },
 });
