@@ -24,10 +24,11 @@ export interface Match {
 }
 
 /**
- * Volume ids contain "/" (`local:iso/x.iso`): a trailing `{volume}` takes the rest of the path,
- * so both a raw and an encoded volid reach the handler.
+ * Volume ids (`local:iso/x.iso`) and IP set entries (`10.9.0.0/24`) contain "/": a trailing
+ * `{volume}` or `{cidr}` takes the rest of the path, so both a raw and an encoded value reach the
+ * handler once the whole path is decoded, as Proxmox's own routing lets them.
  */
-const GREEDY_PARAMS = new Set(["volume"]);
+const GREEDY_PARAMS = new Set(["volume", "cidr"]);
 
 /** The handler of an operation of the schema that the simulator does not model. */
 const notModelled: Handler = (ctx) => {
