@@ -1,7 +1,15 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { limit, node, storage, vmid } from "../mcp/args";
-import { assertAllowed, confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
+import {
+  assertAllowed,
+  changeSchema,
+  confirmArg,
+  guestTarget,
+  preview,
+  runTask,
+  waitArgs,
+} from "../mcp/changes";
 import { bytes, moreNote, tableSchema } from "../mcp/format";
 import { onNode } from "../mcp/guests";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
@@ -124,6 +132,7 @@ const createBackupTool = tool({
     protected: z.boolean().default(false),
     ...waitArgs,
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
@@ -157,6 +166,7 @@ const createBackupTool = tool({
     return runTask(deps, ctx, {
       tool: "create_backup",
       target: label(guest),
+      subject: guestTarget(guest),
       args: {
         vmid: guest.vmid,
         node: guest.node,
@@ -195,6 +205,7 @@ const restoreBackupTool = tool({
     confirm: confirmArg,
     ...waitArgs,
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: true, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
@@ -228,6 +239,7 @@ const restoreBackupTool = tool({
         return preview(
           "restore_backup",
           `This replaces ${label(existing)} on ${existing.node} with the backup ${args.volid}: its current config and ${disks.length} disk${disks.length === 1 ? "" : "s"} (${disks.join(", ") || "none"}) are overwritten.`,
+          guestTarget(existing),
         );
       }
       nodeName = existing.node;
@@ -250,6 +262,7 @@ const restoreBackupTool = tool({
     return runTask(deps, ctx, {
       tool: "restore_backup",
       target: `${kind.type === "qemu" ? "VM" : "Container"} ${targetId}`,
+      subject: guestTarget({ vmid: targetId, node: nodeName, name: existing?.name }),
       args: { volid: args.volid, ...common },
       action: `Restore ${args.volid} ${overwrite ? "over" : "to new"} ${kind.type === "qemu" ? "VM" : "container"} ${targetId} on ${nodeName}`,
       start: () =>

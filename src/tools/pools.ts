@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { poolid } from "../mcp/args";
-import { auditedChange, confirmArg, preview } from "../mcp/changes";
+import { auditedChange, changed, changeSchema, confirmArg, preview } from "../mcp/changes";
 import { compact } from "../mcp/format";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import { ProxmoxError } from "../proxmox/errors";
@@ -119,13 +119,14 @@ const createPoolTool = tool({
     poolid: poolid,
     comment: z.string().max(1024).optional(),
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args) => {
     await auditedChange(deps, { tool: "create_pool", target: `pool ${args.poolid}`, args }, () =>
       deps.client.call("POST /pools", { poolid: args.poolid, comment: args.comment }),
     );
-    return { text: `Created pool ${args.poolid}.`, data: { poolid: args.poolid } };
+    return changed(`Created pool ${args.poolid}.`, `Create pool ${args.poolid}`, { pool: args.poolid });
   },
 });
 
@@ -134,6 +135,7 @@ const deletePoolTool = tool({
   title: "Delete pool",
   description: "Delete an empty pool (members are never deleted). Needs confirm.",
   input: z.object({ poolid: poolid, confirm: confirmArg }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: true, idempotent: true }),
   handler: (deps) => async (args) => {
@@ -157,6 +159,7 @@ const deletePoolTool = tool({
       return preview(
         "delete_pool",
         `This deletes the empty pool ${args.poolid}${pool.comment ? ` ("${pool.comment}")` : ""} and the permissions granted on it.`,
+        { pool: args.poolid },
       );
     }
     await auditedChange(
@@ -164,7 +167,7 @@ const deletePoolTool = tool({
       { tool: "delete_pool", target: `pool ${args.poolid}`, args: { poolid: args.poolid } },
       () => deps.client.call("DELETE /pools/{poolid}", { poolid: args.poolid }),
     );
-    return { text: `Deleted pool ${args.poolid}.`, data: { poolid: args.poolid } };
+    return changed(`Deleted pool ${args.poolid}.`, `Delete pool ${args.poolid}`, { pool: args.poolid });
   },
 });
 

@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { node, vmid } from "../mcp/args";
-import { confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
+import { changeSchema, confirmArg, guestTarget, preview, runTask, waitArgs } from "../mcp/changes";
 import { changes, defineTool, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import type { GuestType } from "../proxmox/locate";
 import { assertUnlocked, assertUnprotected, type GuestFacts, guestFacts, label } from "./guest-state";
@@ -124,6 +124,7 @@ const powerTools = (["qemu", "lxc"] as const).flatMap((type) => {
       title: `${spec.title} ${noun}`,
       description: spec.summary(noun),
       input,
+      output: changeSchema,
       scope: "write",
       annotations: changes({ destructive: spec.destructive, idempotent: true }),
       handler: (deps) => async (args, ctx) => {
@@ -137,6 +138,7 @@ const powerTools = (["qemu", "lxc"] as const).flatMap((type) => {
             return preview(
               name,
               `This hard-stops ${label(guest)} on ${guest.node}, which is ${guest.status}; unsaved data in it is lost.`,
+              guestTarget(guest),
             );
           }
         }
@@ -145,6 +147,7 @@ const powerTools = (["qemu", "lxc"] as const).flatMap((type) => {
         return runTask(deps, ctx, {
           tool: name,
           target: label(guest),
+          subject: guestTarget(guest),
           args: { vmid: guest.vmid, node: guest.node, ...(timeout ? { timeout } : {}) },
           action: resume
             ? `Resume ${label(guest)} (it was paused)`

@@ -1,9 +1,20 @@
 import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { node, poolid, storage, vmid } from "../mcp/args";
-import { assertAllowed, auditedChange, confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
+import {
+  assertAllowed,
+  auditedChange,
+  type ChangeAnswer,
+  changed,
+  changeSchema,
+  confirmArg,
+  guestTarget,
+  preview,
+  runTask,
+  waitArgs,
+} from "../mcp/changes";
 import { bytes } from "../mcp/format";
-import { changes, defineTool, type ToolAnswer, type ToolDeps, ToolError, tool } from "../mcp/tool";
+import { changes, defineTool, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import type { EndpointParams } from "../proxmox/client";
 import { ProxmoxError } from "../proxmox/errors";
 import type { GuestType } from "../proxmox/locate";
@@ -109,13 +120,79 @@ async function freeVmid(deps: ToolDeps, requested: number | undefined): Promise<
   return requested;
 }
 
-function createdAnswer(
-  answer: ToolAnswer<Record<string, unknown>>,
-  noun: string,
-  vmidValue: number,
-  nodeName: string,
-) {
-  return { ...answer, text: answer.text.replace(/: done/, `: done. ${noun} ${vmidValue} is on ${nodeName}`) };
+/** A create's result: the change, and with start: true whether the new guest runs now. */
+const createdSchema = changeSchema.extend({ started: z.boolean().optional() });
+
+/**
+ * After a create: where the guest is and, when it was asked to start, whether it runs. Proxmox
+ * only warns when the start after a create fails, so the guest's status is read to be sure.
+ */
+function afterCreate(deps: ToolDeps, type: GuestType, id: number, nodeName: string, start: boolean) {
+  const result: { started?: boolean } = {};
+  const note = async () => {
+    const where = `${WORD[type]} ${id} is on ${nodeName}`;
+    if (!start) return `${where}.`;
+    try {
+      const params = { node: nodeName, vmid: id };
+      const status =
+        type === "qemu"
+          ? await deps.client.call("GET /nodes/{node}/qemu/{vmid}/status/current", params)
+          : await deps.client.call("GET /nodes/{node}/lxc/{vmid}/status/current", params);
+      result.started = status.status === "running";
+      return result.started
+        ? `${where} and was started: it is running.`
+        : `${where} but is ${status.status}: it did not start. ${type === "qemu" ? "start_vm" : "start_container"} starts it.`;
+    } catch {
+      return `${where}; whether it started could not be read (get_${type === "qemu" ? "vm" : "container"} shows it).`;
+    }
+  };
+  return { note, result };
+}
+
+/** A create tool's answer with `started` added once it is known. */
+function withStarted(answer: ChangeAnswer, result: { started?: boolean }) {
+  return result.started === undefined
+    ? answer
+    : { ...answer, data: { ...answer.data, started: result.started } };
+}
+
+/**
+ * The template volume must exist before a create is sent: Proxmox would fail the task only after
+ * a long tar error. Refused with the templates that storage has.
+ */
+async function assertTemplateExists(deps: ToolDeps, nodeName: string, template: string): Promise<void> {
+  const colon = template.indexOf(":");
+  const store = colon > 0 ? template.slice(0, colon) : "";
+  if (!store) {
+    throw new ToolError(
+      `template must be a volume ID such as local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst; get_storage_content content=vztmpl lists them.`,
+    );
+  }
+  let volumes: string[];
+  try {
+    volumes = (
+      await deps.client.call("GET /nodes/{node}/storage/{storage}/content", {
+        node: nodeName,
+        storage: store,
+        content: "vztmpl",
+      })
+    ).map((row) => row.volid);
+  } catch (error) {
+    if (error instanceof ProxmoxError && (error.kind === "not_found" || error.kind === "invalid_params")) {
+      throw new ToolError(
+        `Storage '${store}' of the template is not available on ${nodeName}. get_storages node=${nodeName} lists its storages.`,
+      );
+    }
+    throw error;
+  }
+  if (volumes.includes(template)) return;
+  throw new ToolError(
+    `There is no template ${template} on ${nodeName}. ${
+      volumes.length
+        ? `Templates on ${store}: ${volumes.join(", ")}.`
+        : `${store} has no container templates; download one first (pveam download ${store} <template>).`
+    }`,
+  );
 }
 
 const createVmTool = tool({
@@ -143,6 +220,7 @@ const createVmTool = tool({
     extra: extraArg,
     ...waitArgs,
   }),
+  output: createdSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
@@ -189,11 +267,14 @@ const createVmTool = tool({
       ]),
     };
     if (args.iso && cloudInit) params.ide0 = `${args.storage}:cloudinit`;
+    const after = afterCreate(deps, "qemu", id, nodeName, args.start);
     const answer = await runTask(deps, ctx, {
       tool: "create_vm",
       target: `VM ${id}`,
+      subject: guestTarget({ vmid: id, node: nodeName, name: args.name }),
+      afterDone: after.note,
       args: { ...params, sshkeys: params.sshkeys ? "(set)" : undefined },
-      action: `Create VM ${id}${args.name ? ` '${args.name}'` : ""} on ${nodeName}`,
+      action: `Create VM ${id}${args.name ? ` '${args.name}'` : ""} on ${nodeName}${args.start ? " and start it" : ""}`,
       start: () =>
         deps.client.call(
           "POST /nodes/{node}/qemu",
@@ -202,7 +283,7 @@ const createVmTool = tool({
       wait: args.wait,
       waitSeconds: args.wait_seconds,
     });
-    return createdAnswer(answer, "VM", id, nodeName);
+    return withStarted(answer, after.result);
   },
 });
 
@@ -232,10 +313,12 @@ const createContainerTool = tool({
     extra: extraArg,
     ...waitArgs,
   }),
+  output: createdSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
     const nodeName = await pickNode(deps, args.node);
+    await assertTemplateExists(deps, nodeName, args.template);
     const id = await freeVmid(deps, args.vmid);
     const ip = args.ip === "dhcp" ? "ip=dhcp" : args.ip.startsWith("ip=") ? args.ip : `ip=${args.ip}`;
     const params: Record<string, string | number | boolean | undefined> = {
@@ -266,11 +349,14 @@ const createContainerTool = tool({
         "pool",
       ]),
     };
+    const after = afterCreate(deps, "lxc", id, nodeName, args.start);
     const answer = await runTask(deps, ctx, {
       tool: "create_container",
       target: `Container ${id}`,
+      subject: guestTarget({ vmid: id, node: nodeName, name: args.hostname }),
+      afterDone: after.note,
       args: params,
-      action: `Create container ${id}${args.hostname ? ` '${args.hostname}'` : ""} on ${nodeName}`,
+      action: `Create container ${id}${args.hostname ? ` '${args.hostname}'` : ""} on ${nodeName}${args.start ? " and start it" : ""}`,
       start: () =>
         deps.client.call(
           "POST /nodes/{node}/lxc",
@@ -279,7 +365,7 @@ const createContainerTool = tool({
       wait: args.wait,
       waitSeconds: args.wait_seconds,
     });
-    return createdAnswer(answer, "Container", id, nodeName);
+    return withStarted(answer, after.result);
   },
 });
 
@@ -305,6 +391,7 @@ const updateVmTool = tool({
     name: z.string().max(128).optional(),
     ...updateArgs,
   }),
+  output: changeSchema.extend({ changed: z.array(z.string()) }),
   scope: "write",
   annotations: changes({ destructive: false, idempotent: true }),
   handler: (deps) => async (args) => updateGuest(deps, "qemu", args),
@@ -322,6 +409,7 @@ const updateContainerTool = tool({
     swap: z.coerce.number().int().min(0).optional().describe("MiB."),
     ...updateArgs,
   }),
+  output: changeSchema.extend({ changed: z.array(z.string()) }),
   scope: "write",
   annotations: changes({ destructive: false, idempotent: true }),
   handler: (deps) => async (args) => updateGuest(deps, "lxc", args),
@@ -343,6 +431,7 @@ const cloneVmTool = tool({
     pool: poolid.optional(),
     ...waitArgs,
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
@@ -374,6 +463,7 @@ const cloneVmTool = tool({
     return runTask(deps, ctx, {
       tool: "clone_vm",
       target: label(source),
+      subject: guestTarget(source),
       args: {
         vmid: source.vmid,
         node: source.node,
@@ -412,6 +502,7 @@ const migrateVmTool = tool({
     target: node,
     ...waitArgs,
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => migrate(deps, ctx, args),
@@ -434,6 +525,7 @@ const resizeVmDiskTool = tool({
       .describe("+10G to add, 64G for the new total."),
     ...waitArgs,
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
@@ -465,6 +557,7 @@ const resizeVmDiskTool = tool({
     return runTask(deps, ctx, {
       tool: "resize_vm_disk",
       target: label(guest),
+      subject: guestTarget(guest),
       args: { vmid: guest.vmid, node: guest.node, disk: args.disk, size: args.size },
       action: `Grow ${args.disk} of ${label(guest)} from ${disk.size ?? "?"}${args.size.startsWith("+") ? ` by ${args.size.slice(1)}` : ""}${after}`,
       start: () =>
@@ -494,6 +587,7 @@ const deleteTools = (["qemu", "lxc"] as const).map((type) => {
       confirm: confirmArg,
       ...waitArgs,
     }),
+    output: changeSchema,
     scope: "write",
     annotations: changes({ destructive: true, idempotent: true }),
     handler: (deps) => async (args, ctx) => {
@@ -511,6 +605,7 @@ const deleteTools = (["qemu", "lxc"] as const).map((type) => {
         return preview(
           `delete_${noun}`,
           `This deletes ${label(guest)} on ${guest.node} and its ${disks.length} disk${disks.length === 1 ? "" : "s"}${list ? `: ${list}` : ""}. Backups are kept.`,
+          guestTarget(guest),
         );
       }
       const params = {
@@ -522,6 +617,7 @@ const deleteTools = (["qemu", "lxc"] as const).map((type) => {
       return runTask(deps, ctx, {
         tool: `delete_${noun}`,
         target: label(guest),
+        subject: guestTarget(guest),
         args: { vmid: guest.vmid, node: guest.node },
         action: `Delete ${label(guest)}`,
         start: () =>
@@ -562,6 +658,7 @@ async function migrate(
   return runTask(deps, ctx, {
     tool: "migrate_vm",
     target: label(guest),
+    subject: guestTarget(guest),
     args: { vmid: guest.vmid, node: guest.node, target: args.target, online },
     action: `${online ? "Live-migrate" : "Migrate"} ${label(guest)} from ${guest.node} to ${args.target}`,
     start: () =>
@@ -596,7 +693,7 @@ async function updateGuest(
   deps: ToolDeps,
   type: GuestType,
   args: UpdateArgs,
-): Promise<ToolAnswer<Record<string, unknown>>> {
+): Promise<ChangeAnswer & { data: { changed: string[] } }> {
   const guest: GuestFacts = await guestFacts(deps, { vmid: args.vmid, node: args.node, type });
   assertUnlocked(guest);
   const changesWanted: Record<string, string | number | boolean | undefined> = {
@@ -662,8 +759,10 @@ async function updateGuest(
       .map((p) => p.key);
     if (waiting.length) pendingNote = ` Waiting for a reboot: ${waiting.join(", ")}.`;
   }
-  return {
-    text: `Updated ${label(guest)}: ${summary.join(", ")}.${pendingNote}`,
-    data: { vmid: guest.vmid, changed: keys },
-  };
+  const answer = changed(
+    `Updated ${label(guest)}: ${summary.join(", ")}.${pendingNote}`,
+    `Update ${label(guest)}`,
+    guestTarget(guest),
+  );
+  return { ...answer, data: { ...answer.data, changed: keys } };
 }
