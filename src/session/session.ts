@@ -486,6 +486,7 @@ export class Session extends DurableObject<Env> implements SessionApi {
   /** Follows every running task and exec job to its end; reschedules itself while any still runs. */
   override async alarm(): Promise<void> {
     const now = Date.now();
+    this.#giveUpAfterCeiling(now);
     this.#sql.exec(
       "DELETE FROM exec_jobs WHERE status != 'running' AND finished_at < ?",
       now - EXEC_RESULT_TTL_MS,
@@ -503,7 +504,6 @@ export class Session extends DurableObject<Env> implements SessionApi {
         }),
       ),
     );
-    this.#giveUpAfterCeiling(now);
     const due = this.#sql
       .exec(
         "SELECT upid, started_at, misses FROM tasks WHERE status = 'running' AND next_check_at <= ?",

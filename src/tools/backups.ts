@@ -16,6 +16,7 @@ import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "
 import { ProxmoxError } from "../proxmox/errors";
 import type { GuestType } from "../proxmox/locate";
 import {
+  assertIdle,
   assertUnlocked,
   assertUnprotected,
   disksOf,
@@ -219,7 +220,7 @@ const restoreBackupTool = tool({
     let targetId: number;
     if (args.vmid !== undefined) {
       try {
-        existing = await guestFacts(deps, { vmid: args.vmid, node: args.node });
+        existing = await guestFacts(deps, { vmid: args.vmid, node: args.node }, { activeTasks: true });
       } catch (error) {
         if (!(error instanceof ProxmoxError && error.kind === "not_found")) throw error;
       }
@@ -230,10 +231,11 @@ const restoreBackupTool = tool({
           `${label(existing)} is a ${existing.type === "qemu" ? "VM" : "container"} but this backup is of a ${kind.type === "qemu" ? "VM" : "container"}; restore it to another ID.`,
         );
       }
-      assertUnlocked(existing);
       assertUnprotected(existing, "overwrite");
       if (existing.status !== "stopped")
         throw new ToolError(`${label(existing)} is ${existing.status}; stop it before restoring over it.`);
+      // Stopped is not enough: a start (or any task) may be under way, or a lock held.
+      assertIdle(existing);
       if (!args.confirm) {
         const disks = disksOf(existing.config).map((d) => d.volume);
         return preview(

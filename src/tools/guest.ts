@@ -9,6 +9,7 @@ import { ProxmoxError } from "../proxmox/errors";
 import { repairText } from "../session/exec";
 import { MAX_POLL_MS, retryDelay } from "../session/poll";
 import type { ExecJob } from "../session/session";
+import { GUEST_POWER_WAIT_MS, waitForGuestPower } from "./guest-state";
 
 /**
  * The QEMU guest agent: commands, files and system information inside VMs. Exec results live in
@@ -740,7 +741,7 @@ const guestPowerTool = tool({
   output: changeSchema,
   scope: "exec",
   annotations: changes({ destructive: true, idempotent: true }),
-  handler: (deps) => async (args) =>
+  handler: (deps) => async (args, ctx) =>
     onAgent(deps, args, async (guest) => {
       if (!args.confirm)
         return preview(
@@ -759,11 +760,22 @@ const guestPowerTool = tool({
         args: { action: args.action },
         outcome: "done",
       });
-      return changed(
-        `Asked the guest OS of VM ${guest.vmid} to ${args.action.replace("-", " to ")}. It happens in the guest's own time; get_vm shows when it is done.`,
-        `Ask the guest OS of VM ${guest.vmid} to ${args.action.replace("-", " to ")}`,
-        { vmid: guest.vmid, node: guest.node },
+      // Wait for the guest to act, so a tool called next sees it stopped or suspended.
+      const reached = await waitForGuestPower(
+        deps,
+        guest,
+        args.action === "shutdown" || args.action === "suspend-disk" ? "stopped" : "suspended",
+        ctx.mcpReq.signal,
       );
+      const asked = `Ask the guest OS of VM ${guest.vmid} to ${args.action.replace("-", " to ")}`;
+      const target = { vmid: guest.vmid, node: guest.node };
+      if (!reached) {
+        return {
+          text: `Asked the guest OS of VM ${guest.vmid} to ${args.action.replace("-", " to ")}; it has not done so after ${GUEST_POWER_WAIT_MS / 1000} s. It happens in the guest's own time; get_vm shows when it is done.`,
+          data: { state: "running" as const, action: asked, target },
+        };
+      }
+      return changed(`${asked}: done, VM ${guest.vmid} is ${reached} now.`, asked, target);
     }),
 });
 

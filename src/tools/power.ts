@@ -66,8 +66,13 @@ function precondition(guest: GuestFacts, action: Action): string | undefined {
   const running = guest.status === "running";
   const paused = guest.status === "paused" || guest.status === "suspended";
   switch (action) {
-    case "start":
-      return running ? `${who} is already running.` : undefined;
+    case "start": {
+      if (running) return `${who} is already running.`;
+      const starting = guest.activeTasks?.find((t) => /^(qm|vz)(start|resume)$/.test(t.type));
+      return starting
+        ? `${who} is already starting (a ${starting.type} task is running); wait_for_task follows it.\ntask: ${starting.upid}`
+        : undefined;
+    }
     case "stop":
       return guest.status === "stopped" ? `${who} is already stopped.` : undefined;
     case "shutdown":
@@ -128,7 +133,12 @@ const powerTools = (["qemu", "lxc"] as const).flatMap((type) => {
       scope: "write",
       annotations: changes({ destructive: spec.destructive, idempotent: true }),
       handler: (deps) => async (args, ctx) => {
-        const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node, type });
+        // A start under way still reads "stopped"; only the guest's tasks tell.
+        const guest = await guestFacts(
+          deps,
+          { vmid: args.vmid, node: args.node, type },
+          { activeTasks: action === "start" },
+        );
         const problem = precondition(guest, action);
         if (problem) throw new ToolError(problem);
         assertUnlocked(guest);

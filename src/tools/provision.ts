@@ -19,6 +19,7 @@ import type { EndpointParams } from "../proxmox/client";
 import { ProxmoxError } from "../proxmox/errors";
 import type { GuestType } from "../proxmox/locate";
 import {
+  assertIdle,
   assertUnlocked,
   assertUnprotected,
   disksOf,
@@ -591,14 +592,14 @@ const deleteTools = (["qemu", "lxc"] as const).map((type) => {
     scope: "write",
     annotations: changes({ destructive: true, idempotent: true }),
     handler: (deps) => async (args, ctx) => {
-      const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node, type });
-      assertUnlocked(guest);
+      const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node, type }, { activeTasks: true });
       assertUnprotected(guest, "delete");
       if (guest.status !== "stopped") {
         throw new ToolError(
           `${label(guest)} is ${guest.status}; shut it down (shutdown_${noun}) before deleting it.`,
         );
       }
+      assertIdle(guest);
       const disks = disksOf(guest.config);
       if (!args.confirm) {
         const list = disks.map((d) => `${d.volume}${d.size ? ` (${d.size})` : ""}`).join(", ");
