@@ -188,7 +188,7 @@ function execAnswer(job: ExecJob, offset: number, max: number, pollError?: strin
     return {
       text:
         `Started ${head}, but its result could not be read (${pollError}); it may still be running. ` +
-        `Job ${job.id} stays tracked; read it with guest_exec_status job=${job.id}.`,
+        `It stays tracked as job ${job.id} (guest_exec_status reads it later).`,
       data,
     };
   }
