@@ -305,6 +305,18 @@ describe("the Session lets go of tasks it cannot follow", () => {
     expect((await sim.requests()).filter((r) => r.path.includes(upid))).toEqual([]);
   });
 
+  it("a task on a node that left the cluster is marked unknown too", async () => {
+    const started = await ok("start_container", { vmid: 204, wait: false });
+    const upid = copiedUpid(started.text);
+    expect(upid).toMatch(/^UPID:pve3:/);
+    await holdAlarm();
+    await sim.reset({ nodes: 2, guests: 10 });
+    for (let i = 0; i < 3; i++) await alarmNow();
+    const task = await session().getTask(upid);
+    expect(task?.status).toBe("unknown");
+    expect(task?.reason).toContain("no such cluster node 'pve3'");
+  });
+
   it("an offline node is not the same as an unknown task: it is asked again later", async () => {
     const started = await ok("start_vm", { vmid: 103, wait: false });
     const upid = copiedUpid(started.text);

@@ -88,7 +88,8 @@ export interface ChangeTarget {
  * - needs_confirm: nothing was done; `action` says what would be, call again with confirm: true.
  * - done: the change happened (the task ended OK or with warnings, see exitstatus).
  * - started: the task was started and not waited for (wait: false).
- * - running: the wait ended while the task still ran; the Session follows it.
+ * - running: the wait ended before the change did (a task the Session now follows, a guest OS
+ *   still shutting down).
  * - unknown: Proxmox could not be asked about the task until the wait ended; it stays tracked.
  */
 export const changeSchema = z.object({
