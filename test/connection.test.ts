@@ -65,7 +65,9 @@ describe("check_connection and /healthz", () => {
     ],
     [{ kind: "hang" }, "did not answer GET /version", "PROXMOX_TIMEOUT_MS"],
   ] as const)("diagnoses %j", async (fault, detail, fix) => {
-    await sim.fail({ count: 1, ...fault });
+    // A read that meets a 502, 503 or 530 is sent once more, so those faults must last two requests.
+    const count = "status" in fault && [502, 503, 530].includes(fault.status) ? 2 : 1;
+    await sim.fail({ count, ...fault });
     const { text, data } = await doctor();
     expect(data.verdict).toBe("failing");
     const reach = data.checks.find((c: { step: string }) => c.step === "reach");
@@ -73,7 +75,7 @@ describe("check_connection and /healthz", () => {
     expect(reach.detail).toContain(detail);
     expect(reach.fix).toContain(fix);
     expect(text).toContain("FAIL reach:");
-    await sim.fail({ count: 1, ...fault });
+    await sim.fail({ count, ...fault });
     const { status, body } = await health();
     expect(status).toBe(503);
     expect(body).toMatchObject({ ok: false, verdict: "failing" });

@@ -323,10 +323,10 @@ describe("guest_get and the other agent commands", () => {
   it("guest_power shuts the VM down from inside, with confirm", async () => {
     await sim.settings({ taskDurationMs: 200 });
     expect((await ok("guest_power", { vmid: 108, action: "shutdown" })).text).toContain("Not done:");
-    expect((await ok("guest_power", { vmid: 108, action: "shutdown", confirm: true })).text).toContain(
-      "Asked the guest OS of VM 108 to shutdown",
+    // The answer comes once the guest has done it, so the next call sees it stopped.
+    expect((await ok("guest_power", { vmid: 108, action: "shutdown", confirm: true })).text).toBe(
+      "Ask the guest OS of VM 108 to shutdown: done, VM 108 is stopped now.",
     );
-    await sleep(400);
     expect((await ok("get_vm", { vmid: 108 })).data.status).toBe("stopped");
   });
 });

@@ -34,7 +34,7 @@ describe.each(ERAS)("power tools over MCP %s", (era) => {
   it("start_vm starts a stopped VM, waits for the task, and the session tracks it", async () => {
     const { text } = await ok(client, "start_vm", { vmid: 103 });
     expect(text).toMatch(
-      /^Start VM 103 'win11' on pve1: done \(task UPID:pve1:.*:qmstart:103:root@pam!mcp:\)\.$/,
+      /^Start VM 103 'win11' on pve1: done\.\ntask: UPID:pve1:.*:qmstart:103:root@pam!mcp:$/,
     );
     const vm = await ok(client, "get_vm", { vmid: 103 });
     expect(vm.data.status).toBe("running");
@@ -67,7 +67,7 @@ describe.each(ERAS)("power tools over MCP %s", (era) => {
 
   it("reboot_vm, reboot_container, stop_container and delete_container", async () => {
     expect((await ok(client, "reboot_vm", { vmid: 100 })).text).toMatch(
-      /^Reboot VM 100 'pihole' on pve1: done \(task UPID:pve1:.*:qmreboot:100:/,
+      /^Reboot VM 100 'pihole' on pve1: done\.\ntask: UPID:pve1:.*:qmreboot:100:/,
     );
     expect((await ok(client, "reboot_container", { vmid: 200 })).text).toMatch(
       /^Reboot Container 200 'proxy' on pve1: done/,
@@ -109,7 +109,7 @@ describe.each(ERAS)("power tools over MCP %s", (era) => {
   it("start_vm resumes a paused VM", async () => {
     const { text } = await ok(client, "start_vm", { vmid: 105 });
     expect(text).toMatch(
-      /^Resume VM 105 'k8s-worker-1' \(it was paused\): done \(task UPID:pve2:.*:qmresume:105:/,
+      /^Resume VM 105 'k8s-worker-1' \(it was paused\): done\.\ntask: UPID:pve2:.*:qmresume:105:/,
     );
   });
 
@@ -144,7 +144,7 @@ describe("waiting, tracking and progress", () => {
   it("a task still running when the wait ends is followed by the Session's alarm, across an eviction", async () => {
     await sim.settings({ taskDurationMs: 1500 });
     const started = await ok(client, "start_vm", { vmid: 103, wait_seconds: 1 });
-    expect(started.text).toMatch(/^Start VM 103 'win11' on pve1: still running after 1 s \(task UPID:/);
+    expect(started.text).toMatch(/^Start VM 103 'win11' on pve1: still running after 1 s\. .*\ntask: UPID:/);
     expect(started.text).toContain("call wait_for_task with this upid");
     const upid = UPID.exec(started.text)?.[0] as string;
     expect((await session().getTask(upid))?.status).toBe("running");
@@ -170,7 +170,7 @@ describe("waiting, tracking and progress", () => {
     await sim.settings({ taskDurationMs: 800 });
     const started = await ok(client, "shutdown_vm", { vmid: 100, wait: false });
     expect(started.text).toMatch(
-      /^Shut down VM 100 'pihole' on pve1: started, task UPID:pve1:.*:qmshutdown:100:.*Follow it with wait_for_task/,
+      /^Shut down VM 100 'pihole' on pve1: started\. Follow it with wait_for_task.*\ntask: UPID:pve1:.*:qmshutdown:100:.*:$/,
     );
     const upid = UPID.exec(started.text)?.[0] as string;
     const running = await ok(client, "get_tracked_tasks", { running: true });
@@ -246,7 +246,7 @@ describe("waiting, tracking and progress", () => {
     const result = await pending;
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(
-      /^Start VM 103 'win11' on pve1 failed: .+ \(task UPID:pve1:.*\)\.\nLast log lines:\n/,
+      /^Start VM 103 'win11' on pve1 failed: .+\.\ntask: UPID:pve1:\S*:\nLast log lines:\n/,
     );
     const waited = await ok(client, "wait_for_task", { upid });
     expect(waited.text).toMatch(/^Task qmstart 103 on pve1 FAILED: /);

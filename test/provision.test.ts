@@ -36,8 +36,16 @@ describe("create and delete", () => {
       start: true,
     });
     expect(created.text).toMatch(
-      /^Create VM 112 'web-02' on pve1: done\. VM 112 is on pve1 \(task UPID:pve1:.*:qmcreate:112:/,
+      /^Create VM 112 'web-02' on pve1 and start it: done\. VM 112 is on pve1 and was started: it is running\.\ntask: UPID:pve1:.*:qmcreate:112:\S*:$/,
     );
+    expect(created.data).toMatchObject({
+      state: "done",
+      action: "Create VM 112 'web-02' on pve1 and start it",
+      target: { vmid: 112, node: "pve1", name: "web-02" },
+      upid: expect.stringMatching(/^UPID:pve1:.*:qmcreate:112:/),
+      exitstatus: "OK",
+      started: true,
+    });
     const sent = (await sim.requests()).find((r) => r.method === "POST" && r.path === "/nodes/pve1/qemu");
     expect(sent?.body).toMatchObject({
       vmid: "112",

@@ -26,7 +26,7 @@ describe("snapshots", () => {
       description: "test run",
     });
     expect(created.text).toMatch(
-      /^Snapshot 'before-test' of VM 100 'pihole': done \(task UPID:pve1:.*:qmsnapshot:100:/,
+      /^Snapshot 'before-test' of VM 100 'pihole': done\.\ntask: UPID:pve1:.*:qmsnapshot:100:/,
     );
     const list = await ok("get_snapshots", { vmid: 100 });
     expect(list.data).toMatchObject({

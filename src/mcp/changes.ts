@@ -73,12 +73,70 @@ export function assertAllowed(policy: Policy, target: { vmid?: number; node?: st
   }
 }
 
+/** What a change names as its target: a guest (vmid, node, name) or a pool. */
+export interface ChangeTarget {
+  vmid?: number;
+  node?: string;
+  name?: string;
+  pool?: string;
+}
+
+/**
+ * The structured result of every tool that changes something, one shape for all of them so
+ * tools/list stays small: what happened (`state`), the action in words, its target, and for a
+ * Proxmox task its UPID and exit status. A failed change is an error result instead.
+ * - needs_confirm: nothing was done; `action` says what would be, call again with confirm: true.
+ * - done: the change happened (the task ended OK or with warnings, see exitstatus).
+ * - started: the task was started and not waited for (wait: false).
+ * - running: the wait ended before the change did (a task the Session now follows, a guest OS
+ *   still shutting down).
+ * - unknown: Proxmox could not be asked about the task until the wait ended; it stays tracked.
+ */
+export const changeSchema = z.object({
+  state: z.enum(["needs_confirm", "done", "started", "running", "unknown"]),
+  action: z.string(),
+  target: z
+    .object({
+      vmid: z.number().optional(),
+      node: z.string().optional(),
+      name: z.string().optional(),
+      pool: z.string().optional(),
+    })
+    .optional(),
+  upid: z.string().optional(),
+  exitstatus: z.string().optional(),
+});
+export type ChangeResult = z.infer<typeof changeSchema>;
+export type ChangeAnswer = ToolAnswer<ChangeResult>;
+
+/** A guest as a change target, without the fields that are not known. */
+export function guestTarget(guest: { vmid: number; node?: string; name?: string }): ChangeTarget {
+  return {
+    vmid: guest.vmid,
+    ...(guest.node ? { node: guest.node } : {}),
+    ...(guest.name ? { name: guest.name } : {}),
+  };
+}
+
+/**
+ * A UPID on a line of its own, after "task: ", so copying it never takes a full stop or a
+ * parenthesis along (wait_for_task would refuse that).
+ */
+export function taskLine(upid: string): string {
+  return `task: ${upid}`;
+}
+
 /** The answer of a destructive tool called without confirm: nothing happened, here is what would. */
-export function preview(tool: string, what: string): ToolAnswer<Record<string, unknown>> {
+export function preview(tool: string, what: string, target?: ChangeTarget): ChangeAnswer {
   return {
     text: `Not done: ${what} Call ${tool} again with confirm: true to go ahead.`,
-    data: { done: false, confirmationRequired: true },
+    data: { state: "needs_confirm", action: what, ...(target ? { target } : {}) },
   };
+}
+
+/** The answer of a change that is not a task (config update, pool, guest agent call): done. */
+export function changed(text: string, action: string, target?: ChangeTarget): ChangeAnswer {
+  return { text, data: { state: "done", action, ...(target ? { target } : {}) } };
 }
 
 /** Audits a change that is not a task, then runs it; failures are audited too. */
@@ -105,12 +163,16 @@ export interface TaskSpec {
   tool: string;
   /** What the audit log and the answers name, e.g. "VM 101". */
   target: string;
+  /** The same target for the structured result. */
+  subject: ChangeTarget;
   args: Record<string, unknown>;
   /** One sentence for the answer, e.g. "Start VM 101 'web-01'". */
   action: string;
   start: () => Promise<string | null>;
   wait: boolean;
   waitSeconds: number;
+  /** Called once the task ended well: a sentence to add to "done" (e.g. what the guest does now). */
+  afterDone?: () => Promise<string | undefined>;
 }
 
 /**
@@ -118,11 +180,7 @@ export interface TaskSpec {
  * progress notifications. A task that outlives the wait stays tracked: the Session's alarm
  * follows it to the end.
  */
-export async function runTask(
-  deps: ToolDeps,
-  ctx: ServerContext,
-  spec: TaskSpec,
-): Promise<ToolAnswer<Record<string, unknown>>> {
+export async function runTask(deps: ToolDeps, ctx: ServerContext, spec: TaskSpec): Promise<ChangeAnswer> {
   let upid: string | null;
   try {
     upid = await spec.start();
@@ -145,7 +203,8 @@ export async function runTask(
       args: spec.args,
       outcome: "done",
     });
-    return { text: `${spec.action}: done.`, data: { done: true } };
+    const note = spec.afterDone ? await spec.afterDone() : undefined;
+    return changed(`${spec.action}: done.${note ? ` ${note}` : ""}`, spec.action, spec.subject);
   }
   await deps.session.trackTask({
     upid,
@@ -157,12 +216,14 @@ export async function runTask(
   });
   if (!spec.wait) {
     return {
-      text: `${spec.action}: started, task ${upid}. Follow it with wait_for_task or get_task_status.`,
-      data: { upid, status: "running" },
+      text: `${spec.action}: started. Follow it with wait_for_task or get_task_status.\n${taskLine(upid)}`,
+      data: { state: "started", action: spec.action, target: spec.subject, upid },
     };
   }
   const outcome = await waitWithProgress(deps, ctx, upid, spec.waitSeconds);
-  return describeOutcome(spec.action, outcome, spec.waitSeconds);
+  const note =
+    outcome.status === "stopped" && outcome.ok && spec.afterDone ? await spec.afterDone() : undefined;
+  return describeOutcome(spec.action, outcome, spec.waitSeconds, spec.subject, note);
 }
 
 /** Waits on a task, sending MCP progress notifications when the client asked for them. */
@@ -201,28 +262,42 @@ export async function waitWithProgress(
   return outcome;
 }
 
+/** How a waited-for task ended, in words and as a change result; a failed task is an error. */
 export function describeOutcome(
   action: string,
   outcome: TaskOutcome,
   waitedSeconds: number,
-): ToolAnswer<Record<string, unknown>> {
-  const data = { upid: outcome.upid, status: outcome.status, exitstatus: outcome.exitstatus, ok: outcome.ok };
-  if (outcome.status === "running") {
+  target?: ChangeTarget,
+  note?: string,
+): ChangeAnswer {
+  const base = { action, ...(target ? { target } : {}), upid: outcome.upid };
+  const follow =
+    "It stays tracked: call wait_for_task with this upid to keep waiting, or get_tracked_tasks later to see how it ended.";
+  if (outcome.status === "running" && outcome.pollError) {
     return {
       text:
-        `${action}: still running after ${waitedSeconds} s (task ${outcome.upid}). It stays tracked: ` +
-        "call wait_for_task with this upid to keep waiting, or get_tracked_tasks later to see how it ended.",
-      data,
+        `${action}: started, but Proxmox could not be asked how it is going (${outcome.pollError}), ` +
+        `so it may still be running after ${waitedSeconds} s. ${follow}\n${taskLine(outcome.upid)}`,
+      data: { state: "unknown", ...base },
+    };
+  }
+  if (outcome.status === "running") {
+    return {
+      text: `${action}: still running after ${waitedSeconds} s. ${follow}\n${taskLine(outcome.upid)}`,
+      data: { state: "running", ...base },
     };
   }
   if (outcome.ok) {
     const warn =
       outcome.exitstatus && outcome.exitstatus !== "OK" ? ` with ${outcome.exitstatus.toLowerCase()}` : "";
-    return { text: `${action}: done${warn} (task ${outcome.upid}).`, data };
+    return {
+      text: `${action}: done${warn}.${note ? ` ${note}` : ""}\n${taskLine(outcome.upid)}`,
+      data: { state: "done", ...base, ...(outcome.exitstatus ? { exitstatus: outcome.exitstatus } : {}) },
+    };
   }
   const log = outcome.lastLog?.length ? `\nLast log lines:\n${outcome.lastLog.join("\n")}` : "";
   throw new ToolError(
-    `${action} failed: ${outcome.exitstatus ?? "unknown error"} (task ${outcome.upid}).${log}`,
+    `${action} failed: ${outcome.exitstatus ?? "unknown error"}.\n${taskLine(outcome.upid)}${log}`,
   );
 }
 

@@ -59,8 +59,11 @@ export interface ToolSpec<I extends z.ZodObject, O extends z.ZodObject> {
   /** The OAuth scope a grant needs for this tool: read, write (changes the cluster) or exec (inside guests). */
   scope: Scope;
   input: I;
-  /** Read tools declare their structured result; tools that change things answer in text. */
-  output?: O;
+  /**
+   * The structured result, for every tool (some clients show the model only this part): read
+   * tools their rows, changes the shared shape of src/mcp/changes.ts.
+   */
+  output: O;
   annotations: ToolAnnotations;
   /** Binds the handler to one request's dependencies (client, session, policy). */
   handler: (deps: ToolDeps) => (args: z.output<I>, ctx: ServerContext) => Promise<ToolAnswer<z.output<O>>>;
@@ -112,7 +115,7 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
       // No `title`: clients fall back to the name, and tools/list is paid for in every conversation.
       description: spec.description,
       inputSchema: lean(spec.input, "input"),
-      ...(spec.output ? { outputSchema: lean(spec.output, "output") } : {}),
+      outputSchema: lean(spec.output, "output"),
       annotations: spec.annotations,
     },
     (async (args: z.output<I>, ctx: ServerContext): Promise<CallToolResult> => {
@@ -120,7 +123,7 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
         const answer = await handler(args, ctx);
         return {
           content: [{ type: "text", text: scrub(answer.text, deps.secrets) }],
-          ...(spec.output ? { structuredContent: answer.data as Record<string, unknown> } : {}),
+          structuredContent: answer.data as Record<string, unknown>,
         };
       } catch (error) {
         return errorResult(error, spec.name, deps.secrets);

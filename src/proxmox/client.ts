@@ -58,8 +58,25 @@ export class ProxmoxClient {
     return (await this.callWithTotal(endpoint, params, options)).data;
   }
 
-  /** Like `call`, keeping the envelope's `total` (task lists and logs carry one). */
+  /**
+   * Like `call`, keeping the envelope's `total` (task lists and logs carry one). A GET that
+   * failed to connect, or met a 502/503/530 from the tunnel or proxy, is sent once more: reading
+   * is idempotent, and such failures often last only a moment. Writes are never sent twice.
+   */
   async callWithTotal<E extends Endpoint>(
+    endpoint: E,
+    params: EndpointParams<E>,
+    options?: CallOptions,
+  ): Promise<Envelope<EndpointResult<E>>> {
+    try {
+      return await this.#send(endpoint, params, options);
+    } catch (error) {
+      if (!endpoint.startsWith("GET ") || options?.signal?.aborted || !worthRetrying(error)) throw error;
+      return this.#send(endpoint, params, options);
+    }
+  }
+
+  async #send<E extends Endpoint>(
     endpoint: E,
     params: EndpointParams<E>,
     options?: CallOptions,
@@ -184,6 +201,13 @@ export class ProxmoxClient {
       path: error.path,
     });
   }
+}
+
+/** A connection that failed (not one the caller cancelled) or a gateway that could not pass the request on. */
+function worthRetrying(error: unknown): boolean {
+  if (!(error instanceof ProxmoxError)) return false;
+  if (error.kind === "network") return !/was cancelled/.test(error.message);
+  return error.status === 502 || error.status === 503 || error.status === 530;
 }
 
 export interface UpstreamEnv {

@@ -65,6 +65,28 @@ export class ProxmoxError extends Error {
   }
 }
 
+/**
+ * Failures that may pass by themselves: the host, the tunnel or Cloudflare Access hiccuped, a
+ * connection dropped or timed out, pveproxy answered 5xx. Asking again later can succeed. Wrong
+ * input, missing things, permissions and configuration stay wrong however often one asks.
+ */
+export function isTransient(error: unknown): boolean {
+  if (!(error instanceof ProxmoxError)) return false;
+  switch (error.kind) {
+    case "timeout":
+    case "network":
+    case "tunnel":
+    case "access_login":
+    case "node_unreachable":
+    case "bad_response":
+      return true;
+    case "failed":
+      return error.status === undefined || error.status >= 500;
+    default:
+      return false;
+  }
+}
+
 /** Proxmox messages end in "\n" and may span lines; the first line is what a person needs. */
 export function cleanPveMessage(message: string | undefined | null): string {
   if (!message) return "";
@@ -191,6 +213,19 @@ export function errorFromResponse(failure: HttpFailure): ProxmoxError {
       path,
       pveMessage,
       message: `Proxmox denied ${where}: ${pveMessage || "permission denied"}.${hint}`,
+    });
+  }
+  const taskNode = /^\/nodes\/([^/]+)\/tasks\/UPID:/.exec(path)?.[1];
+  if (status === 400 && taskNode && /no such task/i.test(String(json?.errors?.upid ?? ""))) {
+    // Proxmox answers an unknown (well-formed) UPID with a parameter error; say what it means.
+    return new ProxmoxError({
+      kind: "not_found",
+      status,
+      method,
+      path,
+      pveMessage: "no such task",
+      errors: { upid: "no such task" },
+      message: `There is no such task on ${taskNode}: Proxmox does not know this UPID (it may be from another cluster, or its log was removed). get_tasks node=${taskNode} lists the node's tasks.`,
     });
   }
   if (status === 400 && json?.errors && typeof json.errors === "object") {

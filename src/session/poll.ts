@@ -1,4 +1,5 @@
 import type { ProxmoxClient } from "../proxmox/client";
+import { isTransient } from "../proxmox/errors";
 import { exitStatusIsError, parseUpid } from "../proxmox/upid";
 
 /**
@@ -17,6 +18,8 @@ export interface TaskOutcome {
   ok?: boolean;
   /** Last log lines, for a failed task (and the latest line while running, when read). */
   lastLog?: string[];
+  /** Set when the wait ended while Proxmox could not be asked: why the last status request failed. */
+  pollError?: string;
 }
 
 export interface TaskProgress {
@@ -79,7 +82,8 @@ export async function checkTask(
     exitstatus: status.exitstatus,
     ok,
   };
-  if (!ok) outcome.lastLog = await lastLogLines(client, parsed.node, parsed.upid, 5);
+  // The log only explains a failure; not being able to read it must not hide the outcome.
+  if (!ok) outcome.lastLog = await lastLogLines(client, parsed.node, parsed.upid, 5).catch(() => undefined);
   return outcome;
 }
 
@@ -108,7 +112,18 @@ export interface WaitOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Waits until the task stops or the time is up; returns the last known outcome. */
+/** After a failed status request, the pause before the next one: 0.5 s, doubling, at most 5 s. */
+export function retryDelay(failures: number): number {
+  return Math.min(5000, 500 * 2 ** Math.max(0, failures - 1));
+}
+
+/**
+ * Waits until the task stops or the time is up; returns the last known outcome. A status request
+ * that fails transiently (a 5xx, a tunnel or Access page, a dropped connection) does not end the
+ * wait: it is retried with backoff until the deadline, and if the deadline passes first the
+ * outcome says the task may still run (`pollError`). Errors that asking again cannot fix (no such
+ * task, no permission) end the wait at once.
+ */
 export async function waitForTask(
   client: ProxmoxClient,
   upid: string,
@@ -122,22 +137,47 @@ export async function waitForTask(
   let logReadAt: number | undefined;
   let lastLine: string | undefined;
   let percent: number | undefined;
+  let failures = 0;
   for (let attempt = 0; ; attempt++) {
-    const outcome = await checkTask(client, upid, options.signal);
+    let outcome: TaskOutcome;
+    try {
+      outcome = await checkTask(client, upid, options.signal);
+      failures = 0;
+    } catch (error) {
+      if (!isTransient(error) || options.signal?.aborted) throw error;
+      failures++;
+      const remaining = options.timeoutMs - (Date.now() - started);
+      if (remaining <= 0) {
+        return {
+          upid,
+          node: parsed.node,
+          status: "running",
+          pollError: error instanceof Error ? error.message : String(error),
+          lastLog: lastLine ? [lastLine] : undefined,
+        };
+      }
+      await sleep(Math.min(retryDelay(failures), remaining));
+      continue;
+    }
     if (outcome.status === "stopped") return outcome;
     if (options.onProgress) {
       if (logReadAt === undefined || Date.now() - logReadAt >= LOG_READ_MS) {
         logReadAt = Date.now();
-        const { data, total } = await client.callWithTotal(
-          "GET /nodes/{node}/tasks/{upid}/log",
-          { node: parsed.node, upid: parsed.upid, start: logSeen, limit: 500 },
-          { signal: options.signal },
-        );
-        logSeen = Math.max(logSeen, total ?? logSeen + data.length);
-        for (const line of data) {
-          if (!line.t || line.t === "no content") continue;
-          lastLine = line.t;
-          percent = percentFromLog(line.t) ?? percent;
+        try {
+          const { data, total } = await client.callWithTotal(
+            "GET /nodes/{node}/tasks/{upid}/log",
+            { node: parsed.node, upid: parsed.upid, start: logSeen, limit: 500 },
+            { signal: options.signal },
+          );
+          logSeen = Math.max(logSeen, total ?? logSeen + data.length);
+          for (const line of data) {
+            if (!line.t || line.t === "no content") continue;
+            lastLine = line.t;
+            percent = percentFromLog(line.t) ?? percent;
+          }
+        } catch (error) {
+          // Progress is a courtesy: a log read that fails for a moment is skipped, not fatal.
+          if (!isTransient(error) || options.signal?.aborted) throw error;
         }
       }
       await options.onProgress({ elapsedMs: Date.now() - started, line: lastLine, percent });

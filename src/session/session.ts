@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { clientFromEnv } from "../proxmox/client";
+import { ProxmoxError } from "../proxmox/errors";
 import { type ExecStatus, readExecStatus } from "./exec";
 import { checkTask, type TaskOutcome } from "./poll";
 
@@ -17,11 +18,14 @@ export interface TrackedTask {
   args: Record<string, unknown>;
   actor: string;
   startedAt: number;
-  status: "running" | "stopped";
+  /** unknown: no longer followed, because Proxmox does not know it any more or it ran past the ceiling. */
+  status: "running" | "stopped" | "unknown";
   exitstatus?: string;
   ok?: boolean;
   lastLog?: string[];
   endedAt?: number;
+  /** Why the task is unknown. */
+  reason?: string;
 }
 
 export interface AuditEntry {
@@ -122,6 +126,12 @@ export function redactArgs(args: Record<string, unknown>): Record<string, unknow
   return out;
 }
 
+/** Tasks and exec jobs are followed at most this long; after that they are left for the user to check. */
+export const TRACKING_CEILING_MS = 24 * 60 * 60 * 1000;
+
+/** A task whose node answers "no such task" this many times in a row is given up as unknown. */
+export const MISSING_TASK_LIMIT = 3;
+
 /** After a waiting tool's deadline, how long the alarm leaves it before taking over. */
 const ALARM_HANDOVER_MS = 1000;
 
@@ -180,6 +190,10 @@ export const MIGRATIONS: readonly string[] = [
     upid TEXT,
     outcome TEXT NOT NULL
   )`,
+  // How many status checks in a row Proxmox answered "no such task" (or "no such node").
+  "ALTER TABLE tasks ADD COLUMN misses INTEGER NOT NULL DEFAULT 0",
+  // Why a task is no longer followed (status 'unknown').
+  "ALTER TABLE tasks ADD COLUMN reason TEXT",
 ];
 
 export function migrate(storage: DurableObjectStorage, steps: readonly string[] = MIGRATIONS): void {
@@ -472,6 +486,7 @@ export class Session extends DurableObject<Env> implements SessionApi {
   /** Follows every running task and exec job to its end; reschedules itself while any still runs. */
   override async alarm(): Promise<void> {
     const now = Date.now();
+    this.#giveUpAfterCeiling(now);
     this.#sql.exec(
       "DELETE FROM exec_jobs WHERE status != 'running' AND finished_at < ?",
       now - EXEC_RESULT_TTL_MS,
@@ -491,7 +506,7 @@ export class Session extends DurableObject<Env> implements SessionApi {
     );
     const due = this.#sql
       .exec(
-        "SELECT upid, started_at FROM tasks WHERE status = 'running' AND next_check_at <= ?",
+        "SELECT upid, started_at, misses FROM tasks WHERE status = 'running' AND next_check_at <= ?",
         now + ALARM_SLACK_MS,
       )
       .toArray();
@@ -506,12 +521,26 @@ export class Session extends DurableObject<Env> implements SessionApi {
               await this.recordOutcome(outcome);
               return;
             }
+            this.#sql.exec("UPDATE tasks SET misses = 0 WHERE upid = ?", upid);
           } catch (error) {
-            // Proxmox or the tunnel is unreachable: try again later, the task is not forgotten.
-            console.warn(
-              `session: checking ${upid} failed:`,
-              error instanceof Error ? error.message : String(error),
-            );
+            if (error instanceof ProxmoxError && error.kind === "not_found") {
+              // The node no longer knows the task (or the node is gone): asking again will not help.
+              const misses = Number(row.misses ?? 0) + 1;
+              if (misses >= MISSING_TASK_LIMIT) {
+                this.#markUnknown(
+                  upid,
+                  `Proxmox no longer knows this task (${error.message}); it is not followed any more`,
+                );
+                return;
+              }
+              this.#sql.exec("UPDATE tasks SET misses = ? WHERE upid = ?", misses, upid);
+            } else {
+              // Proxmox or the tunnel is unreachable: try again later, the task is not forgotten.
+              console.warn(
+                `session: checking ${upid} failed:`,
+                error instanceof Error ? error.message : String(error),
+              );
+            }
           }
           this.#sql.exec(
             "UPDATE tasks SET next_check_at = ? WHERE upid = ?",
@@ -523,6 +552,53 @@ export class Session extends DurableObject<Env> implements SessionApi {
     }
     // Inside alarm() getAlarm() still reports the alarm being handled, so set the next one outright.
     await this.#scheduleAlarm(true);
+  }
+
+  /** A task that is not followed any more: kept with the reason, never polled again. */
+  #markUnknown(upid: string, reason: string): void {
+    this.#sql.exec(
+      "UPDATE tasks SET status = 'unknown', reason = ?, next_check_at = NULL WHERE upid = ? AND status = 'running'",
+      reason,
+      upid,
+    );
+    this.#sql.exec(
+      "UPDATE audit SET outcome = ? WHERE upid = ? AND outcome = 'started'",
+      `unknown: ${reason}`,
+      upid,
+    );
+  }
+
+  /** Nothing is polled forever: tasks and exec jobs older than the ceiling are let go. */
+  #giveUpAfterCeiling(now: number): void {
+    const hours = TRACKING_CEILING_MS / 3_600_000;
+    for (const row of this.#sql
+      .exec("SELECT upid FROM tasks WHERE status = 'running' AND started_at < ?", now - TRACKING_CEILING_MS)
+      .toArray()) {
+      this.#markUnknown(
+        String(row.upid),
+        `still running after ${hours} h, so it is not followed any more; get_task_status tells how it is doing`,
+      );
+    }
+    const stale = this.#sql
+      .exec(
+        "SELECT id, pid FROM exec_jobs WHERE status = 'running' AND started_at < ?",
+        now - TRACKING_CEILING_MS,
+      )
+      .toArray();
+    for (const row of stale) {
+      const error = `still running after ${hours} h, so its result is not fetched any more`;
+      this.#sql.exec(
+        "UPDATE exec_jobs SET status = 'lost', result = ?, finished_at = ?, next_check_at = NULL WHERE id = ?",
+        JSON.stringify({ error }),
+        now,
+        String(row.id),
+      );
+      this.#sql.exec(
+        "UPDATE audit SET outcome = ? WHERE tool = 'guest_exec' AND outcome = 'started' AND args LIKE ?",
+        `lost: ${error}`,
+        `%"pid":${Number(row.pid)}}`,
+      );
+    }
   }
 
   async #scheduleAlarm(replace = false): Promise<void> {
@@ -549,8 +625,9 @@ function toTask(row: Row): TrackedTask {
     args: JSON.parse(String(row.args)),
     actor: String(row.actor),
     startedAt: Number(row.started_at),
-    status: row.status === "running" ? "running" : "stopped",
+    status: row.status === "running" ? "running" : row.status === "unknown" ? "unknown" : "stopped",
   };
+  if (row.reason !== null && row.reason !== undefined) task.reason = String(row.reason);
   if (row.exitstatus !== null) task.exitstatus = String(row.exitstatus);
   if (row.ok !== null) task.ok = Number(row.ok) === 1;
   if (row.last_log !== null) task.lastLog = JSON.parse(String(row.last_log));

@@ -1,13 +1,22 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { freeText, limit, node, storage, vmid, volume } from "../mcp/args";
-import { assertAllowed, confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
+import {
+  assertAllowed,
+  changeSchema,
+  confirmArg,
+  guestTarget,
+  preview,
+  runTask,
+  waitArgs,
+} from "../mcp/changes";
 import { bytes, moreNote, tableSchema } from "../mcp/format";
 import { onNode } from "../mcp/guests";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import { ProxmoxError } from "../proxmox/errors";
 import type { GuestType } from "../proxmox/locate";
 import {
+  assertIdle,
   assertUnlocked,
   assertUnprotected,
   disksOf,
@@ -124,6 +133,7 @@ const createBackupTool = tool({
     protected: z.boolean().default(false),
     ...waitArgs,
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
@@ -157,6 +167,7 @@ const createBackupTool = tool({
     return runTask(deps, ctx, {
       tool: "create_backup",
       target: label(guest),
+      subject: guestTarget(guest),
       args: {
         vmid: guest.vmid,
         node: guest.node,
@@ -197,6 +208,7 @@ const restoreBackupTool = tool({
     confirm: confirmArg,
     ...waitArgs,
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: true, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
@@ -210,7 +222,7 @@ const restoreBackupTool = tool({
     let targetId: number;
     if (args.vmid !== undefined) {
       try {
-        existing = await guestFacts(deps, { vmid: args.vmid, node: args.node });
+        existing = await guestFacts(deps, { vmid: args.vmid, node: args.node }, { activeTasks: true });
       } catch (error) {
         if (!(error instanceof ProxmoxError && error.kind === "not_found")) throw error;
       }
@@ -221,15 +233,17 @@ const restoreBackupTool = tool({
           `${label(existing)} is a ${existing.type === "qemu" ? "VM" : "container"} but this backup is of a ${kind.type === "qemu" ? "VM" : "container"}; restore it to another ID.`,
         );
       }
-      assertUnlocked(existing);
       assertUnprotected(existing, "overwrite");
       if (existing.status !== "stopped")
         throw new ToolError(`${label(existing)} is ${existing.status}; stop it before restoring over it.`);
+      // Stopped is not enough: a start (or any task) may be under way, or a lock held.
+      assertIdle(existing);
       if (!args.confirm) {
         const disks = disksOf(existing.config).map((d) => d.volume);
         return preview(
           "restore_backup",
           `This replaces ${label(existing)} on ${existing.node} with the backup ${args.volid}: its current config and ${disks.length} disk${disks.length === 1 ? "" : "s"} (${disks.join(", ") || "none"}) are overwritten.`,
+          guestTarget(existing),
         );
       }
       nodeName = existing.node;
@@ -252,6 +266,7 @@ const restoreBackupTool = tool({
     return runTask(deps, ctx, {
       tool: "restore_backup",
       target: `${kind.type === "qemu" ? "VM" : "Container"} ${targetId}`,
+      subject: guestTarget({ vmid: targetId, node: nodeName, name: existing?.name }),
       args: { volid: args.volid, ...common },
       action: `Restore ${args.volid} ${overwrite ? "over" : "to new"} ${kind.type === "qemu" ? "VM" : "container"} ${targetId} on ${nodeName}`,
       start: () =>

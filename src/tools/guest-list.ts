@@ -23,16 +23,21 @@ export interface GuestListArgs {
 }
 
 /**
- * Lists VMs or containers. Without a node the whole cluster comes from one
- * `/cluster/resources?type=vm` call; with a node, from that node's list.
+ * Lists VMs or containers from one `/cluster/resources?type=vm` call, for the whole cluster or
+ * one node: the node's own list (`/nodes/{node}/qemu`) lacks the pool each guest is in, so both
+ * answers would otherwise differ. Only when a node shows no guests is the node itself asked, to
+ * tell an empty node from a name that is not in the cluster.
  */
 export async function listGuests(
   deps: ToolDeps,
   type: GuestType,
   args: GuestListArgs,
 ): Promise<ToolAnswer<{ total: number; columns: string[]; rows: Cell[][] }>> {
-  let rows: GuestRow[];
-  if (args.node) {
+  const resources = await deps.client.call("GET /cluster/resources", { type: "vm" });
+  let rows: GuestRow[] = resources
+    .filter((item) => item.type === type && (!args.node || item.node === args.node))
+    .map((item) => toGuestRow(item as RawGuest, item.node ?? "?"));
+  if (args.node && rows.length === 0) {
     const node = args.node;
     const raw: RawGuest[] = await onNode(deps, node, () =>
       type === "qemu"
@@ -40,11 +45,6 @@ export async function listGuests(
         : deps.client.call("GET /nodes/{node}/lxc", { node }),
     );
     rows = raw.map((guest) => toGuestRow(guest, node));
-  } else {
-    const resources = await deps.client.call("GET /cluster/resources", { type: "vm" });
-    rows = resources
-      .filter((item) => item.type === type)
-      .map((item) => toGuestRow(item as RawGuest, item.node ?? "?"));
   }
   if (args.status) {
     const wanted = args.status;

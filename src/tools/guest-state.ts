@@ -18,6 +18,8 @@ export interface GuestFacts extends GuestTarget {
   template: boolean;
   protection: boolean;
   config: Record<string, unknown>;
+  /** Tasks running on the guest right now (start, migrate, backup, ...), when asked for. */
+  activeTasks?: { type: string; upid: string }[];
 }
 
 export const WORD: Record<GuestType, string> = { qemu: "VM", lxc: "Container" };
@@ -27,23 +29,34 @@ export function label(guest: { type: GuestType; vmid: number; name?: string }): 
   return `${WORD[guest.type]} ${guest.vmid}${guest.name ? ` '${guest.name}'` : ""}`;
 }
 
-/** Finds the guest, reads its status and config (two requests), and applies the allowlists. */
+/**
+ * Finds the guest, reads its status and config now (two requests; the guest index only says
+ * which node to ask), and applies the allowlists. With `activeTasks` it also reads the tasks
+ * running on the guest, in parallel: a guest whose start task is still running reports
+ * "stopped", and only its task says it is about to run.
+ */
 export async function guestFacts(
   deps: ToolDeps,
   target: { vmid: number; node?: string; type?: GuestType },
+  options: { activeTasks?: boolean } = {},
 ): Promise<GuestFacts> {
   assertAllowed(deps.policy, { vmid: target.vmid });
   return onGuest(deps, target, async (guest) => {
     const params = { node: guest.node, vmid: guest.vmid };
-    const [status, config] =
+    const tasks = options.activeTasks
+      ? deps.client.call("GET /nodes/{node}/tasks", { node: guest.node, vmid: guest.vmid, source: "active" })
+      : Promise.resolve(undefined);
+    const [status, config, active] =
       guest.type === "qemu"
         ? await Promise.all([
             deps.client.call("GET /nodes/{node}/qemu/{vmid}/status/current", params),
             deps.client.call("GET /nodes/{node}/qemu/{vmid}/config", params),
+            tasks,
           ])
         : await Promise.all([
             deps.client.call("GET /nodes/{node}/lxc/{vmid}/status/current", params),
             deps.client.call("GET /nodes/{node}/lxc/{vmid}/config", params),
+            tasks,
           ]);
     assertAllowed(deps.policy, { node: guest.node });
     const raw = status as { status: string; qmpstatus?: string; lock?: string; name?: string };
@@ -65,6 +78,13 @@ export async function guestFacts(
       // A `protected` tag counts like Proxmox's protection flag.
       protection: flag(cfg.protection) || tags.includes("protected"),
       config: cfg,
+      ...(active
+        ? {
+            activeTasks: active
+              .filter((t) => t.id === String(guest.vmid) && !t.endtime)
+              .map((t) => ({ type: t.type, upid: t.upid })),
+          }
+        : {}),
     };
   });
 }
@@ -90,6 +110,41 @@ export function assertUnlocked(guest: GuestFacts): void {
   );
 }
 
+/**
+ * Refuses a change that needs the guest to itself: a task running on it (a start that has not
+ * brought it up yet, a migration, a backup) or a lock. Needs guestFacts with activeTasks.
+ */
+export function assertIdle(guest: GuestFacts): void {
+  assertUnlocked(guest);
+  const task = guest.activeTasks?.[0];
+  if (!task) return;
+  throw new ToolError(
+    `${label(guest)} has a ${task.type} task running, so it is ${TASK_MEANING[task.type] ?? "busy"}. ` +
+      `Wait for that task to end (wait_for_task with its upid) and try again.\ntask: ${task.upid}`,
+  );
+}
+
+const TASK_MEANING: Record<string, string> = {
+  qmstart: "starting",
+  vzstart: "starting",
+  qmresume: "resuming",
+  qmreboot: "rebooting",
+  vzreboot: "rebooting",
+  qmshutdown: "shutting down",
+  vzshutdown: "shutting down",
+  qmstop: "stopping",
+  vzstop: "stopping",
+  qmigrate: "being migrated",
+  vzmigrate: "being migrated",
+  vzdump: "being backed up",
+  qmclone: "being cloned",
+  vzclone: "being cloned",
+  qmsnapshot: "being snapshotted",
+  vzsnapshot: "being snapshotted",
+  qmrollback: "being rolled back",
+  vzrollback: "being rolled back",
+};
+
 export function assertUnprotected(guest: GuestFacts, action: string): void {
   if (!guest.protection) return;
   throw new ToolError(
@@ -111,4 +166,41 @@ export function disksOf(config: Record<string, unknown>): { key: string; volume:
     disks.push({ key, volume, size });
   }
   return disks;
+}
+
+/** How long guest_power waits for the guest OS to do what it was asked. */
+export const GUEST_POWER_WAIT_MS = 20_000;
+
+/**
+ * Waits (bounded) until a VM the guest agent was asked to shut down or suspend has done so, so
+ * the next tool sees it stopped or suspended rather than still running. Returns the state
+ * reached, or undefined when the guest had not done it by the deadline.
+ */
+export async function waitForGuestPower(
+  deps: ToolDeps,
+  guest: { node: string; vmid: number },
+  to: "stopped" | "suspended",
+  signal?: AbortSignal,
+  timeoutMs = GUEST_POWER_WAIT_MS,
+): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; Date.now() < deadline && !signal?.aborted; attempt++) {
+    await new Promise((resolve) =>
+      setTimeout(
+        resolve,
+        Math.min(Math.round(250 * 1.3 ** attempt), 1000, Math.max(0, deadline - Date.now())),
+      ),
+    );
+    try {
+      const params = { node: guest.node, vmid: guest.vmid };
+      const status = await deps.client.call("GET /nodes/{node}/qemu/{vmid}/status/current", params, {
+        signal,
+      });
+      if (status.status === "stopped") return "stopped";
+      if (to === "suspended" && status.qmpstatus && status.qmpstatus !== "running") return status.qmpstatus;
+    } catch {
+      // A status read that fails for a moment does not change what the guest is doing; ask again.
+    }
+  }
+  return undefined;
 }

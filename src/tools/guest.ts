@@ -1,15 +1,16 @@
 import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { freeText, MAX_STRING, node, text, vmid, wholeNumber } from "../mcp/args";
-import { assertAllowed, confirmArg, preview } from "../mcp/changes";
+import { assertAllowed, changed, changeSchema, confirmArg, preview } from "../mcp/changes";
 import { bytes, duration, timestamp, usage } from "../mcp/format";
 import { type GuestTarget, onGuest } from "../mcp/guests";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import { ProxmoxError } from "../proxmox/errors";
 import { checkGuestPath } from "../proxmox/formats";
 import { repairText } from "../session/exec";
-import { MAX_POLL_MS } from "../session/poll";
+import { MAX_POLL_MS, retryDelay } from "../session/poll";
 import type { ExecJob } from "../session/session";
+import { GUEST_POWER_WAIT_MS, waitForGuestPower } from "./guest-state";
 
 /**
  * The QEMU guest agent: commands, files and system information inside VMs. Exec results live in
@@ -222,7 +223,7 @@ const execResultSchema = z.object({
   shell: z.string().optional(),
 });
 
-function execAnswer(job: ExecJob, offset: number, max: number) {
+function execAnswer(job: ExecJob, offset: number, max: number, pollError?: string) {
   const data: z.infer<typeof execResultSchema> = {
     job: job.id,
     vmid: job.vmid,
@@ -230,6 +231,14 @@ function execAnswer(job: ExecJob, offset: number, max: number) {
     status: job.status,
   };
   const head = `${job.command} (VM ${job.vmid}, pid ${job.pid})`;
+  if (job.status === "running" && pollError) {
+    return {
+      text:
+        `Started ${head}, but its result could not be read (${pollError}); it may still be running. ` +
+        `It stays tracked as job ${job.id} (guest_exec_status reads it later).`,
+      data,
+    };
+  }
   if (job.status === "running") {
     return {
       text: `Still running after ${duration((Date.now() - job.startedAt) / 1000)}: ${head}. Job ${job.id} stays tracked; read it with guest_exec_status.`,
@@ -274,29 +283,34 @@ function execAnswer(job: ExecJob, offset: number, max: number) {
   return { text: lines.join("\n"), data };
 }
 
-/** Polls an exec job through the Session until it ends or the wait is over. */
+/**
+ * Polls an exec job through the Session until it ends or the wait is over. A read that fails
+ * (the host, the tunnel or the agent hiccuped) is tried again with backoff until the deadline;
+ * the Session keeps the job either way, so nothing is lost when the wait ends first.
+ */
 async function waitForExec(
   deps: ToolDeps,
   job: ExecJob,
   waitSeconds: number,
   ctx: ServerContext,
-): Promise<ExecJob> {
+): Promise<{ job: ExecJob; pollError?: string }> {
   const deadline = Date.now() + waitSeconds * 1000;
   const token = ctx.mcpReq._meta?.progressToken;
   let current = job;
-  for (
-    let attempt = 0;
-    current.status === "running" && Date.now() < deadline && !ctx.mcpReq.signal.aborted;
-    attempt++
-  ) {
-    await new Promise((resolve) =>
-      setTimeout(
-        resolve,
-        Math.min(Math.round(150 * 1.4 ** attempt), MAX_POLL_MS, Math.max(0, deadline - Date.now())),
-      ),
-    );
-    current = (await deps.session.pollExecJob(current.id)) ?? current;
-    if (token !== undefined && current.status === "running") {
+  let pollError: string | undefined;
+  let failures = 0;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      current = (await deps.session.pollExecJob(current.id)) ?? current;
+      pollError = undefined;
+      failures = 0;
+    } catch (error) {
+      // Over Durable Object RPC only the message survives; the job itself is safe in the Session.
+      pollError = error instanceof Error ? error.message : String(error);
+      failures++;
+    }
+    if (current.status !== "running" || Date.now() >= deadline || ctx.mcpReq.signal.aborted) break;
+    if (token !== undefined && pollError === undefined) {
       // Elapsed seconds only grow, as MCP progress must.
       const elapsed = (Date.now() - job.startedAt) / 1000;
       await ctx.mcpReq
@@ -310,8 +324,11 @@ async function waitForExec(
         })
         .catch(() => undefined);
     }
+    const pause =
+      failures > 0 ? retryDelay(failures) : Math.min(Math.round(150 * 1.4 ** attempt), MAX_POLL_MS);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now()))));
   }
-  return current;
+  return { job: current, pollError: current.status === "running" ? pollError : undefined };
 }
 
 const GET_KINDS = [
@@ -451,9 +468,8 @@ const guestExecTool = tool({
         actor: deps.actor,
         watchedUntil: Date.now() + args.wait_seconds * 1000,
       });
-      const first = (await deps.session.pollExecJob(job.id)) ?? job;
-      const done = await waitForExec(deps, first, args.wait_seconds, ctx);
-      const answer = execAnswer(done, 0, DEFAULT_OUTPUT_BYTES);
+      const done = await waitForExec(deps, job, args.wait_seconds, ctx);
+      const answer = execAnswer(done.job, 0, DEFAULT_OUTPUT_BYTES, done.pollError);
       if (!shell) return answer;
       return {
         text: `Ran through the guest's shell (${shell}), since the command line uses shell syntax.\n${answer.text}`,
@@ -568,6 +584,7 @@ const guestFileWriteTool = tool({
     encoding: z.enum(["text", "base64"]).default("text"),
     confirm: confirmArg,
   }),
+  output: changeSchema,
   scope: "exec",
   annotations: changes({ destructive: true, idempotent: true }),
   handler: (deps) => async (args) => {
@@ -586,6 +603,7 @@ const guestFileWriteTool = tool({
           return preview(
             "guest_file_write",
             `${args.path} already exists in VM ${guest.vmid}${existing === undefined ? "" : ` (${bytes(existing)}${existing >= MAX_READ_BYTES ? " or more" : ""})`}; writing replaces it.`,
+            { vmid: guest.vmid, node: guest.node },
           );
         }
       }
@@ -604,10 +622,11 @@ const guestFileWriteTool = tool({
         args: { path: args.path, bytes: content.length, encoding: args.encoding },
         outcome: "done",
       });
-      return {
-        text: `Wrote ${args.path} in VM ${guest.vmid} (${content.length} ${args.encoding === "base64" ? "base64 characters" : "characters"}).`,
-        data: {},
-      };
+      return changed(
+        `Wrote ${args.path} in VM ${guest.vmid} (${content.length} ${args.encoding === "base64" ? "base64 characters" : "characters"}).`,
+        `Write ${args.path} in VM ${guest.vmid}`,
+        { vmid: guest.vmid, node: guest.node },
+      );
     });
   },
 });
@@ -690,6 +709,7 @@ const guestSetUserPasswordTool = tool({
     crypted: z.boolean().default(false).describe("password is already crypt()ed."),
     confirm: confirmArg,
   }),
+  output: changeSchema,
   scope: "exec",
   annotations: changes({ destructive: true, idempotent: true }),
   handler: (deps) => async (args) =>
@@ -698,6 +718,7 @@ const guestSetUserPasswordTool = tool({
         return preview(
           "guest_set_user_password",
           `This replaces the password of '${args.username}' inside VM ${guest.vmid}.`,
+          { vmid: guest.vmid, node: guest.node },
         );
       await deps.client.call("POST /nodes/{node}/qemu/{vmid}/agent/set-user-password", {
         node: guest.node,
@@ -713,7 +734,11 @@ const guestSetUserPasswordTool = tool({
         args: { username: args.username },
         outcome: "done",
       });
-      return { text: `Set the password of '${args.username}' in VM ${guest.vmid}.`, data: {} };
+      return changed(
+        `Set the password of '${args.username}' in VM ${guest.vmid}.`,
+        `Set the password of '${args.username}' in VM ${guest.vmid}`,
+        { vmid: guest.vmid, node: guest.node },
+      );
     }),
 });
 
@@ -722,6 +747,7 @@ const guestFsfreezeTool = tool({
   title: "Freeze/thaw guest filesystems",
   description: "Freeze or thaw a VM's filesystems via the guest agent. Needs confirm.",
   input: z.object({ vmid, node: node.optional(), action: z.enum(["freeze", "thaw"]), confirm: confirmArg }),
+  output: changeSchema,
   scope: "exec",
   annotations: changes({ destructive: true, idempotent: true }),
   handler: (deps) => async (args) =>
@@ -733,6 +759,7 @@ const guestFsfreezeTool = tool({
           args.action === "freeze"
             ? `This freezes every filesystem in VM ${guest.vmid}: programs that write will hang until guest_fsfreeze action=thaw.`
             : `This thaws the filesystems of VM ${guest.vmid}.`,
+          { vmid: guest.vmid, node: guest.node },
         );
       }
       const result =
@@ -747,10 +774,11 @@ const guestFsfreezeTool = tool({
         outcome: "done",
       });
       const count = typeof result.result === "number" ? result.result : undefined;
-      return {
-        text: `${args.action === "freeze" ? "Froze" : "Thawed"} ${count ?? "the"} filesystem${count === 1 ? "" : "s"} of VM ${guest.vmid}.${args.action === "freeze" ? " Thaw them soon with guest_fsfreeze action=thaw." : ""}`,
-        data: {},
-      };
+      return changed(
+        `${args.action === "freeze" ? "Froze" : "Thawed"} ${count ?? "the"} filesystem${count === 1 ? "" : "s"} of VM ${guest.vmid}.${args.action === "freeze" ? " Thaw them soon with guest_fsfreeze action=thaw." : ""}`,
+        `${args.action === "freeze" ? "Freeze" : "Thaw"} the filesystems of VM ${guest.vmid}`,
+        { vmid: guest.vmid, node: guest.node },
+      );
     }),
 });
 
@@ -759,6 +787,7 @@ const guestFstrimTool = tool({
   title: "Trim guest filesystems",
   description: "Trim a VM's filesystems (fstrim) to give thin storage back.",
   input: z.object({ vmid, node: node.optional() }),
+  output: changeSchema,
   scope: "exec",
   annotations: changes({ destructive: false, idempotent: true }),
   handler: (deps) => async (args) =>
@@ -778,7 +807,11 @@ const guestFstrimTool = tool({
         args: {},
         outcome: "done",
       });
-      return { text: [`Trimmed the filesystems of VM ${guest.vmid}.`, ...lines].join("\n"), data: {} };
+      return changed(
+        [`Trimmed the filesystems of VM ${guest.vmid}.`, ...lines].join("\n"),
+        `Trim the filesystems of VM ${guest.vmid}`,
+        { vmid: guest.vmid, node: guest.node },
+      );
     }),
 });
 
@@ -792,14 +825,16 @@ const guestPowerTool = tool({
     action: z.enum(["shutdown", "suspend-disk", "suspend-ram", "suspend-hybrid"]),
     confirm: confirmArg,
   }),
+  output: changeSchema,
   scope: "exec",
   annotations: changes({ destructive: true, idempotent: true }),
-  handler: (deps) => async (args) =>
+  handler: (deps) => async (args, ctx) =>
     onAgent(deps, args, async (guest) => {
       if (!args.confirm)
         return preview(
           "guest_power",
           `This asks the guest OS of VM ${guest.vmid} to ${args.action.replace("-", " to ")}.`,
+          { vmid: guest.vmid, node: guest.node },
         );
       const params = { node: guest.node, vmid: guest.vmid };
       const endpoint =
@@ -812,10 +847,22 @@ const guestPowerTool = tool({
         args: { action: args.action },
         outcome: "done",
       });
-      return {
-        text: `Asked the guest OS of VM ${guest.vmid} to ${args.action.replace("-", " to ")}. It happens in the guest's own time; get_vm shows when it is done.`,
-        data: {},
-      };
+      // Wait for the guest to act, so a tool called next sees it stopped or suspended.
+      const reached = await waitForGuestPower(
+        deps,
+        guest,
+        args.action === "shutdown" || args.action === "suspend-disk" ? "stopped" : "suspended",
+        ctx.mcpReq.signal,
+      );
+      const asked = `Ask the guest OS of VM ${guest.vmid} to ${args.action.replace("-", " to ")}`;
+      const target = { vmid: guest.vmid, node: guest.node };
+      if (!reached) {
+        return {
+          text: `Asked the guest OS of VM ${guest.vmid} to ${args.action.replace("-", " to ")}; it has not done so after ${GUEST_POWER_WAIT_MS / 1000} s. It happens in the guest's own time; get_vm shows when it is done.`,
+          data: { state: "running" as const, action: asked, target },
+        };
+      }
+      return changed(`${asked}: done, VM ${guest.vmid} is ${reached} now.`, asked, target);
     }),
 });
 

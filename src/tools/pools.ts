@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { freeText, poolid } from "../mcp/args";
-import { auditedChange, confirmArg, preview } from "../mcp/changes";
+import { auditedChange, changed, changeSchema, confirmArg, preview } from "../mcp/changes";
 import { compact } from "../mcp/format";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import { ProxmoxError } from "../proxmox/errors";
@@ -131,13 +131,14 @@ const createPoolTool = tool({
     poolid: poolid,
     comment: freeText("comment", { hint: "a note on the pool", max: 1024 }).optional(),
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args) => {
     await auditedChange(deps, { tool: "create_pool", target: `pool ${args.poolid}`, args }, () =>
       deps.client.call("POST /pools", { poolid: args.poolid, comment: args.comment }),
     );
-    return { text: `Created pool ${args.poolid}.`, data: { poolid: args.poolid } };
+    return changed(`Created pool ${args.poolid}.`, `Create pool ${args.poolid}`, { pool: args.poolid });
   },
 });
 
@@ -146,6 +147,7 @@ const deletePoolTool = tool({
   title: "Delete pool",
   description: "Delete an empty pool (members are never deleted). Needs confirm.",
   input: z.object({ poolid: poolid, confirm: confirmArg }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: true, idempotent: true }),
   handler: (deps) => async (args) => {
@@ -161,6 +163,7 @@ const deletePoolTool = tool({
       return preview(
         "delete_pool",
         `This deletes the empty pool ${args.poolid}${pool.comment ? ` ("${pool.comment}")` : ""} and the permissions granted on it.`,
+        { pool: args.poolid },
       );
     }
     await auditedChange(
@@ -168,7 +171,7 @@ const deletePoolTool = tool({
       { tool: "delete_pool", target: `pool ${args.poolid}`, args: { poolid: args.poolid } },
       () => deps.client.call("DELETE /pools", { poolid: args.poolid }),
     );
-    return { text: `Deleted pool ${args.poolid}.`, data: { poolid: args.poolid } };
+    return changed(`Deleted pool ${args.poolid}.`, `Delete pool ${args.poolid}`, { pool: args.poolid });
   },
 });
 

@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { node, vmid, wholeNumber } from "../mcp/args";
-import { confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
+import { changeSchema, confirmArg, guestTarget, preview, runTask, waitArgs } from "../mcp/changes";
 import { changes, defineTool, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import type { GuestType } from "../proxmox/locate";
 import { assertUnlocked, assertUnprotected, type GuestFacts, guestFacts, label } from "./guest-state";
@@ -66,8 +66,13 @@ function precondition(guest: GuestFacts, action: Action): string | undefined {
   const running = guest.status === "running";
   const paused = guest.status === "paused" || guest.status === "suspended";
   switch (action) {
-    case "start":
-      return running ? `${who} is already running.` : undefined;
+    case "start": {
+      if (running) return `${who} is already running.`;
+      const starting = guest.activeTasks?.find((t) => /^(qm|vz)(start|resume)$/.test(t.type));
+      return starting
+        ? `${who} is already starting (a ${starting.type} task is running); wait_for_task follows it.\ntask: ${starting.upid}`
+        : undefined;
+    }
     case "stop":
       return guest.status === "stopped" ? `${who} is already stopped.` : undefined;
     case "shutdown":
@@ -128,10 +133,16 @@ const powerTools = (["qemu", "lxc"] as const).flatMap((type) => {
       title: `${spec.title} ${noun}`,
       description: spec.summary(noun),
       input,
+      output: changeSchema,
       scope: "write",
       annotations: changes({ destructive: spec.destructive, idempotent: true }),
       handler: (deps) => async (args, ctx) => {
-        const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node, type });
+        // A start under way still reads "stopped"; only the guest's tasks tell.
+        const guest = await guestFacts(
+          deps,
+          { vmid: args.vmid, node: args.node, type },
+          { activeTasks: action === "start" },
+        );
         const problem = precondition(guest, action);
         if (problem) throw new ToolError(problem);
         assertUnlocked(guest);
@@ -141,6 +152,7 @@ const powerTools = (["qemu", "lxc"] as const).flatMap((type) => {
             return preview(
               name,
               `This hard-stops ${label(guest)} on ${guest.node}, which is ${guest.status}; unsaved data in it is lost.`,
+              guestTarget(guest),
             );
           }
         }
@@ -149,6 +161,7 @@ const powerTools = (["qemu", "lxc"] as const).flatMap((type) => {
         return runTask(deps, ctx, {
           tool: name,
           target: label(guest),
+          subject: guestTarget(guest),
           args: { vmid: guest.vmid, node: guest.node, ...(timeout ? { timeout } : {}) },
           action: resume
             ? `Resume ${label(guest)} (it was paused)`

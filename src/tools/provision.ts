@@ -1,15 +1,27 @@
 import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { freeText, guestId, node, poolId, storage, text, vmid, volume, wholeNumber } from "../mcp/args";
-import { assertAllowed, auditedChange, confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
+import {
+  assertAllowed,
+  auditedChange,
+  type ChangeAnswer,
+  changed,
+  changeSchema,
+  confirmArg,
+  guestTarget,
+  preview,
+  runTask,
+  waitArgs,
+} from "../mcp/changes";
 import { bytes } from "../mcp/format";
-import { changes, defineTool, type ToolAnswer, type ToolDeps, ToolError, tool } from "../mcp/tool";
+import { changes, defineTool, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import type { EndpointParams } from "../proxmox/client";
 import { ProxmoxError } from "../proxmox/errors";
 import { checkBridge, checkDnsName, checkTags, ipConfig } from "../proxmox/formats";
 import type { GuestType } from "../proxmox/locate";
 import { checkDeleteKeys, checkGuestOptions } from "../proxmox/options";
 import {
+  assertIdle,
   assertUnlocked,
   assertUnprotected,
   disksOf,
@@ -18,6 +30,7 @@ import {
   label,
   WORD,
 } from "./guest-state";
+import { afterCreate, assertTemplateExists, createdSchema, withStarted } from "./provision-create";
 import { clusterStorages } from "./storage";
 
 /**
@@ -161,15 +174,6 @@ async function freeVmid(deps: ToolDeps, requested: number | undefined): Promise<
   return requested;
 }
 
-function createdAnswer(
-  answer: ToolAnswer<Record<string, unknown>>,
-  noun: string,
-  vmidValue: number,
-  nodeName: string,
-) {
-  return { ...answer, text: answer.text.replace(/: done/, `: done. ${noun} ${vmidValue} is on ${nodeName}`) };
-}
-
 const createVmTool = tool({
   name: "create_vm",
   title: "Create VM",
@@ -201,6 +205,7 @@ const createVmTool = tool({
     extra: extraArg,
     ...waitArgs,
   }),
+  output: createdSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
@@ -242,11 +247,14 @@ const createVmTool = tool({
       ...extra,
     };
     if (args.iso && cloudInit) params.ide0 = `${args.storage}:cloudinit`;
+    const after = afterCreate(deps, "qemu", id, nodeName, args.start);
     const answer = await runTask(deps, ctx, {
       tool: "create_vm",
       target: `VM ${id}`,
+      subject: guestTarget({ vmid: id, node: nodeName, name: args.name }),
+      afterDone: after.note,
       args: { ...params, sshkeys: params.sshkeys ? "(set)" : undefined },
-      action: `Create VM ${id}${args.name ? ` '${args.name}'` : ""} on ${nodeName}`,
+      action: `Create VM ${id}${args.name ? ` '${args.name}'` : ""} on ${nodeName}${args.start ? " and start it" : ""}`,
       start: () =>
         deps.client.call(
           "POST /nodes/{node}/qemu",
@@ -255,7 +263,7 @@ const createVmTool = tool({
       wait: args.wait,
       waitSeconds: args.wait_seconds,
     });
-    return createdAnswer(answer, "VM", id, nodeName);
+    return withStarted(answer, after.result);
   },
 });
 
@@ -287,6 +295,7 @@ const createContainerTool = tool({
     extra: extraArg,
     ...waitArgs,
   }),
+  output: createdSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
@@ -302,6 +311,7 @@ const createContainerTool = tool({
       "pool",
     ]);
     const nodeName = await pickNode(deps, args.node);
+    await assertTemplateExists(deps, nodeName, args.template);
     const id = await freeVmid(deps, args.vmid);
     const ip = ipProperty(args.ip, "lxc");
     const params: Record<string, string | number | boolean | undefined> = {
@@ -322,11 +332,14 @@ const createContainerTool = tool({
       tags: args.tags,
       ...extra,
     };
+    const after = afterCreate(deps, "lxc", id, nodeName, args.start);
     const answer = await runTask(deps, ctx, {
       tool: "create_container",
       target: `Container ${id}`,
+      subject: guestTarget({ vmid: id, node: nodeName, name: args.hostname }),
+      afterDone: after.note,
       args: params,
-      action: `Create container ${id}${args.hostname ? ` '${args.hostname}'` : ""} on ${nodeName}`,
+      action: `Create container ${id}${args.hostname ? ` '${args.hostname}'` : ""} on ${nodeName}${args.start ? " and start it" : ""}`,
       start: () =>
         deps.client.call(
           "POST /nodes/{node}/lxc",
@@ -335,7 +348,7 @@ const createContainerTool = tool({
       wait: args.wait,
       waitSeconds: args.wait_seconds,
     });
-    return createdAnswer(answer, "Container", id, nodeName);
+    return withStarted(answer, after.result);
   },
 });
 
@@ -363,6 +376,7 @@ const updateVmTool = tool({
     name: guestName("name").optional(),
     ...updateArgs,
   }),
+  output: changeSchema.extend({ changed: z.array(z.string()) }),
   scope: "write",
   annotations: changes({ destructive: false, idempotent: true }),
   handler: (deps) => async (args) => updateGuest(deps, "qemu", args),
@@ -380,6 +394,7 @@ const updateContainerTool = tool({
     swap: swap.optional().describe("MiB."),
     ...updateArgs,
   }),
+  output: changeSchema.extend({ changed: z.array(z.string()) }),
   scope: "write",
   annotations: changes({ destructive: false, idempotent: true }),
   handler: (deps) => async (args) => updateGuest(deps, "lxc", args),
@@ -401,6 +416,7 @@ const cloneVmTool = tool({
     pool: poolId("pool").optional(),
     ...waitArgs,
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
@@ -432,6 +448,7 @@ const cloneVmTool = tool({
     return runTask(deps, ctx, {
       tool: "clone_vm",
       target: label(source),
+      subject: guestTarget(source),
       args: {
         vmid: source.vmid,
         node: source.node,
@@ -470,6 +487,7 @@ const migrateVmTool = tool({
     target: node,
     ...waitArgs,
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => migrate(deps, ctx, args),
@@ -495,6 +513,7 @@ const resizeVmDiskTool = tool({
     }).describe("+10G to add, 64G for the new total."),
     ...waitArgs,
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
@@ -526,6 +545,7 @@ const resizeVmDiskTool = tool({
     return runTask(deps, ctx, {
       tool: "resize_vm_disk",
       target: label(guest),
+      subject: guestTarget(guest),
       args: { vmid: guest.vmid, node: guest.node, disk: args.disk, size: args.size },
       action: `Grow ${args.disk} of ${label(guest)} from ${disk.size ?? "?"}${args.size.startsWith("+") ? ` by ${args.size.slice(1)}` : ""}${after}`,
       start: () =>
@@ -555,23 +575,25 @@ const deleteTools = (["qemu", "lxc"] as const).map((type) => {
       confirm: confirmArg,
       ...waitArgs,
     }),
+    output: changeSchema,
     scope: "write",
     annotations: changes({ destructive: true, idempotent: true }),
     handler: (deps) => async (args, ctx) => {
-      const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node, type });
-      assertUnlocked(guest);
+      const guest = await guestFacts(deps, { vmid: args.vmid, node: args.node, type }, { activeTasks: true });
       assertUnprotected(guest, "delete");
       if (guest.status !== "stopped") {
         throw new ToolError(
           `${label(guest)} is ${guest.status}; shut it down (shutdown_${noun}) before deleting it.`,
         );
       }
+      assertIdle(guest);
       const disks = disksOf(guest.config);
       if (!args.confirm) {
         const list = disks.map((d) => `${d.volume}${d.size ? ` (${d.size})` : ""}`).join(", ");
         return preview(
           `delete_${noun}`,
           `This deletes ${label(guest)} on ${guest.node} and its ${disks.length} disk${disks.length === 1 ? "" : "s"}${list ? `: ${list}` : ""}. Backups are kept.`,
+          guestTarget(guest),
         );
       }
       const params = {
@@ -583,6 +605,7 @@ const deleteTools = (["qemu", "lxc"] as const).map((type) => {
       return runTask(deps, ctx, {
         tool: `delete_${noun}`,
         target: label(guest),
+        subject: guestTarget(guest),
         args: { vmid: guest.vmid, node: guest.node },
         action: `Delete ${label(guest)}`,
         start: () =>
@@ -623,6 +646,7 @@ async function migrate(
   return runTask(deps, ctx, {
     tool: "migrate_vm",
     target: label(guest),
+    subject: guestTarget(guest),
     args: { vmid: guest.vmid, node: guest.node, target: args.target, online },
     action: `${online ? "Live-migrate" : "Migrate"} ${label(guest)} from ${guest.node} to ${args.target}`,
     start: () =>
@@ -657,7 +681,7 @@ async function updateGuest(
   deps: ToolDeps,
   type: GuestType,
   args: UpdateArgs,
-): Promise<ToolAnswer<Record<string, unknown>>> {
+): Promise<ChangeAnswer & { data: { changed: string[] } }> {
   const extra = extraOptions(deps, type, args.extra, [
     "vmid",
     "node",
@@ -733,8 +757,10 @@ async function updateGuest(
       .map((p) => p.key);
     if (waiting.length) pendingNote = ` Waiting for a reboot: ${waiting.join(", ")}.`;
   }
-  return {
-    text: `Updated ${label(guest)}: ${summary.join(", ")}.${pendingNote}`,
-    data: { vmid: guest.vmid, changed: keys },
-  };
+  const answer = changed(
+    `Updated ${label(guest)}: ${summary.join(", ")}.${pendingNote}`,
+    `Update ${label(guest)}`,
+    guestTarget(guest),
+  );
+  return { ...answer, data: { ...answer.data, changed: keys } };
 }

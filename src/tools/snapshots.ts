@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { freeText, node, text, vmid } from "../mcp/args";
-import { confirmArg, preview, runTask, waitArgs } from "../mcp/changes";
+import { changeSchema, confirmArg, guestTarget, preview, runTask, waitArgs } from "../mcp/changes";
 import { compact, flag, timestamp } from "../mcp/format";
 import { onGuest } from "../mcp/guests";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
@@ -116,6 +116,7 @@ const createSnapshotTool = tool({
     vmstate: z.boolean().default(false).describe("VMs only: include RAM."),
     ...waitArgs,
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: false, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
@@ -140,6 +141,7 @@ const createSnapshotTool = tool({
     return runTask(deps, ctx, {
       tool: "create_snapshot",
       target: label(guest),
+      subject: guestTarget(guest),
       args: {
         vmid: guest.vmid,
         node: guest.node,
@@ -171,6 +173,7 @@ const deleteSnapshotTool = tool({
     confirm: confirmArg,
     ...waitArgs,
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: true, idempotent: true }),
   handler: (deps) => async (args, ctx) => {
@@ -181,12 +184,14 @@ const deleteSnapshotTool = tool({
       return preview(
         "delete_snapshot",
         `This deletes snapshot '${snap.name}' of ${label(guest)} (taken ${timestamp(snap.snaptime)}${flag(snap.vmstate) ? ", with RAM" : ""}); it cannot be rolled back to afterwards.`,
+        guestTarget(guest),
       );
     }
     const params = { node: guest.node, vmid: guest.vmid, snapname: args.snapname };
     return runTask(deps, ctx, {
       tool: "delete_snapshot",
       target: label(guest),
+      subject: guestTarget(guest),
       args: { vmid: guest.vmid, node: guest.node, snapname: args.snapname },
       action: `Delete snapshot '${args.snapname}' of ${label(guest)}`,
       start: () =>
@@ -211,6 +216,7 @@ const rollbackSnapshotTool = tool({
     confirm: confirmArg,
     ...waitArgs,
   }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: true, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
@@ -223,12 +229,14 @@ const rollbackSnapshotTool = tool({
         "rollback_snapshot",
         `This returns ${label(guest)} (now ${guest.status}) to snapshot '${snap.name}' from ${timestamp(snap.snaptime)}; ` +
           `every change since then is lost${flag(snap.vmstate) ? ", and it resumes running from the saved RAM" : ""}.`,
+        guestTarget(guest),
       );
     }
     const params = { node: guest.node, vmid: guest.vmid, snapname: args.snapname };
     return runTask(deps, ctx, {
       tool: "rollback_snapshot",
       target: label(guest),
+      subject: guestTarget(guest),
       args: { vmid: guest.vmid, node: guest.node, snapname: args.snapname, start: args.start || undefined },
       action: `Roll ${label(guest)} back to '${args.snapname}'`,
       start: () =>

@@ -1,7 +1,15 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { limit, node, text, unixTime, upid, vmid, wholeNumber } from "../mcp/args";
-import { assertAllowed, confirmArg, MAX_WAIT_SECONDS, preview, waitWithProgress } from "../mcp/changes";
+import {
+  assertAllowed,
+  changeSchema,
+  confirmArg,
+  MAX_WAIT_SECONDS,
+  preview,
+  taskLine as upidLine,
+  waitWithProgress,
+} from "../mcp/changes";
 import { type Cell, compact, duration, moreNote, row, tableSchema, timestamp } from "../mcp/format";
 import { onNode } from "../mcp/guests";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
@@ -234,6 +242,9 @@ const outcomeSchema = z.object({
 
 function outcomeText(task: Upid, outcome: TaskOutcome): string {
   const subject = `Task ${task.type}${task.id ? ` ${task.id}` : ""} on ${task.node}`;
+  if (outcome.status === "running" && outcome.pollError) {
+    return `${subject}: Proxmox could not be asked how it is going (${outcome.pollError}); it may still be running. Call wait_for_task again to keep waiting.`;
+  }
   if (outcome.status === "running") {
     return `${subject} is still running after ${duration(Date.now() / 1000 - task.starttime)}. Call wait_for_task again to keep waiting.`;
   }
@@ -336,6 +347,7 @@ const stopTaskTool = tool({
   title: "Stop task",
   description: "Abort a running task. Needs confirm.",
   input: z.object({ upid: upid, confirm: confirmArg }),
+  output: changeSchema,
   scope: "write",
   annotations: changes({ destructive: true, idempotent: true }),
   handler: (deps) => async (args, ctx) => {
@@ -346,12 +358,17 @@ const stopTaskTool = tool({
     });
     const before = await onNode(deps, task.node, () => checkTask(deps.client, task.upid, ctx.mcpReq.signal));
     const subject = `task ${task.type}${task.id ? ` ${task.id}` : ""} on ${task.node}`;
+    const target = {
+      node: task.node,
+      ...(/^\d+$/.test(task.id) ? { vmid: Number(task.id) } : {}),
+    };
     if (before.status === "stopped")
       throw new ToolError(`The ${subject} already ended: ${before.exitstatus}.`);
     if (!args.confirm) {
       return preview(
         "stop_task",
         `This aborts the ${subject}, running for ${duration(Date.now() / 1000 - task.starttime)}; what it did so far may be rolled back or left half done.`,
+        target,
       );
     }
     await deps.client.call("DELETE /nodes/{node}/tasks/{upid}", { node: task.node, upid: task.upid });
@@ -368,12 +385,20 @@ const stopTaskTool = tool({
       upid: task.upid,
       outcome: after.status === "stopped" ? `stopped: ${after.exitstatus}` : "stop requested",
     });
+    const action = `Stop the ${subject}`;
     return {
-      text:
+      text: `${
         after.status === "stopped"
           ? `Stopped the ${subject}: it ended with ${after.exitstatus}.`
-          : `Asked Proxmox to stop the ${subject}; it is still winding down.`,
-      data: { upid: task.upid, status: after.status },
+          : `Asked Proxmox to stop the ${subject}; it is still winding down.`
+      }\n${upidLine(task.upid)}`,
+      data: {
+        state: after.status === "stopped" ? ("done" as const) : ("running" as const),
+        action,
+        target,
+        upid: task.upid,
+        ...(after.exitstatus ? { exitstatus: after.exitstatus } : {}),
+      },
     };
   },
 });
@@ -394,8 +419,9 @@ const getTrackedTasksTool = tool({
         tool: z.string(),
         target: z.string(),
         started: z.number(),
-        status: z.string(),
+        status: z.string().describe("running, OK, WARNINGS: N, the error, or unknown (no longer followed)"),
         ok: z.boolean().optional(),
+        reason: z.string().optional().describe("why an unknown task is no longer followed"),
       }),
     ),
   }),
@@ -420,14 +446,25 @@ const getTrackedTasksTool = tool({
         tool: t.tool,
         target: t.target,
         started: Math.floor(t.startedAt / 1000),
-        status: t.status === "running" ? "running" : (t.exitstatus ?? "unknown"),
-        ok: t.status === "running" ? undefined : t.ok,
+        status:
+          t.status === "running"
+            ? "running"
+            : t.status === "unknown"
+              ? "unknown"
+              : (t.exitstatus ?? "unknown"),
+        ok: t.status === "stopped" ? t.ok : undefined,
+        reason: t.status === "unknown" ? t.reason : undefined,
       }),
     );
-    const lines = rows.map(
-      (r) =>
-        `${timestamp(r.started)} ${r.tool} ${r.target}: ${r.status === "running" ? "running" : r.ok ? r.status : `FAILED: ${r.status}`} | ${r.upid}`,
-    );
+    const state = (r: (typeof rows)[number]) =>
+      r.status === "running"
+        ? "running"
+        : r.reason !== undefined
+          ? `unknown: ${r.reason}`
+          : r.ok
+            ? r.status
+            : `FAILED: ${r.status}`;
+    const lines = rows.map((r) => `${timestamp(r.started)} ${r.tool} ${r.target}: ${state(r)} | ${r.upid}`);
     const header = rows.length
       ? `${page.total} task${page.total === 1 ? "" : "s"} started in this session`
       : "This session has not started any task yet.";

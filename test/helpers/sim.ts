@@ -39,6 +39,8 @@ export const sim = {
     message?: string;
     pathPrefix?: string;
   }) => control("fail", { body: fault }),
+  /** Ends every fault injected so far. */
+  clearFaults: () => control("fail", { method: "DELETE" }),
   setNodeOnline: (node: string, online: boolean) => control(`nodes/${node}`, { body: { online } }),
   async requests(): Promise<SimRequest[]> {
     return ((await control("requests")) as { requests: SimRequest[] }).requests;

@@ -47,6 +47,12 @@ export async function handleControl(sim: PveSimulator, request: Request, url: UR
     sim.requests.length = 0;
     return json({ ok: true });
   }
+  if (route === "DELETE /_sim/fail") {
+    // Ends every injected fault at once (a test that injected "always fail" lets Proxmox recover).
+    store.faults = [];
+    store.saveFaults();
+    return json({ ok: true });
+  }
   if (route === "GET /_sim/state") {
     const now = Date.now();
     return json({
