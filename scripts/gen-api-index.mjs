@@ -81,7 +81,9 @@ function checkText(check) {
     }
     case "and":
     case "or":
-      return rest.map((c) => (c[0] === "and" || c[0] === "or" ? `(${checkText(c)})` : checkText(c))).join(` ${test} `);
+      return rest
+        .map((c) => (c[0] === "and" || c[0] === "or" ? `(${checkText(c)})` : checkText(c)))
+        .join(` ${test} `);
     case "userid-param":
       return rest[0] === "self" ? "the user itself" : "a user of a realm the caller may administer";
     case "userid-group":

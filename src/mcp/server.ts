@@ -2,6 +2,7 @@ import { McpServer } from "@modelcontextprotocol/server";
 import { clientFromEnv } from "../proxmox/client";
 import { GuestLocator } from "../proxmox/locate";
 import type { SessionApi } from "../session/session";
+import { registerApiTools } from "../tools/api";
 import { registerAuditTools } from "../tools/audit";
 import { registerBackupChangeTools, registerBackupTools } from "../tools/backups";
 import { registerClusterTools } from "../tools/cluster";
@@ -122,5 +123,6 @@ export function createServer(deps: ToolDeps): McpServer {
   registerGuestTools(server, deps);
   registerAuditTools(server, deps);
   registerConnectionTools(server, deps);
+  registerApiTools(server, deps);
   return server;
 }
