@@ -19,6 +19,8 @@ export interface Shaped {
     offset?: number;
     columns?: string[];
     rows?: Cell[][];
+    /** Columns that hold the same value on every shown row, stated once instead of per row. */
+    same?: Record<string, Cell>;
     values?: Record<string, Cell>;
     items?: Cell[];
     value?: Cell;
@@ -67,9 +69,22 @@ export function shape(value: unknown, paging: { limit: number; offset: number })
       const page = (value as Record<string, unknown>[]).slice(offset, offset + limit);
       const allColumns = columnsOf(page);
       const full = page.map((row) => allColumns.map((column) => cell(row[column])));
-      // Columns empty on every shown row say nothing.
-      const keep = allColumns.map((_, i) => full.some((r) => r[i] !== null && r[i] !== ""));
+      // Columns empty on every shown row say nothing; one value on every row (type=qemu after a
+      // filter, template=0) is said once. A single row keeps its columns.
+      const same: Record<string, Cell> = {};
+      const keep = allColumns.map((column, i) => {
+        if (!full.some((r) => r[i] !== null && r[i] !== "")) return false;
+        const first = full[0]?.[i] ?? null;
+        if (full.length > 1 && full.every((r) => r[i] === first)) {
+          same[column] = first;
+          return false;
+        }
+        return true;
+      });
       const columns = allColumns.filter((_, i) => keep[i]);
+      const sameText = Object.entries(same)
+        .map(([k, v]) => `${k}=${cellText(v)}`)
+        .join(", ");
       const lines = [columns.join(" | ")];
       const rows: Cell[][] = [];
       let size = lines[0]?.length ?? 0;
@@ -86,8 +101,15 @@ export function shape(value: unknown, paging: { limit: number; offset: number })
       }
       const more = total - offset - rows.length;
       return {
-        text: `${total} rows${offset ? `, from ${offset}` : ""}:\n${lines.join("\n")}${pageNote(rows.length, offset, total, "rows")}`,
-        data: { total, offset, columns, rows, ...(more > 0 ? { more } : {}) },
+        text: `${total} rows${offset ? `, from ${offset}` : ""}${sameText ? `, all with ${sameText}` : ""}:\n${lines.join("\n")}${pageNote(rows.length, offset, total, "rows")}`,
+        data: {
+          total,
+          offset,
+          columns,
+          rows,
+          ...(sameText ? { same } : {}),
+          ...(more > 0 ? { more } : {}),
+        },
       };
     }
     const items: Cell[] = [];

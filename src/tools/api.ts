@@ -94,6 +94,7 @@ const shapedOutput = z.object({
   offset: z.number().optional(),
   columns: z.array(z.string()).optional(),
   rows: z.array(z.array(z.unknown())).optional(),
+  same: z.record(z.string(), z.unknown()).optional(),
   values: z.record(z.string(), z.unknown()).optional(),
   items: z.array(z.unknown()).optional(),
   value: z.unknown().optional(),
