@@ -144,7 +144,9 @@ describe("read_api and write_api on what the simulator models", () => {
     expect(first.data.columns.slice(0, 3)).toEqual(["id", "vmid", "name"]);
     expect(first.data.rows).toHaveLength(5);
     expect(first.data.total).toBeGreaterThan(5);
-    expect(first.text).toMatch(/^GET \/cluster\/resources:\n\d+ rows(, all with [^:\n]+)?:\nid \| vmid \| name \| /);
+    expect(first.text).toMatch(
+      /^GET \/cluster\/resources:\n\d+ rows(, all with [^:\n]+)?:\nid \| vmid \| name \| /,
+    );
     expect(first.text).toContain(`call again with offset=5 to see them`);
     const next = await expectOk(client, "read_api", {
       path: "/cluster/resources",
@@ -392,7 +394,23 @@ describe("refusals: nothing reaches Proxmox", () => {
     });
     expect(message).toContain("args, hostpci0 are host-level options");
     expect(message).toContain("PVE_ALLOW_HOST_OPTIONS=true");
-    await expectNoRequest();
+    // A serial socket (cloud images' console) and SPICE USB stay inside the guest.
+    const guestOnly = await expectOk(client, "write_api", {
+      method: "PUT",
+      path: "/nodes/pve1/qemu/101/config",
+      params: { serial0: "socket", usb0: "spice" },
+    });
+    expect(guestOnly.text).toMatch(
+      /^Not done: this would send PUT \/nodes\/pve1\/qemu\/101\/config with serial0=socket usb0=spice\./,
+    );
+    expect(
+      await expectError(client, "write_api", {
+        method: "PUT",
+        path: "/nodes/pve1/qemu/101/config",
+        params: { usb1: "host=1234:5678" },
+      }),
+    ).toContain("usb1 is a host-level option");
+    expect(await changesSent()).toEqual([]);
     const allowed = await asGrant(["read", "write"], { ...env, PVE_ALLOW_HOST_OPTIONS: "true" } as Env);
     const preview = await expectOk(allowed, "write_api", {
       method: "PUT",

@@ -132,15 +132,27 @@ export function prepare(
 }
 
 /**
- * Config keys that reach the host itself rather than the guest (raw QEMU arguments, hook scripts,
- * passthrough of host PCI/USB/serial/parallel devices, container device nodes). They need
- * PVE_ALLOW_HOST_OPTIONS=true, as for the guest tools.
+ * Config keys that reach the host itself rather than the guest: raw QEMU arguments, hook
+ * scripts, passthrough of host PCI/USB/serial/parallel devices, container device nodes. A serial
+ * port that is a socket, SPICE USB redirection and devices the owner mapped in the cluster's
+ * resource mappings stay inside the guest's reach. They need PVE_ALLOW_HOST_OPTIONS=true, as for
+ * the guest tools.
  */
-const HOST_OPTION = /^(args|hookscript|hostpci\d+|usb\d+|serial\d+|parallel\d+|dev\d+|lxc\..+)$/;
+function isHostOption(name: string, value: string | string[]): boolean {
+  const v = Array.isArray(value) ? value.join(",") : value;
+  if (/^(args|hookscript)$/.test(name) || /^(parallel|dev)\d+$/.test(name) || name.startsWith("lxc."))
+    return true;
+  if (/^hostpci\d+$/.test(name)) return !/^mapping=/.test(v);
+  if (/^usb\d+$/.test(name)) return /(^|,)host=/.test(v);
+  if (/^serial\d+$/.test(name)) return v !== "socket";
+  return false;
+}
 
 export function hostOptionsIn(op: Operation, wire: WireParams): string[] {
   if (op.method === "GET" || !/^\/nodes\/\{node\}\/(qemu|lxc)(\/|$)/.test(op.path)) return [];
-  return Object.keys(wire).filter((name) => HOST_OPTION.test(name) && !op.pathParams.includes(name));
+  return Object.entries(wire)
+    .filter(([name, value]) => !op.pathParams.includes(name) && isHostOption(name, value))
+    .map(([name]) => name);
 }
 
 export function hostOptionsAllowed(env: unknown): boolean {
