@@ -365,6 +365,15 @@ describe("refusals: nothing reaches Proxmox", () => {
     expect(await expectError(client, "read_api", { path: "/nodes/{node}/qemu/101/config" })).toContain(
       "node: fill in the path parameter {node}",
     );
+    // Every key of a property string is checked against its format: nothing can be slipped in.
+    const injected = await expectError(client, "write_api", {
+      method: "PUT",
+      path: "/nodes/pve1/qemu/101/config",
+      params: { net1: "virtio,bridge=vmbr0,hookscript=local:snippets/x.sh" },
+    });
+    expect(injected).toContain(
+      "net1: invalid format - invalid key in comma-separated list property: hookscript",
+    );
     await expectNoRequest();
   });
 

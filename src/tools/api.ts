@@ -197,8 +197,12 @@ const writeApiTool = tool({
     }
     const shaped = shape(immediate, { limit: 200, offset: 0 });
     // A secret Proxmox hands back (a new API token's value) is shown here once; it is not kept.
+    const secret = /\/token\/\{tokenid\}$/.test(op.path) && op.method === "POST" && shaped.data.values?.value;
+    const once = secret
+      ? "\nThe token's value is shown only now: Proxmox will not show it again, and this server keeps no copy."
+      : "";
     return {
-      text: `${op.method} ${concrete}: done.\n${shaped.text}`,
+      text: `${op.method} ${concrete}: done.\n${shaped.text}${once}`,
       data: { done: true, result: shaped.data },
     };
   },
