@@ -124,6 +124,7 @@ export async function apiSection(ctx: Context): Promise<SectionResult> {
   for (const [variant, args] of [
     ["default arguments", {}],
     ["limit 1000", { limit: 1000 }],
+    ["limit 1000, fields id, name, status", { limit: 1000, fields: ["id", "name", "status"] }],
   ] as const) {
     const result = await mcp.call("read_api", { path: "/cluster/resources", ...args });
     if (result.isError) throw new Error(`read_api failed: ${JSON.stringify(result.content)}`);

@@ -156,6 +156,14 @@ describe("read_api and write_api on what the simulator models", () => {
     });
     expect(next.data.rows[0][0]).not.toBe(first.data.rows[0][0]);
     expect(next.data.offset).toBe(5);
+    const narrow = await expectOk(client, "read_api", {
+      path: "/cluster/resources",
+      params: { type: "vm" },
+      fields: ["vmid", "name", "status"],
+      limit: 500,
+    });
+    expect(narrow.data.columns).toEqual(["vmid", "name", "status"]);
+    expect(narrow.data.rows).toHaveLength(first.data.total);
   });
 
   it("read_api: an object as key: value lines (a guest's config), and a concrete volume path", async () => {

@@ -73,10 +73,13 @@ export function checkRequest(
   return { op, wire, concrete };
 }
 
-/** vmids a request names: in the path, or as vmid/newid (vzdump takes a list) in its parameters. */
+/**
+ * vmids a request names: in the path, or as vmid/newid (vzdump takes a list) or vms (bulk guest
+ * actions) in its parameters.
+ */
 function vmidsOf(wire: WireParams): number[] {
   const out: number[] = [];
-  for (const key of ["vmid", "newid"]) {
+  for (const key of ["vmid", "newid", "vms"]) {
     const value = wire[key];
     for (const v of Array.isArray(value) ? value : value === undefined ? [] : value.split(/[,;\s]+/)) {
       if (/^\d+$/.test(v)) out.push(Number(v));

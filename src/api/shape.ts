@@ -61,12 +61,27 @@ function pageNote(shown: number, offset: number, total: number, noun: string): s
   return `\n… ${rest} more ${noun}; call again with offset=${offset + shown} to see them (or narrow with params).`;
 }
 
-export function shape(value: unknown, paging: { limit: number; offset: number }): Shaped {
+/** Keeps only the fields asked for (all when none are named). */
+function pick(
+  record: Record<string, unknown>,
+  fields: ReadonlySet<string> | undefined,
+): Record<string, unknown> {
+  if (!fields) return record;
+  return Object.fromEntries(Object.entries(record).filter(([key]) => fields.has(key)));
+}
+
+export function shape(
+  value: unknown,
+  paging: { limit: number; offset: number; fields?: readonly string[] },
+): Shaped {
   const { limit, offset } = paging;
+  const fields = paging.fields?.length ? new Set(paging.fields) : undefined;
   if (Array.isArray(value)) {
     const total = value.length;
     if (value.length > 0 && value.every(isRecord)) {
-      const page = (value as Record<string, unknown>[]).slice(offset, offset + limit);
+      const page = (value as Record<string, unknown>[])
+        .slice(offset, offset + limit)
+        .map((r) => pick(r, fields));
       const allColumns = columnsOf(page);
       const full = page.map((row) => allColumns.map((column) => cell(row[column])));
       // Columns empty on every shown row say nothing; one value on every row (type=qemu after a
@@ -130,7 +145,7 @@ export function shape(value: unknown, paging: { limit: number; offset: number })
     };
   }
   if (isRecord(value)) {
-    const keys = Object.keys(value);
+    const keys = Object.keys(pick(value, fields));
     const total = keys.length;
     const values: Record<string, Cell> = {};
     const lines: string[] = [];

@@ -105,15 +105,20 @@ const readApiTool = tool({
   name: "read_api",
   title: "Read from the Proxmox API",
   description:
-    "Run any GET of the Proxmox VE API with the path filled in (e.g. /nodes/pve1/qemu/101/firewall/rules) and params. Answers tables or key: value lines, paged by limit/offset.",
-  input: z.object({ path: z.string().min(1).max(500), params: paramsArg, ...pagingArgs }),
+    "Run any GET of the Proxmox VE API with the path filled in (e.g. /nodes/pve1/qemu/101/firewall/rules) and params. Answers tables or key: value lines, paged by limit/offset; fields keeps only the columns named.",
+  input: z.object({
+    path: z.string().min(1).max(500),
+    params: paramsArg,
+    fields: z.array(z.string()).max(100).optional(),
+    ...pagingArgs,
+  }),
   output: shapedOutput,
   scope: "read",
   annotations: READ_ONLY,
   handler: (deps) => async (args) => {
     const checked = checkRequest(deps, "read_api", "GET", args.path, args.params);
     const { data } = await deps.client.callWithTotal(checked.op.key as Endpoint, checked.wire as never);
-    const shaped = shape(data, { limit: args.limit, offset: args.offset });
+    const shaped = shape(data, { limit: args.limit, offset: args.offset, fields: args.fields });
     return {
       text: `GET ${checked.concrete}:\n${shaped.text}`,
       data: { method: "GET", path: checked.concrete, ...shaped.data },
