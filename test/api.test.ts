@@ -495,6 +495,16 @@ describe("refusals: nothing reaches Proxmox", () => {
     await expectNoRequest();
   });
 
+  it("PVE_TOOLSETS=api keeps just the three tools", async () => {
+    const narrow = await asGrant(["read", "write", "exec", "admin"], { ...env, PVE_TOOLSETS: "api" } as Env);
+    expect((await narrow.listTools()).map((t) => t.name).sort()).toEqual([
+      "read_api",
+      "search_api",
+      "write_api",
+    ]);
+    await narrow.close();
+  });
+
   it("allowlists: guests and nodes outside PVE_ALLOWED_VMIDS / PVE_ALLOWED_NODES", async () => {
     const guarded = await asGrant(["read", "write"], {
       ...env,
