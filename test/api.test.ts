@@ -292,6 +292,7 @@ describe("read_api and write_api on what the simulator models", () => {
       wait_seconds: 1,
     });
     expect(started.text).toMatch(/^POST \/nodes\/pve1\/qemu\/103\/status\/start: still running after 1 s/);
+    expect(started.data).toMatchObject({ done: false, status: "running" });
     const upid = UPID.exec(started.text)?.[0] as string;
     expect((await session().getTask(upid))?.status).toBe("running");
     await sleep(1600);

@@ -196,7 +196,10 @@ const writeApiTool = tool({
       wait: args.wait,
       waitSeconds: args.wait_seconds,
     });
-    if ("upid" in answer.data) return { text: answer.text, data: { done: true, ...answer.data } };
+    // done: the change has happened (a task that outlived the wait is not done yet).
+    if ("upid" in answer.data) {
+      return { text: answer.text, data: { done: answer.data.status !== "running", ...answer.data } };
+    }
     if (immediate === null || immediate === undefined || immediate === "") {
       return { text: `${op.method} ${concrete}: done.`, data: { done: true } };
     }
