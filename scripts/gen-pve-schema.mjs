@@ -4,7 +4,7 @@
 //                                     simulator validates against (operations it does not model
 //                                     answer 501 after validation)
 //   src/proxmox/generated/pve-api.ts  TypeScript types for the endpoints the MCP server calls
-//   src/api/generated/api-index.ts    the compact index of every operation behind search_api,
+//   src/api/generated/api-index.json  the compact index of every operation behind search_api,
 //                                     read_api and write_api (scripts/gen-api-index.mjs)
 //
 // Usage: node scripts/gen-pve-schema.mjs [path/to/pve-apidoc.json] [--check]
@@ -28,7 +28,7 @@ const SCHEMA_PATH = schemaArg
   : resolve(ROOT, "../shared/proxmox/pve-9.2-apidoc.json");
 const SIM_OUT = resolve(ROOT, "sim/src/generated/api-schema.ts");
 const TYPES_OUT = resolve(ROOT, "src/proxmox/generated/pve-api.ts");
-const INDEX_OUT = resolve(ROOT, "src/api/generated/api-index.ts");
+const INDEX_OUT = resolve(ROOT, "src/api/generated/api-index.json");
 
 // ---------------------------------------------------------------------------------------------
 // Endpoints. Every entry must exist in the schema (the script fails loudly otherwise).
