@@ -15,6 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { apiSection } from "./api.ts";
 import { bundleSection } from "./bundle.ts";
 import { Mcp, Sim } from "./clients.ts";
 import { contextSection } from "./context.ts";
@@ -182,6 +183,7 @@ async function main(): Promise<number> {
       ["load", () => loadSection(ctx)],
       ["scale", () => scaleSection(ctx)],
       ["fuzz", () => fuzzSection(ctx, tools)],
+      ["api", () => apiSection(ctx)],
     ];
     for (const [name, step] of steps) {
       if (interrupted.signal) break;

@@ -4,6 +4,8 @@
 //                                     simulator validates against (operations it does not model
 //                                     answer 501 after validation)
 //   src/proxmox/generated/pve-api.ts  TypeScript types for the endpoints the MCP server calls
+//   src/api/generated/api-index.json  the compact index of every operation behind search_api,
+//                                     read_api and write_api (scripts/gen-api-index.mjs)
 //
 // Usage: node scripts/gen-pve-schema.mjs [path/to/pve-apidoc.json] [--check]
 //   The schema path defaults to ../shared/proxmox/pve-9.2-apidoc.json (relative to the repo root):
@@ -15,6 +17,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { genApiIndex } from "./gen-api-index.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -25,6 +28,7 @@ const SCHEMA_PATH = schemaArg
   : resolve(ROOT, "../shared/proxmox/pve-9.2-apidoc.json");
 const SIM_OUT = resolve(ROOT, "sim/src/generated/api-schema.ts");
 const TYPES_OUT = resolve(ROOT, "src/proxmox/generated/pve-api.ts");
+const INDEX_OUT = resolve(ROOT, "src/api/generated/api-index.json");
 
 // ---------------------------------------------------------------------------------------------
 // Endpoints. Every entry must exist in the schema (the script fails loudly otherwise).
@@ -510,5 +514,6 @@ const endpoints = expandEndpoints(byPath);
 const ok = [
   emit(SIM_OUT, genSimSchema(byPath, allEndpoints(byPath))),
   emit(TYPES_OUT, genTypes(byPath, endpoints)),
+  emit(INDEX_OUT, genApiIndex(byPath)),
 ].every(Boolean);
 if (!ok) process.exit(1);

@@ -64,7 +64,8 @@ describe("scopes decide the tools", () => {
       [["read"], readOnly],
       [
         ["read", "exec"],
-        [...readOnly, ...EXEC_TOOLS],
+        // write_api serves the exec operations (under /agent/) too.
+        [...readOnly, ...EXEC_TOOLS, "write_api"],
       ],
       [
         ["read", "write"],

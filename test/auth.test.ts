@@ -102,7 +102,7 @@ describe("discovery", () => {
       token_endpoint: `${ORIGIN}/oauth/token`,
       registration_endpoint: `${ORIGIN}/oauth/register`,
       code_challenge_methods_supported: ["S256"],
-      scopes_supported: ["read", "write", "exec"],
+      scopes_supported: ["read", "write", "exec", "admin"],
       client_id_metadata_document_supported: true,
     });
     expect(metadata.grant_types_supported).toEqual(
@@ -177,6 +177,17 @@ describe("signing in with Cloudflare Access", () => {
     const modern = await bearerClientV2(e, String(provider.tokens()?.access_token));
     expect((await modern.listTools()).tools.map((t) => t.name)).toContain("guest_exec");
     await modern.close();
+  });
+
+  it("admin alone: write_api is listed (for host and access operations), the guest change tools are not", async () => {
+    const { client, provider, close } = await connected(["read", "admin"]);
+    expect(provider.tokens()?.scope).toBe("read admin");
+    const names = await toolNames(client);
+    expect(names).toContain("write_api");
+    expect(names).toContain("read_api");
+    expect(names).not.toContain("start_vm");
+    expect(names).not.toContain("guest_exec");
+    await close();
   });
 
   it("refresh: an expired access token is refused, and the client refreshes it", async () => {
@@ -254,6 +265,8 @@ describe("signing in with Cloudflare Access", () => {
     expect(html).toContain("Signed in as <strong>bob@example.com</strong>");
     expect(html).toMatch(/name="scope" value="write">/);
     expect(html).toMatch(/name="scope" value="exec">/);
+    // admin is offered, never ticked in advance.
+    expect(html).toMatch(/name="scope" value="admin">/);
     // Deny goes back to the client with access_denied.
     const denied = await browser.consent(html, { decision: "deny" });
     expect(denied.status).toBe(302);

@@ -32,6 +32,8 @@ const READ_TOOLS = [
   "guest_ping",
   "check_connection",
   "get_audit_log",
+  "search_api",
+  "read_api",
 ];
 
 /** Every answer of the run, checked at the end for leaked credentials. */

@@ -50,6 +50,8 @@ const SCOPE_TEXT: Record<Scope, string> = {
   write:
     "Change the cluster: start, stop, create, delete, clone and migrate guests; snapshots, backups and pools.",
   exec: "Act inside VMs through the guest agent: run commands, write files, set passwords, freeze, trim, power.",
+  admin:
+    "Administer the hosts and access: users, API tokens, permissions, node network, services, updates, node power, storage configuration, cluster and node firewall.",
 };
 
 export interface ConsentView {
@@ -88,7 +90,7 @@ export function consentPage(view: ConsentView): string {
     ? `<p>Signed in as <strong>${escapeHtml(view.user)}</strong>.</p>`
     : "<p>You sign in with GitHub next.</p>";
   const requested = new Set(details.scope);
-  const boxes = (["read", "write", "exec"] as const)
+  const boxes = (["read", "write", "exec", "admin"] as const)
     .map((scope) => {
       if (scope === "read") {
         return `<label><input type="checkbox" checked disabled> <strong>read</strong> (always)<small>${SCOPE_TEXT.read}</small></label><input type="hidden" name="scope" value="read">`;
@@ -96,7 +98,8 @@ export function consentPage(view: ConsentView): string {
       if (view.readOnly) {
         return `<label><input type="checkbox" disabled> <strong>${scope}</strong>: not available, this server is read-only<small>${SCOPE_TEXT[scope]}</small></label>`;
       }
-      const checked = requested.has(scope) ? " checked" : "";
+      // admin is never ticked in advance, even when the client asks for it: the person chooses it.
+      const checked = requested.has(scope) && scope !== "admin" ? " checked" : "";
       return `<label><input type="checkbox" name="scope" value="${scope}"${checked}> <strong>${scope}</strong><small>${SCOPE_TEXT[scope]}</small></label>`;
     })
     .join("");

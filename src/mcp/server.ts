@@ -2,6 +2,7 @@ import { McpServer } from "@modelcontextprotocol/server";
 import { clientFromEnv } from "../proxmox/client";
 import { GuestLocator } from "../proxmox/locate";
 import type { SessionApi } from "../session/session";
+import { registerApiTools } from "../tools/api";
 import { registerAuditTools } from "../tools/audit";
 import { registerBackupChangeTools, registerBackupTools } from "../tools/backups";
 import { registerClusterTools } from "../tools/cluster";
@@ -27,17 +28,22 @@ const INSTRUCTIONS =
   "actions without confirm: true, answering with what would happen. " +
   "Start with get_cluster_status or get_cluster_resources for an overview.";
 
+const API_HINT =
+  " For anything the other tools do not cover (firewall, HA, networks, users and tokens, storage configuration, " +
+  "updates, ...) find the operation with search_api, then call read_api or write_api.";
+
 /** Tells the model up front what this connection cannot do, so it can say why instead of guessing. */
 function instructionsFor(surface: Surface): string {
+  const base = !surface.toolsets || surface.toolsets.has("api") ? INSTRUCTIONS + API_HINT : INSTRUCTIONS;
   const missing = (["write", "exec"] as const).filter((scope) => !surface.scopes.has(scope));
-  if (missing.length === 0) return INSTRUCTIONS;
+  if (missing.length === 0) return base;
   const why = surface.readOnly
     ? "this server is read-only"
     : `this connection was not granted the ${missing.join(" or ")} scope; the user can sign in again and allow it`;
   const what = missing
     .map((scope) => (scope === "write" ? "change the cluster" : "act inside guests"))
     .join(" or ");
-  return `${INSTRUCTIONS} This connection cannot ${what}: ${why}.`;
+  return `${base} This connection cannot ${what}: ${why}.`;
 }
 
 /** With sign-in off (localhost in development) every request belongs to the one local session. */
@@ -123,5 +129,6 @@ export function createServer(deps: ToolDeps): McpServer {
   registerGuestTools(server, deps);
   registerAuditTools(server, deps);
   registerConnectionTools(server, deps);
+  registerApiTools(server, deps);
   return server;
 }

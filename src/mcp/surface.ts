@@ -7,9 +7,11 @@
 /**
  * `read`: every tool that only looks. `write`: tools that change the cluster (power, provisioning,
  * snapshots, backups, pools, stopping tasks). `exec`: tools that act inside guests through the QEMU
- * guest agent (commands, file writes, passwords, fsfreeze, fstrim, guest power).
+ * guest agent (commands, file writes, passwords, fsfreeze, fstrim, guest power). `admin`: the
+ * hosts and who may do what (users, tokens, ACLs, node network, services, updates, node power,
+ * storage configuration, cluster and node firewall), reached through write_api only.
  */
-export const SCOPES = ["read", "write", "exec"] as const;
+export const SCOPES = ["read", "write", "exec", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export function isScope(value: string): value is Scope {
@@ -70,6 +72,7 @@ export const TOOLSETS = {
   ],
   audit: ["get_audit_log"],
   connection: ["check_connection"],
+  api: ["search_api", "read_api", "write_api"],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Every tool's name (each belongs to at least one toolset; a test holds this). */

@@ -2,12 +2,12 @@
 // PVE/API2/Cluster/BackupInfo.pm, PVE/VZDump.pm get_included_guests): scheduled vzdump jobs in
 // jobs.cfg, the guests and volumes each job covers, and the guests no job covers.
 
+import { nextEvent, parseCalendarEvent } from "../../../src/api/calendar";
 import type { Ctx, Route } from "../api/context";
 import { splitList } from "../api/formats";
 import { checkPrivs, permError } from "../api/permissions";
 import { PveError, paramError } from "../api/respond";
 import { type BackupJob, JOBS_FILE, type JobValue } from "../state/backup-jobs";
-import { nextEvent, parseCalendarEvent } from "../state/calendar";
 import type { GuestState } from "../state/model";
 import { isDiskKey, parseDrive } from "./disks";
 

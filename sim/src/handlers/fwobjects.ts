@@ -1,8 +1,8 @@
 // Firewall aliases and IP sets at cluster and guest level (pve-firewall PVE/API2/Firewall/
 // Aliases.pm and IPSet.pm), with their list digests and Proxmox's messages.
 
+import { ipVersionOf } from "../../../src/api/fwformats";
 import type { Ctx, Route } from "../api/context";
-import { ipVersionOf } from "../api/fwformats";
 import { PveError, paramError } from "../api/respond";
 import { type FirewallConfig, type FirewallIpset, listWithDigest } from "../state/firewall";
 import { assertDigest } from "./fwrules";

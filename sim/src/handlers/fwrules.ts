@@ -1,8 +1,8 @@
 // Firewall rules (pve-firewall PVE/API2/Firewall/Rules.pm and PVE::Firewall::verify_rule): the
 // rule list of a firewall file or security group, ordered by position, with moveto and digests.
 
+import { PROTOCOLS_WITH_PORTS, parseAddressList } from "../../../src/api/fwformats";
 import type { Ctx } from "../api/context";
-import { PROTOCOLS_WITH_PORTS, parseAddressList } from "../api/fwformats";
 import { PveError, paramError } from "../api/respond";
 import type { FirewallConfig, FirewallRule } from "../state/firewall";
 import { listWithDigest } from "../state/firewall";

@@ -1,0 +1,101 @@
+// Named formats of pve-common's JSONSchema.pm (and the plugins that register more). Each verifier
+// returns null when the value is fine, else the message its Perl counterpart dies with. A format
+// not listed here is accepted, as the brief requires: better lenient than wrongly strict.
+
+import { parseCalendarEvent } from "./calendar";
+import { FIREWALL_FORMATS } from "./fwformats";
+
+type Verifier = (value: string) => string | null;
+
+const HOST_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
+const IPV4_OCTET = "(?:25[0-5]|(?:2[0-4]|1[0-9]|[1-9])?[0-9])";
+const IPV4_RE = new RegExp(`^${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}$`);
+const STORAGE_ID_RE = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
+const CONTENT_TYPES = new Set(["images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import"]);
+
+function isIpv6(v: string): boolean {
+  if (!/^[0-9a-fA-F:.]+$/.test(v) || !v.includes(":")) return false;
+  const parts = v.split("::");
+  if (parts.length > 2) return false;
+  const groups = parts.flatMap((p) => (p === "" ? [] : p.split(":")));
+  let count = groups.length;
+  const last = groups[groups.length - 1];
+  if (last?.includes(".")) {
+    if (!IPV4_RE.test(last)) return false;
+    count += 1;
+  }
+  if (!groups.every((g, i) => /^[0-9a-fA-F]{1,4}$/.test(g) || (i === groups.length - 1 && g.includes("."))))
+    return false;
+  return parts.length === 2 ? count < 8 : count === 8;
+}
+
+const VERIFIERS: Record<string, Verifier> = {
+  "pve-node": (v) => (HOST_RE.test(v) ? null : "value does not look like a valid node name\n"),
+  "pve-vmid": (v) => (/^[1-9][0-9]{2,8}$/.test(v) ? null : "value does not look like a valid VM ID\n"),
+  "pve-storage-id": (v) => (STORAGE_ID_RE.test(v) ? null : `storage ID '${v}' contains illegal characters\n`),
+  "pve-configid": (v) => (/^[a-z][a-z0-9_-]+$/i.test(v) ? null : `invalid configuration ID '${v}'\n`),
+  "pve-poolid": (v) => {
+    if (v.split("/").length > 3) return `pool name '${v}' nested too deeply (max levels = 3)\n`;
+    return /^[A-Za-z0-9.\-_]+(?:\/[A-Za-z0-9.\-_]+){0,2}$/.test(v)
+      ? null
+      : `invalid characters in pool name '${v}'\n`;
+  },
+  "pve-volume-id": (v) =>
+    /^[a-z][a-z0-9\-_.]*[a-z0-9]:.+$/i.test(v) ? null : `unable to parse volume ID '${v}'\n`,
+  "pve-storage-content": (v) => (CONTENT_TYPES.has(v) ? null : `invalid content type '${v}'\n`),
+  "mac-addr": (v) =>
+    /^[a-f0-9]{2}(?::[a-f0-9]{2}){5}$/i.test(v) ? null : "value does not look like a valid MAC address\n",
+  ipv4: (v) => (IPV4_RE.test(v) ? null : "value does not look like a valid IPv4 address\n"),
+  ipv6: (v) => (isIpv6(v) ? null : "value does not look like a valid IPv6 address\n"),
+  ip: (v) => (IPV4_RE.test(v) || isIpv6(v) ? null : "value does not look like a valid IP address\n"),
+  CIDR: (v) => {
+    const m = /^(.+)\/(\d+)$/.exec(v);
+    const ok =
+      m &&
+      ((IPV4_RE.test(m[1] as string) && Number(m[2]) <= 32) ||
+        (isIpv6(m[1] as string) && Number(m[2]) <= 128));
+    return ok ? null : "value does not look like a valid CIDR network\n";
+  },
+  urlencoded: (v) => (/^[-%a-zA-Z0-9_.!~*'()]*$/.test(v) ? null : `invalid urlencoded string: ${v}\n`),
+  "pve-task-status-type": (v) =>
+    /^(ok|error|warning|unknown)$/i.test(v) ? null : `invalid task status type '${v}'\n`,
+  // pve-common PVE/CalendarEvent.pm (the parser's own reason is not reproduced).
+  "pve-calendar-event": (v) =>
+    parseCalendarEvent(v) ? null : `invalid calendar event '${v}' - unable to parse calendar event\n`,
+  // pve-ha-manager PVE/HA/Tools.pm
+  "pve-ha-resource-id": (v) =>
+    /^[a-z]+:\S+$/.test(v) ? null : "value does not look like a valid ha resource id\n",
+  "pve-ha-resource-or-vm-id": (v) =>
+    /^([a-z]+:\S+|\d+)$/.test(v) ? null : "value does not look like a valid ha resource id\n",
+  "pve-ha-node": (v) =>
+    /^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)(:\d+)?$/.test(v)
+      ? null
+      : "value does not look like a valid ha node\n",
+};
+
+Object.assign(VERIFIERS, FIREWALL_FORMATS);
+
+/** PVE::Tools::split_list: on NUL when present, else on commas, semicolons and whitespace. */
+export function splitList(text: string): string[] {
+  if (text.includes("\0")) return text.split("\0");
+  return text
+    .replace(/[,;]/g, " ")
+    .trim()
+    .split(/\s+/)
+    .filter((s) => s.length > 0);
+}
+
+/** Verifies a named format; `<name>-list` formats check every element. */
+export function verifyFormat(format: string, value: string): string | null {
+  const direct = VERIFIERS[format];
+  if (direct) return direct(value);
+  const list = /^(.+)-list$/.exec(format);
+  const elem = list ? VERIFIERS[list[1] as string] : undefined;
+  if (elem) {
+    for (const item of splitList(value)) {
+      const err = elem(item);
+      if (err) return err;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,224 @@
+import type { McpServer } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import { detail, listEntry } from "../api/describe";
+import { checkRequest, checkTarget } from "../api/guard";
+import { allOperations, resolvePath } from "../api/index";
+import type { HttpMethod } from "../api/schema";
+import { matchesPrefix, searchOperations } from "../api/search";
+import { shape } from "../api/shape";
+import { masked } from "../api/validate";
+import { type ChangeTarget, changeSchema, guestTarget, runTask, waitArgs } from "../mcp/changes";
+import type { Scope } from "../mcp/surface";
+import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
+import type { Endpoint } from "../proxmox/client";
+import { parseUpid } from "../proxmox/upid";
+
+/**
+ * The whole Proxmox VE API through three tools: search_api finds an operation in the schema the
+ * server embeds, read_api runs any GET, write_api any change. Each request is checked against the
+ * schema, its operation's scope and the guard rails before it is sent (src/api/guard.ts).
+ */
+
+const METHODS = ["GET", "POST", "PUT", "DELETE"] as const;
+
+// Values stay as the client sent them; src/api/validate.ts checks each against its schema.
+const paramsArg = z.record(z.string(), z.unknown()).default({});
+
+const pagingArgs = {
+  limit: z.number().int().min(1).max(1000).default(50),
+  offset: z.number().int().min(0).default(0),
+};
+
+const searchApiTool = tool({
+  name: "search_api",
+  title: "Search the Proxmox API",
+  description:
+    "Find Proxmox VE API operations for anything the other tools do not cover (firewall, HA, network, users/tokens, storage config, backup jobs, downloads, services, updates...). Give words; path alone (e.g. /nodes/{node}/network) gives that operation's parameters. Then call read_api or write_api.",
+  input: z.object({
+    query: z.string().max(200).optional(),
+    method: z.enum(METHODS).optional(),
+    path: z.string().max(300).optional().describe("Exact path for full detail, or a prefix to filter"),
+    limit: z.number().int().min(1).max(20).default(6),
+  }),
+  output: z.object({ operations: z.array(z.record(z.string(), z.unknown())), total: z.number() }),
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: () => async (args) => {
+    const query = args.query?.trim() ?? "";
+    if (!query && !args.path) throw new ToolError("Give query (a few words), path, or both.");
+    if (args.path && !query) {
+      const methods = args.method ? [args.method] : METHODS;
+      const exact = methods.flatMap((m) => resolvePath(m, args.path as string)?.op ?? []);
+      if (exact.length > 0) {
+        const details = exact.map(detail);
+        return {
+          text: details.map((d) => d.text).join("\n\n"),
+          data: { operations: details.map((d) => ({ ...d.info })), total: details.length },
+        };
+      }
+    }
+    let hits: { line: string; info: ReturnType<typeof listEntry>["info"] }[];
+    let total: number;
+    if (query) {
+      const found = searchOperations(query, {
+        method: args.method,
+        pathPrefix: args.path,
+        limit: args.limit,
+      });
+      hits = found.hits.map((h) => listEntry(h.op));
+      total = found.total;
+    } else {
+      const all = allOperations().filter(
+        (op) => (!args.method || op.method === args.method) && matchesPrefix(op.path, args.path as string),
+      );
+      hits = all.slice(0, args.limit).map(listEntry);
+      total = all.length;
+    }
+    if (hits.length === 0) {
+      throw new ToolError(
+        `No operation matches${query ? ` "${query}"` : ""}${args.path ? ` under ${args.path}` : ""}. Try other words (Proxmox says qemu for VMs, lxc for containers, vzdump for backups).`,
+      );
+    }
+    const more = total > hits.length ? `\n… ${total - hits.length} more; raise limit or add words.` : "";
+    return {
+      text: `${hits.map((h) => h.line).join("\n")}${more}\nsearch_api path=<template> gives all parameters.`,
+      data: { operations: hits.map((h) => ({ ...h.info })), total },
+    };
+  },
+});
+
+const shapedOutput = z.object({
+  method: z.string(),
+  path: z.string(),
+  total: z.number().optional(),
+  offset: z.number().optional(),
+  columns: z.array(z.string()).optional(),
+  rows: z.array(z.array(z.unknown())).optional(),
+  same: z.record(z.string(), z.unknown()).optional(),
+  values: z.record(z.string(), z.unknown()).optional(),
+  items: z.array(z.unknown()).optional(),
+  value: z.unknown().optional(),
+  more: z.number().optional(),
+});
+
+const readApiTool = tool({
+  name: "read_api",
+  title: "Read from the Proxmox API",
+  description:
+    "Run any GET of the Proxmox VE API with the path filled in (e.g. /nodes/pve1/qemu/101/firewall/rules) and params. Answers tables or key: value lines, paged by limit/offset; fields keeps only the columns named.",
+  input: z.object({
+    path: z.string().min(1).max(500),
+    params: paramsArg,
+    fields: z.array(z.string()).max(100).optional(),
+    ...pagingArgs,
+  }),
+  output: shapedOutput,
+  scope: "read",
+  annotations: READ_ONLY,
+  handler: (deps) => async (args) => {
+    const checked = checkRequest(deps, "read_api", "GET", args.path, args.params);
+    const { data } = await deps.client.callWithTotal(checked.op.key as Endpoint, checked.wire as never);
+    const shaped = shape(data, { limit: args.limit, offset: args.offset, fields: args.fields });
+    return {
+      text: `GET ${checked.concrete}:\n${shaped.text}`,
+      data: { method: "GET", path: checked.concrete, ...shaped.data },
+    };
+  },
+});
+
+const writeApiTool = tool({
+  name: "write_api",
+  title: "Change through the Proxmox API",
+  description:
+    "Run any POST/PUT/DELETE of the Proxmox VE API (find it with search_api). Without confirm: true nothing is sent: the answer previews the request, its target and the privileges checked. Tasks are waited on like other tools.",
+  input: z.object({
+    method: z.enum(["POST", "PUT", "DELETE"]),
+    path: z.string().min(1).max(500),
+    params: paramsArg,
+    confirm: z.boolean().default(false),
+    ...waitArgs,
+  }),
+  // The shape every change answers with, plus what only a raw API call has.
+  output: changeSchema.extend({
+    request: z.record(z.string(), z.unknown()).optional(),
+    privileges: z.string().optional(),
+    result: z.record(z.string(), z.unknown()).optional(),
+  }),
+  scope: "write",
+  annotations: changes({ destructive: true, idempotent: false }),
+  handler: (deps) => async (args, ctx) => {
+    const checked = checkRequest(deps, "write_api", args.method as HttpMethod, args.path, args.params);
+    const { op, wire, concrete } = checked;
+    const target = await checkTarget(deps, checked);
+    const pathParams = new Set(op.pathParams);
+    const body = masked(Object.fromEntries(Object.entries(wire).filter(([k]) => !pathParams.has(k))));
+    const request = { method: op.method, path: concrete, params: body };
+    const sent = `${op.method} ${concrete}${
+      Object.keys(body).length
+        ? ` with ${Object.entries(body)
+            .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : v}`)
+            .join(" ")}`
+        : ""
+    }`;
+    const subject: ChangeTarget | undefined = target.guest
+      ? guestTarget(target.guest)
+      : typeof wire.node === "string"
+        ? { node: wire.node }
+        : undefined;
+    const action = `${op.method} ${concrete}`;
+    if (!args.confirm) {
+      return {
+        text:
+          `Not done: this would send ${sent}.\nTarget: ${target.label}. Scope: ${op.class.scope}. Proxmox checks: ${op.privileges}.` +
+          `${op.upid ? " It starts a task." : ""}\nCall write_api again with confirm: true to go ahead.`,
+        data: {
+          state: "needs_confirm" as const,
+          action,
+          ...(subject ? { target: subject } : {}),
+          request,
+          privileges: op.privileges,
+        },
+      };
+    }
+    const audit = { tool: "write_api", target: target.guest ? target.label : concrete, args: request };
+    const call = () => deps.client.call(op.key as Endpoint, wire as never);
+    let immediate: unknown;
+    // runTask audits the call (args masked), tracks a task it starts, and waits with progress.
+    const answer = await runTask(deps, ctx, {
+      ...audit,
+      subject: subject ?? {},
+      action,
+      start: async () => {
+        const result = await call();
+        if (typeof result === "string" && parseUpid(result)) return result;
+        immediate = result;
+        return null;
+      },
+      wait: args.wait,
+      waitSeconds: args.wait_seconds,
+    });
+    if (answer.data.upid || immediate === null || immediate === undefined || immediate === "") return answer;
+    const shaped = shape(immediate, { limit: 200, offset: 0 });
+    // A secret Proxmox hands back (a new API token's value) is shown here once; it is not kept.
+    const secret = /\/token\/\{tokenid\}$/.test(op.path) && op.method === "POST" && shaped.data.values?.value;
+    const once = secret
+      ? "\nThe token's value is shown only now: Proxmox will not show it again, and this server keeps no copy."
+      : "";
+    return {
+      text: `${op.method} ${concrete}: done.\n${shaped.text}${once}`,
+      data: { ...answer.data, result: shaped.data },
+    };
+  },
+});
+
+/** write_api serves write, exec and admin operations: it is listed when any of them is granted. */
+function writeScope(deps: ToolDeps): Scope {
+  return (["write", "admin", "exec"] as const).find((scope) => deps.surface.scopes.has(scope)) ?? "write";
+}
+
+export function registerApiTools(server: McpServer, deps: ToolDeps): void {
+  defineTool(server, deps, searchApiTool);
+  defineTool(server, deps, readApiTool);
+  const scope = writeScope(deps);
+  defineTool(server, deps, scope === writeApiTool.scope ? writeApiTool : { ...writeApiTool, scope });
+}
