@@ -29,6 +29,7 @@ import { taskRoutes } from "./handlers/tasks";
 import { seedWorld } from "./state/seed";
 import { Store } from "./state/store";
 import { tick } from "./state/tasks";
+import { permissionsOn } from "./state/version";
 
 const router = new Router([
   ...clusterRoutes,
@@ -197,7 +198,12 @@ export class PveSimulator extends DurableObject<SimEnv> {
         merged[k] = v;
       }
       // pvedaemon checks permissions on the raw parameters, before it validates them.
-      checkPermissions(match.schema, merged, store.settings.deniedPrivileges);
+      checkPermissions(
+        match.schema,
+        merged,
+        store.settings.deniedPrivileges,
+        permissionsOn(match.schema, store.settings),
+      );
 
       const schema = match.params?.(match.schema.parameters, store.settings) ?? match.schema.parameters;
       normalizeLegacy(merged, schema);

@@ -1,6 +1,7 @@
 // /access/permissions (pve-access-control PVE/API2/AccessControl.pm).
 
 import type { Ctx, Route } from "../api/context";
+import { profileOf } from "../state/version";
 
 /** Every privilege of PVE 9 (VM.Monitor was replaced by VM.GuestAgent.* in 9.0). */
 export const PRIVILEGES = [
@@ -53,13 +54,23 @@ export const PRIVILEGES = [
   "VM.Snapshot.Rollback",
 ];
 
+/** PVE 8 had VM.Monitor where 9 has the five VM.GuestAgent.* privileges. */
+function privilegesOf(settings: Ctx["store"]["settings"]): string[] {
+  if (profileOf(settings).guestAgentPrivileges) return PRIVILEGES;
+  return [...PRIVILEGES.filter((p) => !p.startsWith("VM.GuestAgent.")), "VM.Monitor"].sort();
+}
+
 /**
  * The simulator's token holds every privilege everywhere, less the ones the `deniedPrivileges`
  * setting takes away (a token with too few privileges, as the connection doctor must notice).
  */
 function permissions(ctx: Ctx): Record<string, Record<string, number>> {
   const denied = new Set(ctx.store.settings.deniedPrivileges);
-  const all = Object.fromEntries(PRIVILEGES.filter((p) => !denied.has(p)).map((p) => [p, 1]));
+  const all = Object.fromEntries(
+    privilegesOf(ctx.store.settings)
+      .filter((p) => !denied.has(p))
+      .map((p) => [p, 1]),
+  );
   const path = ctx.optStr("path");
   if (path) return { [path]: all };
   const out: Record<string, Record<string, number>> = {};

@@ -2,8 +2,9 @@
 
 import type { Ctx, Route } from "../api/context";
 import { PveError, paramError } from "../api/respond";
-import { CLUSTER_NAME, PVE_RELEASE, PVE_REPOID, PVE_VERSION } from "../state/seed";
+import { CLUSTER_NAME } from "../state/seed";
 import { isRunning } from "../state/tasks";
+import { profileOf } from "../state/version";
 import { poolIndex, resourceRow } from "./guests";
 import { allNodeFigures } from "./nodes";
 import { storageRow, usageIndex } from "./storage";
@@ -137,7 +138,10 @@ export const clusterRoutes: Route[] = [
   {
     method: "GET",
     path: "/version",
-    handler: () => ({ version: PVE_VERSION, release: PVE_RELEASE, repoid: PVE_REPOID }),
+    handler: (ctx: Ctx) => {
+      const p = profileOf(ctx.store.settings);
+      return { version: p.version, release: p.release, repoid: p.repoid };
+    },
   },
   { method: "GET", path: "/cluster/status", handler: clusterStatus },
   { method: "GET", path: "/cluster/resources", handler: resources },

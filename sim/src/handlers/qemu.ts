@@ -3,6 +3,7 @@
 import type { Ctx, Route } from "../api/context";
 import { PveError } from "../api/respond";
 import type { GuestState, TaskEffect } from "../state/model";
+import { profileOf } from "../state/version";
 import {
   checkLock,
   configRoute,
@@ -23,9 +24,6 @@ import { snapshotRoutes } from "./snapshots";
 
 const Q = "/nodes/{node}/qemu";
 
-const RUNNING_MACHINE = "pc-i440fx-9.2+pve1";
-const RUNNING_QEMU = "10.1.2";
-
 function listItem(ctx: Ctx, g: GuestState, full: boolean): Record<string, unknown> {
   const rt = runtime(g, ctx.store, ctx.nowSec);
   const item: Record<string, unknown> = {
@@ -44,9 +42,10 @@ function listItem(ctx: Ctx, g: GuestState, full: boolean): Record<string, unknow
     diskread: rt.diskread,
     diskwrite: rt.diskwrite,
   };
+  const release = profileOf(ctx.store.settings);
   if (rt.running) {
     item.pid = g.pid;
-    item.memhost = rt.mem;
+    if (release.memhost) item.memhost = rt.mem;
   }
   if (g.config.tags !== undefined) item.tags = String(g.config.tags);
   if (g.config.lock !== undefined) item.lock = String(g.config.lock);
@@ -55,8 +54,8 @@ function listItem(ctx: Ctx, g: GuestState, full: boolean): Record<string, unknow
   if (full) {
     item.qmpstatus = rt.running ? (g.runState ?? "running") : "stopped";
     if (rt.running) {
-      item["running-machine"] = RUNNING_MACHINE;
-      item["running-qemu"] = RUNNING_QEMU;
+      item["running-machine"] = release.runningMachine;
+      item["running-qemu"] = release.runningQemu;
     }
   }
   return item;

@@ -243,6 +243,7 @@ export interface Settings {
   agentFileReadParams: boolean;
   /** Privileges the API token lacks on every path (403 where an endpoint needs them). */
   deniedPrivileges: string[];
+  version: "9.2" | "8.4";
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -255,6 +256,7 @@ export const DEFAULT_SETTINGS: Settings = {
   execTimeScale: 1,
   agentFileReadParams: true,
   deniedPrivileges: [],
+  version: "9.2",
 };
 
 export type FaultKind = "json" | "empty" | "access-login" | "tunnel-error" | "hang";
