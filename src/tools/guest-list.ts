@@ -34,7 +34,7 @@ export async function listGuests(
   let rows: GuestRow[];
   if (args.node) {
     const node = args.node;
-    const raw: RawGuest[] = await onNode(deps, node, () =>
+    const raw = await onNode<RawGuest[]>(deps, node, () =>
       type === "qemu"
         ? deps.client.call("GET /nodes/{node}/qemu", { node })
         : deps.client.call("GET /nodes/{node}/lxc", { node }),

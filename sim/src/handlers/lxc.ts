@@ -22,11 +22,13 @@ import { snapshotRoutes } from "./snapshots";
 const L = "/nodes/{node}/lxc";
 const MiB = 1024 * 1024;
 
-function listItem(ctx: Ctx, g: GuestState): Record<string, unknown> {
+function listItem(ctx: Ctx, g: GuestState, full = false): Record<string, unknown> {
   const rt = runtime(g, ctx.store, ctx.nowSec);
   const maxswap = Number(g.config.swap ?? 512) * MiB;
   const item: Record<string, unknown> = {
-    vmid: g.vmid,
+    // pve-container keys its list by config file name, so the vmid goes out as a JSON string
+    // ("106"); status/current int()s it (recorded from real hosts).
+    vmid: full ? g.vmid : String(g.vmid),
     name: guestName(g),
     type: "lxc",
     status: g.status,
@@ -149,7 +151,7 @@ function resume(ctx: Ctx): string {
 
 function statusCurrent(ctx: Ctx): Record<string, unknown> {
   const g = loadGuest(ctx, "lxc");
-  return { ...listItem(ctx, g), ha: { managed: 0 } };
+  return { ...listItem(ctx, g, true), ha: { managed: 0 } };
 }
 
 export const lxcRoutes: Route[] = [

@@ -20,6 +20,7 @@ import {
   runtime,
 } from "./guests";
 import { shutdownInTheWay } from "./guestutil";
+import { ballooninfo, blockstat, nics } from "./qemu-stats";
 import { snapshotRoutes } from "./snapshots";
 
 const Q = "/nodes/{node}/qemu";
@@ -66,16 +67,23 @@ function statusCurrent(ctx: Ctx): Record<string, unknown> {
   const rt = runtime(g, ctx.store, ctx.nowSec);
   const out = listItem(ctx, g, true);
   out.ha = { managed: 0 };
+  // vmstatus: a configured minimum (`balloon: N`) shows with the CPU shares it implies.
+  const balloon = Number(g.config.balloon ?? -1);
+  if (balloon > 0) {
+    out.balloon_min = balloon * 1024 * 1024;
+    out.shares = Number(g.config.shares ?? 1000);
+  }
+  // A QXL display is a SPICE console.
+  if (/^(type=)?qxl/.test(String(g.config.vga ?? ""))) out.spice = 1;
   if (rt.running) {
-    out.freemem = rt.maxmem - rt.mem;
-    out.balloon = rt.maxmem;
-    out.ballooninfo = {
-      actual: rt.maxmem,
-      max_mem: rt.maxmem,
-      free_mem: rt.maxmem - rt.mem,
-      total_mem: rt.maxmem,
-    };
-    out.nics = { [`tap${g.vmid}i0`]: { netin: rt.netin, netout: rt.netout } };
+    // `balloon: 0` removes the balloon device, and with it the guest's memory statistics.
+    if (balloon !== 0) {
+      out.freemem = rt.maxmem - rt.mem;
+      out.balloon = rt.maxmem;
+      out.ballooninfo = ballooninfo(rt, ctx.nowSec);
+    }
+    out.blockstat = blockstat(g, rt);
+    out.nics = nics(g, rt);
     out["proxmox-support"] = {
       "pbs-dirty-bitmap": true,
       "pbs-dirty-bitmap-migration": true,
