@@ -80,7 +80,7 @@ function asSent(params: RawParams): Record<string, unknown> {
 }
 
 export class PveSimulator extends DurableObject<SimEnv> {
-  readonly store: Store;
+  store: Store;
   readonly requests: RequestLogEntry[] = [];
 
   constructor(ctx: DurableObjectState, env: SimEnv) {
@@ -89,6 +89,16 @@ export class PveSimulator extends DurableObject<SimEnv> {
     ctx.blockConcurrencyWhile(async () => {
       if (!this.store.load()) this.store.replace(seedWorld({ nodes: 3 }, Date.now()));
     });
+  }
+
+  /**
+   * What a restart of this object does (eviction, a deploy, a crash): everything in memory is
+   * gone and the state is read back from SQLite, as the constructor does.
+   */
+  restart(): void {
+    this.store = new Store(this.ctx.storage);
+    if (!this.store.load()) this.store.replace(seedWorld({ nodes: 3 }, Date.now()));
+    this.requests.length = 0;
   }
 
   override async fetch(request: Request): Promise<Response> {

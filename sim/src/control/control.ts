@@ -83,6 +83,12 @@ export async function handleControl(sim: PveSimulator, request: Request, url: UR
     return json({ ok: true, nodes: store.nodes.size, guests: store.guests.size });
   }
 
+  // Throws away everything held in memory and reads the state back, as after an eviction.
+  if (url.pathname === "/_sim/restart") {
+    sim.restart();
+    return json({ ok: true });
+  }
+
   if (url.pathname === "/_sim/settings") {
     const next: Settings = { ...store.settings };
     for (const key of ["latencyMs", "authFailureDelayMs"] as const) {
