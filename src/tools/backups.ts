@@ -170,6 +170,8 @@ const createBackupTool = tool({
         protected: args.protected || undefined,
       },
       action: `Back up ${label(guest)} to ${target} (${args.mode} mode)`,
+      // Retention is the storage's prune-backups setting. `maxfiles` (deprecated since PVE 7)
+      // is gone from the 9.2 schema, so it is never sent: 9.2 refuses it with a 400.
       start: () =>
         deps.client.call("POST /nodes/{node}/vzdump", {
           node: guest.node,

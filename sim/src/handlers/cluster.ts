@@ -42,6 +42,7 @@ function resources(ctx: Ctx): Record<string, unknown>[] {
           "cgroup-mode": 2,
         });
       }
+      if (profileOf(ctx.store.settings).hostArch) row["host-arch"] = "x86_64";
       out.push(row);
     }
   }

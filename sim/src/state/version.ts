@@ -21,6 +21,8 @@ export interface VersionProfile {
   runningMachine: string;
   /** pvestatd and status/current report `memhost` (host memory use of a guest) since 9.0. */
   memhost: boolean;
+  /** /cluster/resources node rows name the CPU architecture (`host-arch`) since 9.2. */
+  hostArch: boolean;
   /** file-read takes offset/count/decode since qemu-server 9.1.5. */
   fileReadParams: boolean;
   /** VM.GuestAgent.* replaced VM.Monitor for the agent endpoints in 9.0. */
@@ -37,6 +39,7 @@ export const PROFILES: Record<PveRelease, VersionProfile> = {
     runningQemu: "10.1.2",
     runningMachine: "pc-i440fx-9.2+pve1",
     memhost: true,
+    hostArch: true,
     fileReadParams: true,
     guestAgentPrivileges: true,
   },
@@ -49,6 +52,7 @@ export const PROFILES: Record<PveRelease, VersionProfile> = {
     runningQemu: "9.2.0",
     runningMachine: "pc-i440fx-9.2+pve1",
     memhost: false,
+    hostArch: false,
     fileReadParams: false,
     guestAgentPrivileges: false,
   },
