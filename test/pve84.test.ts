@@ -3,7 +3,7 @@
 // offset/count, no memhost), and the tools either work on it or say what 8.4 lacks.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { connect, expectError, expectOk, type TestClient } from "./helpers/mcp";
-import { data, refused } from "./helpers/pve";
+import { data, form, refused } from "./helpers/pve";
 import { sim } from "./helpers/sim";
 
 let client: TestClient;
@@ -71,6 +71,17 @@ describe("the simulator playing Proxmox VE 8.4", () => {
     const rows = await data<Record<string, unknown>[]>("/cluster/resources?type=vm");
     expect(rows.some((r) => r.status === "running")).toBe(true);
     expect(rows.some((r) => "memhost" in r)).toBe(false);
+  });
+
+  it("vzdump still takes maxfiles and the notification options 9 removed", async () => {
+    const upid = await data<string>(
+      "/nodes/pve1/vzdump",
+      form({ vmid: 100, storage: "nas", maxfiles: 2, "notification-policy": "failure" }),
+    );
+    expect(upid).toMatch(/^UPID:pve1:.*:vzdump:100:/);
+    await sim.version("9.2");
+    const refusedOn92 = await refused("/nodes/pve1/vzdump", form({ vmid: 100, storage: "nas", maxfiles: 2 }));
+    expect(refusedOn92.status).toBe(400);
   });
 
   it("the control API refuses an unknown release and file-read params on 8.4", async () => {

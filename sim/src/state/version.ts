@@ -4,7 +4,7 @@
 // kernel, the guest-agent privileges (VM.Monitor before 9.0), file-read's parameters (9.1.5+) and
 // the fields 9.0 added to status answers (memhost). HA (groups before 9.0) lives with HA.
 
-import type { PveEndpointSchema } from "../generated/api-schema";
+import type { PveEndpointSchema, PveSchema } from "../generated/api-schema";
 import type { Settings } from "./model";
 
 export type PveRelease = Settings["version"];
@@ -77,4 +77,21 @@ export function permissionsOn(
   if (profileOf(settings).guestAgentPrivileges || !AGENT_PATH.test(schema.path) || !schema.permissions?.check)
     return schema.permissions;
   return { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] };
+}
+
+/**
+ * vzdump on 8.4 still took `maxfiles` (deprecated since 7.0, dropped in 9.2) and the notification
+ * options 9.0 replaced (pve-manager 8.4 VZDump.pm); 9.2 refuses all three.
+ */
+export function vzdumpParams(schema: PveSchema, settings: Pick<Settings, "version">): PveSchema {
+  if (settings.version !== "8.4") return schema;
+  return {
+    ...schema,
+    properties: {
+      ...schema.properties,
+      maxfiles: { type: "integer", minimum: 1, optional: 1 },
+      "notification-policy": { type: "string", enum: ["always", "failure", "never"], optional: 1 },
+      "notification-target": { type: "string", format: "pve-configid", optional: 1 },
+    },
+  };
 }
