@@ -12,8 +12,9 @@
 //  - Backups on a Proxmox Backup Server storage are named `store:backup/vm/931/2023-12-14T04:34:34Z`,
 //    not vzdump-qemu-931-...; restore_backup refused them.
 import { afterEach, describe, expect, it } from "vitest";
-import { textOf } from "./helpers/mcp";
+import { connect, textOf } from "./helpers/mcp";
 import { type Replay, recordedData, recording, recordings, replay } from "./helpers/replay";
+import { sim } from "./helpers/sim";
 
 const GO = "go-proxmox/pve7x";
 const CP = "community.proxmox";
@@ -249,5 +250,23 @@ describe.skipIf(!recordings)("tools read real Proxmox VE answers", () => {
     const groups = Object.fromEntries(data.groups.map((g: { group: string }) => [g.group, g]));
     expect(groups.read).toMatchObject({ ok: true });
     expect(groups.guest_agent).toEqual({ group: "guest_agent", ok: true, missing: [] });
+  });
+});
+
+describe("the simulator answers the same way", () => {
+  it("guest_get on a command the Windows agent lacks: the same error result as the recorded host", async () => {
+    await sim.reset();
+    await sim.settings({ taskDurationMs: 50 });
+    const client = await connect("2026-07-28");
+    try {
+      await client.call("start_vm", { vmid: 103 });
+      const result = await client.call("guest_get", { vmid: 103, what: "memory-blocks" });
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toBe(
+        "The guest agent of VM 103 cannot answer memory-blocks: Command guest-get-memory-blocks has been disabled (CommandNotFound).",
+      );
+    } finally {
+      await client.close();
+    }
   });
 });
