@@ -120,6 +120,24 @@ describe.skipIf(!recordings)("tools read real Proxmox VE answers", () => {
     expect(r.requests).toEqual(["GET /nodes/node1/qemu/101/status/current"]);
   });
 
+  it("get_vm without a node finds it in /cluster/resources, also were vmids strings there", async () => {
+    const r = await serve([
+      `${GO}/GET_cluster_resources.json`,
+      `${GO}/GET_nodes_node1_qemu_101_status_current.json`,
+    ]);
+    expect((await read(r, "get_vm", { vmid: 101 })).data).toMatchObject({ vmid: 101, node: "node1" });
+    // Real hosts send numbers in this list; the locator reads a string of digits the same way.
+    const rows = recordedData<{ vmid?: number }[]>(`${GO}/GET_cluster_resources.json`).map((row) =>
+      row.vmid === undefined ? row : { ...row, vmid: String(row.vmid) },
+    );
+    const strings = await serve(
+      [`${GO}/GET_nodes_node1_qemu_101_status_current.json`],
+      [{ path: "/cluster/resources", body: JSON.stringify({ data: rows }) }],
+    );
+    expect((await read(strings, "get_vm", { vmid: 101 })).data).toMatchObject({ vmid: 101, node: "node1" });
+    await strings.client.close();
+  });
+
   it("get_vms on one node: numeric vmids (GET /nodes/pve/qemu)", async () => {
     const r = await serve([`${CP}/GET_nodes_pve_qemu.json`]);
     const { text, data } = await read(r, "get_vms", { node: "pve" });
