@@ -34,7 +34,10 @@ export class Db {
   }
 
   ids(kind: string): string[] {
-    return this.entries(kind).map(([id]) => id);
+    const out: string[] = [];
+    for (const row of this.storage.sql.exec<{ id: string }>("SELECT id FROM entity WHERE kind = ?", kind))
+      out.push(row.id);
+    return out;
   }
 
   put(kind: string, id: string, value: unknown): void {
