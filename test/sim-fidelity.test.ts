@@ -6,6 +6,7 @@
 //    was missing; `ballooninfo` lacked the balloon driver's page-fault/swap counters and
 //    `last_update`; `nics` named only one tap device whatever the NICs; `balloon_min` and `shares`
 //    (for a configured balloon minimum) and `spice` (QXL display) were missing.
+//  - GET .../lxc/{vmid}/interfaces answered 501 (not modelled); now lo + one row per netN.
 // Known and left (documented in KNOWN_ABSENT): raw `lxc.*` keys and bind mounts in an LXC config.
 import { beforeAll, describe, expect, it } from "vitest";
 import { data, post, put, taskFinished } from "./helpers/pve";
@@ -109,6 +110,18 @@ const PAIRS: [string, string, Pick, Pick][] = [
     (x) => x.result[1],
   ],
   ["go-proxmox/pve7x/GET_nodes_node1_lxc_101_config.json", "/nodes/pve1/lxc/200/config", (x) => x, (x) => x],
+  [
+    "go-proxmox/pve7x/GET_nodes_node1_lxc_101_interfaces.json",
+    "/nodes/pve1/lxc/200/interfaces",
+    FIRST,
+    FIRST,
+  ],
+  [
+    "go-proxmox/pve7x/GET_nodes_node1_lxc_101_interfaces.json",
+    "/nodes/pve1/lxc/200/interfaces",
+    (x) => x[1],
+    (x) => x[1],
+  ],
 ];
 
 describe.skipIf(!recordings)("the simulator answers like the recorded hosts", () => {

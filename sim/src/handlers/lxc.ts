@@ -2,6 +2,7 @@
 
 import type { Ctx, Route } from "../api/context";
 import { PveError } from "../api/respond";
+import { linkLocal } from "../guest/system";
 import type { GuestState, TaskEffect } from "../state/model";
 import {
   configRoute,
@@ -154,6 +155,37 @@ function statusCurrent(ctx: Ctx): Record<string, unknown> {
   return { ...listItem(ctx, g, true), ha: { managed: 0 } };
 }
 
+/**
+ * The container's network interfaces as pve-container reads them inside its namespace:
+ * {name, hwaddr, inet, inet6} per interface, loopback first (shape recorded from a real host).
+ * A DHCP address is the one the simulated LAN hands out; a static `ip=` is used as configured.
+ */
+function interfaces(ctx: Ctx): Record<string, string>[] {
+  const g = loadGuest(ctx, "lxc");
+  if (g.status !== "running") throw new PveError(`CT ${g.vmid} not running`);
+  const out: Record<string, string>[] = [
+    { name: "lo", hwaddr: "00:00:00:00:00:00", inet: "127.0.0.1/8", inet6: "::1/128" },
+  ];
+  const nets = Object.keys(g.config)
+    .filter((k) => /^net\d+$/.test(k))
+    .sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
+  for (const key of nets) {
+    const opts = new Map(
+      String(g.config[key])
+        .split(",")
+        .map((p) => p.split("=") as [string, string]),
+    );
+    const hwaddr = (opts.get("hwaddr") ?? "").toLowerCase();
+    const row: Record<string, string> = { name: opts.get("name") ?? key.replace("net", "eth"), hwaddr };
+    const ip = opts.get("ip");
+    if (ip === "dhcp") row.inet = `192.168.1.${100 + (g.vmid % 150) + Number(key.slice(3))}/24`;
+    else if (ip && ip !== "manual") row.inet = ip;
+    if (hwaddr) row.inet6 = linkLocal(hwaddr);
+    out.push(row);
+  }
+  return out;
+}
+
 export const lxcRoutes: Route[] = [
   {
     method: "GET",
@@ -166,6 +198,7 @@ export const lxcRoutes: Route[] = [
   },
   { method: "GET", path: `${L}/{vmid}/status/current`, handler: statusCurrent },
   { method: "GET", path: `${L}/{vmid}/config`, handler: configRoute("lxc") },
+  { method: "GET", path: `${L}/{vmid}/interfaces`, handler: interfaces },
   { method: "GET", path: `${L}/{vmid}/pending`, handler: (ctx) => pendingView(loadGuest(ctx, "lxc")) },
   {
     method: "GET",
