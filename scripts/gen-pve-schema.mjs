@@ -140,6 +140,9 @@ const OVERRIDES = {
   // strings (qemu-server parse_vm_config check_type), although the schema says string.
   "GET /nodes/{node}/qemu/{vmid}/pending": { extra: PENDING_VALUES },
   "GET /nodes/{node}/lxc/{vmid}/pending": { extra: PENDING_VALUES },
+  // pve-container keys its guest list by config file name, so `vmid` comes out as a JSON string
+  // ("106") in this list only (recorded from real hosts, ../shared/proxmox/recorded).
+  "GET /nodes/{node}/lxc": { extra: { vmid: { type: "any", "x-ts": "number | string" } } },
   // The agent index: one row per sub-command.
   "GET /nodes/{node}/qemu/{vmid}/agent": { ts: "{ name: string }[]" },
   // Note: qemu config `memory` is already `type: string` in the 9.x schema (a property string since

@@ -1,11 +1,16 @@
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import type { Recording } from "./helpers/recording.ts";
 
 /** Where the simulator Worker is bundled for the test runtime. */
 export const SIM_BUNDLE = fileURLToPath(new URL("../sim/dist/index.js", import.meta.url));
 
 /** Bundles the simulator once per test run, the way wrangler would. */
-export default async function setup(): Promise<void> {
+export default async function setup(project: {
+  provide(key: "recorded", value: Recording[] | null): void;
+}): Promise<void> {
+  project.provide("recorded", readRecordings());
   await build({
     entryPoints: [fileURLToPath(new URL("../sim/src/index.ts", import.meta.url))],
     outfile: SIM_BUNDLE,
@@ -15,5 +20,18 @@ export default async function setup(): Promise<void> {
     target: "es2023",
     external: ["cloudflare:*", "node:*"],
     logLevel: "warning",
+  });
+}
+
+/** The workerd test runtime cannot read the host's files, so the recordings are handed over here. */
+function readRecordings(): Recording[] | null {
+  const dir = fileURLToPath(new URL("../../shared/proxmox/recorded/", import.meta.url));
+  if (!existsSync(`${dir}index.json`)) return null;
+  const index = JSON.parse(readFileSync(`${dir}index.json`, "utf8")) as (Omit<Recording, "body"> & {
+    envelope: boolean;
+  })[];
+  return index.map(({ method, path, query, status, file, pve_version, envelope }) => {
+    const text = readFileSync(dir + file, "utf8");
+    return { method, path, query, status, file, pve_version, body: envelope ? text : `{"data":${text}}` };
   });
 }

@@ -173,9 +173,10 @@ describe("guests", () => {
 
   it("lists containers and their status", async () => {
     const cts = await data<Row[]>("/nodes/pve1/lxc");
+    // The list has string vmids, as real hosts send them (pve-container); status/current numbers.
     expect(cts.map((c) => [c.vmid, c.name, c.status])).toEqual([
-      [200, "proxy", "running"],
-      [201, "monitoring", "running"],
+      ["200", "proxy", "running"],
+      ["201", "monitoring", "running"],
     ]);
     expect(await data("/nodes/pve2/lxc/203/status/current")).toMatchObject({
       status: "stopped",

@@ -45,6 +45,7 @@ import { tokenSecret } from "./state/access";
 import { seedWorld } from "./state/seed";
 import { Store } from "./state/store";
 import { tick } from "./state/tasks";
+import { permissionsOn } from "./state/version";
 
 const router = new Router([
   ...clusterRoutes,
@@ -111,7 +112,7 @@ function asSent(params: RawParams): Record<string, unknown> {
 }
 
 export class PveSimulator extends DurableObject<SimEnv> {
-  readonly store: Store;
+  store: Store;
   readonly requests: RequestLogEntry[] = [];
 
   constructor(ctx: DurableObjectState, env: SimEnv) {
@@ -120,6 +121,16 @@ export class PveSimulator extends DurableObject<SimEnv> {
     ctx.blockConcurrencyWhile(async () => {
       if (!this.store.load()) this.store.replace(seedWorld({ nodes: 3 }, Date.now()));
     });
+  }
+
+  /**
+   * What a restart of this object does (eviction, a deploy, a crash): everything in memory is
+   * gone and the state is read back from SQLite, as the constructor does.
+   */
+  restart(): void {
+    this.store = new Store(this.ctx.storage);
+    if (!this.store.load()) this.store.replace(seedWorld({ nodes: 3 }, Date.now()));
+    this.requests.length = 0;
   }
 
   override async fetch(request: Request): Promise<Response> {
@@ -247,7 +258,7 @@ export class PveSimulator extends DurableObject<SimEnv> {
         throw permError(`URI '${path}' not available with API token, need proper ticket.\n`);
       }
       const perms = new Permissions(store, user, user === id);
-      checkPermissions(match.schema, merged, perms);
+      checkPermissions(match.schema, merged, perms, permissionsOn(match.schema, store.settings));
 
       const schema = match.params?.(match.schema.parameters, store.settings) ?? match.schema.parameters;
       normalizeLegacy(merged, schema);

@@ -60,6 +60,25 @@ export const GROUP_PRIVILEGES: Record<string, string[]> = {
   ],
 };
 
+/**
+ * The privileges each group needs on the release that answered. Proxmox VE 8 guards every
+ * guest-agent endpoint with VM.Monitor alone; 9.0 replaced it with the VM.GuestAgent.* privileges.
+ */
+export function groupPrivileges(version: string | undefined): Record<string, string[]> {
+  if (!(majorOf(version) < 9)) return GROUP_PRIVILEGES;
+  return { ...GROUP_PRIVILEGES, guest_agent: ["VM.Monitor"] };
+}
+
+/** "8.4.14" -> 8; NaN when unknown. */
+export const majorOf = (version: string | undefined) => Number.parseInt(version ?? "", 10);
+
+/** What an older release lacks that the tools would otherwise use, said once in the reach step. */
+function releaseNote(version: string): string {
+  return majorOf(version) < 9
+    ? "; Proxmox VE 8: the guest agent needs VM.Monitor, and guest_file_read reads files whole (file-read has no offset/count)"
+    : "";
+}
+
 /** Where a privilege must be held to work on every object it applies to. */
 function scopeOf(privilege: string): string {
   if (privilege.startsWith("VM.")) return "/vms";
@@ -181,7 +200,7 @@ export async function diagnose(env: UpstreamEnv): Promise<Diagnosis> {
     checks.push({
       step: "reach",
       ok: true,
-      detail: `Proxmox VE ${diagnosis.version} answered with the token`,
+      detail: `Proxmox VE ${diagnosis.version} answered with the token${releaseNote(String(version.version))}`,
     });
   } catch (error) {
     checks.push({ step: "reach", ok: false, ...explain(error) });
@@ -214,7 +233,7 @@ export async function diagnose(env: UpstreamEnv): Promise<Diagnosis> {
       string,
       Record<string, unknown>
     >;
-    for (const [group, privileges] of Object.entries(GROUP_PRIVILEGES)) {
+    for (const [group, privileges] of Object.entries(groupPrivileges(diagnosis.version))) {
       const missing = privileges.filter((p) => !privilegesOn(permissions, scopeOf(p)).has(p));
       diagnosis.groups.push({ group, ok: missing.length === 0, missing });
     }

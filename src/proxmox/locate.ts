@@ -71,8 +71,11 @@ export class GuestLocator {
     const resources = await this.#client.call("GET /cluster/resources", { type: "vm" });
     const guests: GuestIndex["guests"] = new Map();
     for (const item of resources) {
-      if ((item.type === "qemu" || item.type === "lxc") && typeof item.vmid === "number" && item.node) {
-        guests.set(item.vmid, { node: item.node, type: item.type, name: item.name });
+      // A number here on every host seen; Perl can emit a string where a value was used as one
+      // (container lists do), so accept both.
+      const vmid = Number(item.vmid);
+      if ((item.type === "qemu" || item.type === "lxc") && Number.isInteger(vmid) && vmid > 0 && item.node) {
+        guests.set(vmid, { node: item.node, type: item.type, name: item.name });
       }
     }
     const index = { at: Date.now(), guests };

@@ -113,11 +113,16 @@ export function registerBackupTools(server: McpServer, deps: ToolDeps): void {
   defineTool(server, deps, getBackupsTool);
 }
 
-/** Backup volume names say what they hold: vzdump-qemu-101-... or vzdump-lxc-201-... */
+/**
+ * Backup volume names say what they hold: vzdump-qemu-101-... or vzdump-lxc-201-... on file
+ * storages, `store:backup/vm/931/2023-12-14T04:34:34Z` (vm or ct) on a Proxmox Backup Server.
+ */
 function backupKind(volid: string): { type: GuestType; vmid?: number } | undefined {
-  const match = /vzdump-(qemu|lxc|openvz)-(\d+)-/.exec(volid);
-  if (!match) return undefined;
-  return { type: match[1] === "qemu" ? "qemu" : "lxc", vmid: Number(match[2]) };
+  const vzdump = /vzdump-(qemu|lxc|openvz)-(\d+)-/.exec(volid);
+  if (vzdump) return { type: vzdump[1] === "qemu" ? "qemu" : "lxc", vmid: Number(vzdump[2]) };
+  const pbs = /^[^:]+:backup\/(vm|ct)\/(\d+)\/\d{4}-\d\d-\d\dT[\d:]+Z$/.exec(volid);
+  if (pbs) return { type: pbs[1] === "vm" ? "qemu" : "lxc", vmid: Number(pbs[2]) };
+  return undefined;
 }
 
 const createBackupTool = tool({
@@ -176,6 +181,8 @@ const createBackupTool = tool({
         protected: args.protected || undefined,
       },
       action: `Back up ${label(guest)} to ${target} (${args.mode} mode)`,
+      // Retention is the storage's prune-backups setting. `maxfiles` (deprecated since PVE 7)
+      // is gone from the 9.2 schema, so it is never sent: 9.2 refuses it with a 400.
       start: () =>
         deps.client.call("POST /nodes/{node}/vzdump", {
           node: guest.node,
@@ -215,7 +222,7 @@ const restoreBackupTool = tool({
     const kind = backupKind(args.volid);
     if (!kind)
       throw new ToolError(
-        `'${args.volid}' is not a vzdump backup volume (vzdump-qemu-... or vzdump-lxc-...). get_backups lists them.`,
+        `'${args.volid}' is not a backup volume (vzdump-qemu-..., vzdump-lxc-..., or store:backup/vm|ct/... on Proxmox Backup Server). get_backups lists them.`,
       );
     let existing: GuestFacts | undefined;
     let nodeName: string;

@@ -39,7 +39,7 @@ export async function listGuests(
     .map((item) => toGuestRow(item as RawGuest, item.node ?? "?"));
   if (args.node && rows.length === 0) {
     const node = args.node;
-    const raw: RawGuest[] = await onNode(deps, node, () =>
+    const raw = await onNode<RawGuest[]>(deps, node, () =>
       type === "qemu"
         ? deps.client.call("GET /nodes/{node}/qemu", { node })
         : deps.client.call("GET /nodes/{node}/lxc", { node }),

@@ -43,7 +43,8 @@ export const guestRowSchema = z.object({
 export type GuestRow = z.infer<typeof guestRowSchema>;
 
 export interface RawGuest {
-  vmid?: number;
+  /** A string in LXC lists ("106": pve-container keys its list by the config file name). */
+  vmid?: number | string;
   name?: string;
   node?: string;
   status?: string;
@@ -79,7 +80,7 @@ export function toGuestRow(raw: RawGuest, node: string): GuestRow {
   // pvestatd reports a paused VM as "paused" in /cluster/resources, "running" elsewhere.
   const running = raw.status === "running" || raw.status === "paused";
   return compact({
-    vmid: raw.vmid as number,
+    vmid: Number(raw.vmid),
     name: raw.name,
     node,
     status: guestStatus(raw),

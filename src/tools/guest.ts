@@ -665,6 +665,14 @@ const guestGetTool = tool({
           result = (await deps.client.call(endpoint, params)).result;
         }
       }
+      // PVE relays a QGA error reply of these simple commands as a 200 {result: {error}}, e.g.
+      // a Windows guest without network-get-interfaces (recorded from PVE 6.2).
+      const agentError = result?.error;
+      if (agentError && typeof agentError === "object" && !Array.isArray(result)) {
+        throw new ToolError(
+          `The guest agent of VM ${guest.vmid} cannot answer ${args.what}: ${agentError.desc ?? "error"}${agentError.class ? ` (${agentError.class})` : ""}.`,
+        );
+      }
       return {
         text: `VM ${guest.vmid} ${args.what}:\n${renderGet(args.what, result)}`,
         data: { vmid: guest.vmid, what: args.what, result },

@@ -22,7 +22,11 @@ function toMember(raw: Record<string, unknown>): Member {
     id: String(raw.id),
     type: String(raw.type),
     node: String(raw.node),
-    vmid: typeof raw.vmid === "number" ? raw.vmid : undefined,
+    // A number on real hosts; a string of digits (as container lists send) is read the same.
+    vmid:
+      typeof raw.vmid === "number" || (typeof raw.vmid === "string" && /^\d+$/.test(raw.vmid))
+        ? Number(raw.vmid)
+        : undefined,
     name: typeof raw.name === "string" ? raw.name : undefined,
     storage: typeof raw.storage === "string" ? raw.storage : undefined,
     status: typeof raw.status === "string" ? raw.status : undefined,

@@ -59,6 +59,13 @@ export const sim = {
     agentFileReadParams?: boolean;
     deniedPrivileges?: string[];
   }) => control("settings", { body: settings }),
+  /**
+   * The Proxmox VE release the simulator plays: "9.2" (default) or "8.4" (version strings,
+   * VM.Monitor instead of VM.GuestAgent.*, file-read without offset/count, no memhost).
+   */
+  version: (version: "9.2" | "8.4") => control("settings", { body: { version } }),
+  /** Restarts the simulator's Durable Object: memory is lost, its SQLite state is read back. */
+  restart: () => control("restart", { body: {} }),
   /** What runs inside a guest: whether qemu-ga answers, whether the OS reacts to ACPI. */
   setGuest: (vmid: number, guest: { agentRunning?: boolean; ignoresAcpi?: boolean }) =>
     control(`guests/${vmid}`, { body: guest }),

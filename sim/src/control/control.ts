@@ -5,6 +5,7 @@ import type { PveSimulator } from "../simulator";
 import type { Fault, FaultKind, Settings } from "../state/model";
 import { seedWorld } from "../state/seed";
 import { isRunning } from "../state/tasks";
+import { profileOf, RELEASES } from "../state/version";
 
 export interface RequestLogEntry {
   method: string;
@@ -88,6 +89,12 @@ export async function handleControl(sim: PveSimulator, request: Request, url: UR
     return json({ ok: true, nodes: store.nodes.size, guests: store.guests.size });
   }
 
+  // Throws away everything held in memory and reads the state back, as after an eviction.
+  if (url.pathname === "/_sim/restart") {
+    sim.restart();
+    return json({ ok: true });
+  }
+
   if (url.pathname === "/_sim/settings") {
     const next: Settings = { ...store.settings };
     for (const key of ["latencyMs", "authFailureDelayMs"] as const) {
@@ -132,10 +139,18 @@ export async function handleControl(sim: PveSimulator, request: Request, url: UR
         return bad("deniedPrivileges must be an array of privilege names such as VM.GuestAgent.Unrestricted");
       next.deniedPrivileges = [...new Set(d as string[])];
     }
+    // The release played: version strings and what differs on the wire (state/version.ts).
+    // file-read's offset/count came with 9.1.5, so an 8.4 profile has them off.
     if (body.version !== undefined) {
-      if (body.version !== "9.2" && body.version !== "8.4") return bad('version must be "9.2" or "8.4"');
-      next.version = body.version;
+      if (typeof body.version !== "string" || !RELEASES.includes(body.version as Settings["version"]))
+        return bad(`version must be one of ${RELEASES.join(", ")}`);
+      next.version = body.version as Settings["version"];
+      if (body.agentFileReadParams === undefined) next.agentFileReadParams = profileOf(next).fileReadParams;
     }
+    if (next.agentFileReadParams && !profileOf(next).fileReadParams)
+      return bad(
+        `Proxmox VE ${next.version} has no file-read offset/count: agentFileReadParams must be false`,
+      );
     store.settings = next;
     store.saveSettings();
     return json({ ok: true, settings: next });

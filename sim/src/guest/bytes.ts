@@ -11,6 +11,12 @@ type Chunk =
   /** Generated text of equally long lines: byte i is line(⌊(at+i)/width⌋)[(at+i) mod width]. */
   | { line: (n: number) => string; width: number; at: number; len: number };
 
+/** A chunk as stored: no generator functions, no Infinity. */
+export type SavedChunk =
+  | { s: string }
+  | { rep: string; len: number }
+  | { seed: number; at: number; len: number };
+
 const chunkLen = (c: Chunk) => ("s" in c ? c.s.length : c.len);
 
 function noiseByte(seed: number, i: number): number {
@@ -93,6 +99,37 @@ export class Bytes {
       if (!Number.isFinite(p.length)) break;
     }
     return new Bytes(chunks);
+  }
+
+  /**
+   * A plain-data form that keeps the length and the first `keep` bytes exactly: generated lines
+   * become text, and what lies beyond `keep` becomes filler of the same length (nobody reads it).
+   * Infinity is written as -1 (JSON has no Infinity).
+   */
+  toData(keep: number): SavedChunk[] {
+    const out: SavedChunk[] = [];
+    let pos = 0;
+    for (const c of this.chunks) {
+      const len = chunkLen(c);
+      const wanted = Math.max(0, Math.min(len, keep - pos));
+      if (wanted < len && !("s" in c)) {
+        if (wanted > 0) out.push({ s: chunkText(c, wanted) });
+        out.push({ rep: " ", len: Number.isFinite(len - wanted) ? len - wanted : -1 });
+      } else if ("line" in c) out.push({ s: chunkText(c, len) });
+      else if ("rep" in c) out.push({ rep: c.rep, len: Number.isFinite(c.len) ? c.len : -1 });
+      else out.push(c as SavedChunk);
+      pos += len;
+      if (!Number.isFinite(pos)) break;
+    }
+    return out;
+  }
+
+  static fromData(chunks: SavedChunk[]): Bytes {
+    return new Bytes(
+      chunks.map(
+        (c): Chunk => ("rep" in c && c.len === -1 ? { rep: c.rep, len: Number.POSITIVE_INFINITY } : c),
+      ),
+    );
   }
 
   get endless(): boolean {

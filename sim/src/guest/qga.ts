@@ -1,6 +1,7 @@
 // qemu-ga inside a simulated VM: the QGA commands PVE relays, with QGA's return shapes and error
-// texts. Exec jobs live in memory (like qemu-ga's own table, they vanish when the guest reboots);
-// the guest's files and freeze state persist with the guest.
+// texts. Exec jobs live as long as the guest's boot (like qemu-ga's own table, they vanish when the
+// guest reboots) and are saved on every change, so a restart of the simulator keeps them
+// (qga-store.ts); the guest's files and freeze state persist with the guest.
 
 import type { GuestOs, GuestState, Settings } from "../state/model";
 import type { Store } from "../state/store";
@@ -79,6 +80,7 @@ export function settleGuests(
     const g = store.guests.get(vmid);
     if (!g?.os) {
       store.qga.delete(vmid);
+      store.saveQga(vmid);
       continue;
     }
     let changed = false;
@@ -93,13 +95,16 @@ export function settleGuests(
     if (changed) store.guests.put(g);
     if (rt.boot !== bootKey(g)) {
       store.qga.delete(vmid);
+      store.saveQga(vmid);
       continue;
     }
     if (rt.power && rt.power.atMs <= nowMs) {
       const { to, atMs } = rt.power;
       delete rt.power;
       apply(g, to, atMs);
+      changed = true;
     }
+    if (changed) store.saveQga(vmid);
   }
 }
 
@@ -286,6 +291,7 @@ function scheduledPower(c: QgaContext, to: "stopped" | "suspended"): null {
   const rt = runtimeOf(c.store, c.g);
   const ms = c.settings.taskDurationMs ?? Math.round(3000 * c.settings.taskDurationScale);
   rt.power = { atMs: c.nowMs + ms, to };
+  c.store.saveQga(c.g.vmid);
   return null;
 }
 
@@ -423,6 +429,7 @@ export function execStart(
     limit: c.settings.execOutputLimitBytes,
     committed: result.journal.length === 0,
   });
+  c.store.saveQga(c.g.vmid);
   return { pid };
 }
 
@@ -435,6 +442,7 @@ export function execStatus(c: QgaContext, pid: number): Record<string, unknown> 
   if (!jobDone(c.g, job, c.nowMs)) return { exited: 0 };
   // qemu-ga frees the entry once it has reported the exit.
   rt.jobs.delete(pid);
+  c.store.saveQga(c.g.vmid);
   const r = job.result;
   const out: Record<string, unknown> = { exited: 1 };
   if (r.signal !== undefined) out.signal = r.signal;

@@ -25,7 +25,7 @@ export function macOf(g: GuestState): string | undefined {
 }
 
 /** fe80:: address from the MAC (EUI-64). */
-function linkLocal(mac: string): string {
+export function linkLocal(mac: string): string {
   const b = mac.split(":").map((x) => Number.parseInt(x, 16));
   b[0] = (b[0] as number) ^ 0x02;
   const words = [

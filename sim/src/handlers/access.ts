@@ -16,6 +16,7 @@ import {
   splitTokenId,
 } from "../state/access";
 import { digestOf } from "../state/random";
+import { profileOf } from "../state/version";
 import { lockedAccess, userRoutes } from "./users";
 
 /** Every privilege of PVE 9 (VM.Monitor was replaced by VM.GuestAgent.* in 9.0). */
@@ -23,6 +24,19 @@ export const PRIVILEGES: readonly string[] = ALL_PRIVILEGES;
 
 const asFlags = (privs: Map<string, boolean>) =>
   Object.fromEntries([...privs].sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, prop]) => [p, prop ? 1 : 0]));
+
+/** PVE 8 had VM.Monitor where 9 has the five VM.GuestAgent.* privileges. */
+function asRelease(settings: Ctx["store"]["settings"], privs: Map<string, boolean>): Map<string, boolean> {
+  if (profileOf(settings).guestAgentPrivileges) return privs;
+  const agent = [...privs].filter(([p]) => p.startsWith("VM.GuestAgent."));
+  const out = new Map([...privs].filter(([p]) => !p.startsWith("VM.GuestAgent.")));
+  if (agent.length && !settings.deniedPrivileges.includes("VM.Monitor"))
+    out.set(
+      "VM.Monitor",
+      agent.some(([, propagate]) => propagate),
+    );
+  return out;
+}
 
 /**
  * AccessControl.pm permissions: the caller's own privileges (or, with Sys.Audit on /access,
@@ -36,7 +50,7 @@ function permissions(ctx: Ctx): Record<string, Record<string, number>> {
   if (userid !== ctx.user && owner !== ctx.user) checkPrivs(perms, "/access", ["Sys.Audit"], false, false);
   const of = userid === ctx.user ? perms : perms.forOther(userid);
   const path = ctx.optStr("path");
-  if (path) return { [path]: asFlags(of.privs(path)) };
+  if (path) return { [path]: asFlags(asRelease(ctx.store.settings, of.privs(path))) };
   const cfg = accessConfig(ctx.store);
   const paths = new Set(["/", "/access", "/access/groups", "/nodes", "/pool", "/sdn", "/storage", "/vms"]);
   for (const e of cfg.acl) paths.add(e.path);
@@ -46,7 +60,7 @@ function permissions(ctx: Ctx): Record<string, Record<string, number>> {
   }
   const out: Record<string, Record<string, number>> = {};
   for (const p of [...paths].sort()) {
-    const privs = of.privs(p);
+    const privs = asRelease(ctx.store.settings, of.privs(p));
     if (privs.size) out[p] = asFlags(privs);
   }
   return out;

@@ -21,6 +21,7 @@ import {
 } from "../guest/qga";
 import { applyEffect } from "../state/effects";
 import type { Store } from "../state/store";
+import { profileOf } from "../state/version";
 import { loadGuest } from "./guests";
 
 const A = "/nodes/{node}/qemu/{vmid}/agent";
@@ -99,9 +100,9 @@ function index(): { name: string }[] {
   return names.sort().map((name) => ({ name }));
 }
 
-/** Before qemu-server 9.1.5 file-read took only `file`. */
+/** Before qemu-server 9.1.5 (so on every 8.x) file-read took only `file`. */
 function fileReadParams(schema: PveSchema, settings: Store["settings"]): PveSchema {
-  if (settings.agentFileReadParams) return schema;
+  if (settings.agentFileReadParams && profileOf(settings).fileReadParams) return schema;
   const { offset: _o, count: _c, decode: _d, ...properties } = schema.properties ?? {};
   return { ...schema, properties };
 }

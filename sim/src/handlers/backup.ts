@@ -8,6 +8,7 @@ import type { GuestState, TaskEffect, TaskState, VolumeState } from "../state/mo
 import { CLUSTER_NAME } from "../state/seed";
 import { volumeKey } from "../state/store";
 import { exitStatus, isRunning, scaledDuration, startTask, tick } from "../state/tasks";
+import { vzdumpParams } from "../state/version";
 import {
   GiB,
   guestVolumes,
@@ -439,6 +440,6 @@ async function deleteVolume(ctx: Ctx): Promise<string | null> {
 }
 
 export const backupRoutes: Route[] = [
-  { method: "POST", path: "/nodes/{node}/vzdump", handler: vzdump },
+  { method: "POST", path: "/nodes/{node}/vzdump", params: vzdumpParams, handler: vzdump },
   { method: "DELETE", path: "/nodes/{node}/storage/{storage}/content/{volume}", handler: deleteVolume },
 ];

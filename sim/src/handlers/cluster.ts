@@ -2,8 +2,9 @@
 
 import type { Ctx, Route } from "../api/context";
 import { PveError, paramError } from "../api/respond";
-import { CLUSTER_NAME, PVE_RELEASE, PVE_REPOID, PVE_VERSION } from "../state/seed";
+import { CLUSTER_NAME } from "../state/seed";
 import { isRunning } from "../state/tasks";
+import { profileOf } from "../state/version";
 import { nextIdRange } from "./clusterconfig";
 import { poolIndex, resourceRow } from "./guests";
 import { allNodeFigures } from "./nodes";
@@ -42,6 +43,7 @@ function resources(ctx: Ctx): Record<string, unknown>[] {
           "cgroup-mode": 2,
         });
       }
+      if (profileOf(ctx.store.settings).hostArch) row["host-arch"] = "x86_64";
       out.push(row);
     }
   }
@@ -140,7 +142,10 @@ export const clusterRoutes: Route[] = [
   {
     method: "GET",
     path: "/version",
-    handler: () => ({ version: PVE_VERSION, release: PVE_RELEASE, repoid: PVE_REPOID }),
+    handler: (ctx: Ctx) => {
+      const p = profileOf(ctx.store.settings);
+      return { version: p.version, release: p.release, repoid: p.repoid };
+    },
   },
   { method: "GET", path: "/cluster/status", handler: clusterStatus },
   { method: "GET", path: "/cluster/resources", handler: resources },

@@ -7,6 +7,7 @@ import type { GuestState, GuestType, NodeState } from "../state/model";
 import { configDigest, sizeOf } from "../state/seed";
 import type { Store } from "../state/store";
 import { type StartTask, startTask } from "../state/tasks";
+import { profileOf } from "../state/version";
 
 const MiB = 1024 * 1024;
 
@@ -157,7 +158,8 @@ export function resourceRow(
       diskread: rt.diskread,
       diskwrite: rt.diskwrite,
     });
-    if (g.type === "qemu" && rt.running) row.memhost = rt.mem;
+    // pvestatd reports memhost since 9.0.
+    if (g.type === "qemu" && rt.running && profileOf(store.settings).memhost) row.memhost = rt.mem;
   }
   if (g.config.tags !== undefined) row.tags = String(g.config.tags);
   if (g.config.lock !== undefined) row.lock = String(g.config.lock);

@@ -100,6 +100,21 @@ export function flockError(store: Store, g: GuestState, nowMs: number): string |
   return `can't lock file '/var/lock/${dir}/lock-${g.vmid}.conf' - got timeout`;
 }
 
+/**
+ * A restore over a guest that is starting: the start task holds the config flock while it starts
+ * the guest (vm_start under lock_config), and restore waits only 1 s for it (lock_config_full
+ * with timeout 1). If the start ends within that second, the guest is running by then.
+ */
+export function restoreBlockedByStart(store: Store, g: GuestState, nowMs: number): string | null {
+  const start = runningTask(store, g.vmid, [g.type === "qemu" ? "qmstart" : "vzstart"], nowMs);
+  if (!start) return null;
+  if (start.startMs + start.durationMs - nowMs <= 1000)
+    return g.type === "qemu" ? "vm is running" : "can't overwrite running container";
+  return g.type === "qemu"
+    ? `can't lock file '/var/lock/qemu-server/lock-${g.vmid}.conf' - got timeout`
+    : `can't lock file '/run/lock/lxc/pve-config-${g.vmid}.lock' - got timeout`;
+}
+
 /** Config files are written in key order. */
 export function sortConfig(config: GuestConfig): GuestConfig {
   const out: GuestConfig = {};

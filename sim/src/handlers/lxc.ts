@@ -2,6 +2,7 @@
 
 import type { Ctx, Route } from "../api/context";
 import { PveError } from "../api/respond";
+import { linkLocal } from "../guest/system";
 import { haRequest, haResourceOf, haStatusOf } from "../state/ha";
 import type { GuestState, TaskEffect } from "../state/model";
 import {
@@ -23,11 +24,13 @@ import { snapshotRoutes } from "./snapshots";
 const L = "/nodes/{node}/lxc";
 const MiB = 1024 * 1024;
 
-function listItem(ctx: Ctx, g: GuestState): Record<string, unknown> {
+function listItem(ctx: Ctx, g: GuestState, full = false): Record<string, unknown> {
   const rt = runtime(g, ctx.store, ctx.nowSec);
   const maxswap = Number(g.config.swap ?? 512) * MiB;
   const item: Record<string, unknown> = {
-    vmid: g.vmid,
+    // pve-container keys its list by config file name, so the vmid goes out as a JSON string
+    // ("106"); status/current int()s it (recorded from real hosts).
+    vmid: full ? g.vmid : String(g.vmid),
     name: guestName(g),
     type: "lxc",
     status: g.status,
@@ -154,7 +157,38 @@ function resume(ctx: Ctx): string {
 
 function statusCurrent(ctx: Ctx): Record<string, unknown> {
   const g = loadGuest(ctx, "lxc");
-  return { ...listItem(ctx, g), ha: haStatusOf(ctx.store, g, ctx.now) };
+  return { ...listItem(ctx, g, true), ha: haStatusOf(ctx.store, g, ctx.now) };
+}
+
+/**
+ * The container's network interfaces as pve-container reads them inside its namespace:
+ * {name, hwaddr, inet, inet6} per interface, loopback first (shape recorded from a real host).
+ * A DHCP address is the one the simulated LAN hands out; a static `ip=` is used as configured.
+ */
+function interfaces(ctx: Ctx): Record<string, string>[] {
+  const g = loadGuest(ctx, "lxc");
+  if (g.status !== "running") throw new PveError(`CT ${g.vmid} not running`);
+  const out: Record<string, string>[] = [
+    { name: "lo", hwaddr: "00:00:00:00:00:00", inet: "127.0.0.1/8", inet6: "::1/128" },
+  ];
+  const nets = Object.keys(g.config)
+    .filter((k) => /^net\d+$/.test(k))
+    .sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
+  for (const key of nets) {
+    const opts = new Map(
+      String(g.config[key])
+        .split(",")
+        .map((p) => p.split("=") as [string, string]),
+    );
+    const hwaddr = (opts.get("hwaddr") ?? "").toLowerCase();
+    const row: Record<string, string> = { name: opts.get("name") ?? key.replace("net", "eth"), hwaddr };
+    const ip = opts.get("ip");
+    if (ip === "dhcp") row.inet = `192.168.1.${100 + (g.vmid % 150) + Number(key.slice(3))}/24`;
+    else if (ip && ip !== "manual") row.inet = ip;
+    if (hwaddr) row.inet6 = linkLocal(hwaddr);
+    out.push(row);
+  }
+  return out;
 }
 
 export const lxcRoutes: Route[] = [
@@ -169,6 +203,7 @@ export const lxcRoutes: Route[] = [
   },
   { method: "GET", path: `${L}/{vmid}/status/current`, handler: statusCurrent },
   { method: "GET", path: `${L}/{vmid}/config`, handler: configRoute("lxc") },
+  { method: "GET", path: `${L}/{vmid}/interfaces`, handler: interfaces },
   { method: "GET", path: `${L}/{vmid}/pending`, handler: (ctx) => pendingView(loadGuest(ctx, "lxc")) },
   {
     method: "GET",

@@ -27,6 +27,8 @@ interface LocalVolume {
   volid: string;
   size: number;
   cdrom: boolean;
+  /** vm-N-cloudinit: generated from the config, so qemu-server copies it offline, even live. */
+  cloudinit: boolean;
 }
 
 /** Volumes of a guest on storage that is not shared (they must be copied, or block the move). */
@@ -38,7 +40,15 @@ function localVolumes(ctx: Ctx, g: GuestState): LocalVolume[] {
     if (!d.volume.includes(":")) continue;
     const s = ctx.store.storages.get(storageOf(d.volume));
     if (!s || s.shared) continue;
-    out.push({ key, volid: d.volume, size: sizeOf(value), cdrom: isCdrom(d) });
+    // drive_is_cdrom($drive, 1): a cloud-init drive is a CD drive that does not count as one.
+    const cloudinit = /cloudinit/.test(d.volume);
+    out.push({
+      key,
+      volid: d.volume,
+      size: sizeOf(value) || (cloudinit ? 4 * 1024 * 1024 : 0),
+      cdrom: isCdrom(d) && !cloudinit,
+      cloudinit,
+    });
   }
   return out.sort((a, b) => (a.key < b.key ? -1 : 1));
 }
@@ -128,7 +138,10 @@ function migrateQemu(ctx: Ctx): string {
       head,
       `Problem found while scanning volumes - can't migrate local cdrom drive (${cd.volid})`,
     );
-  const disks = local.filter((v) => !v.cdrom);
+  // Cloud-init images are copied with storage_migrate before the VM moves; the others are
+  // mirrored live (running) or copied (stopped).
+  const cloudinit = local.filter((v) => v.cloudinit);
+  const disks = local.filter((v) => !v.cdrom && !v.cloudinit);
   if (running && disks.length && !ctx.bool("with-local-disks")) {
     return aborted(
       ctx,
@@ -137,13 +150,14 @@ function migrateQemu(ctx: Ctx): string {
       "Problem found while scanning volumes - can't live migrate attached local disks without with-local-disks option",
     );
   }
+  const copied = [...cloudinit, ...disks];
   const noSpace = capacityError(
     store,
     target,
-    disks.map((v) => ({ key: v.key, volid: v.volid, size: v.size })),
+    copied.map((v) => ({ key: v.key, volid: v.volid, size: v.size })),
   );
   if (noSpace) {
-    const v = disks[noSpace.index] as LocalVolume;
+    const v = copied[noSpace.index] as LocalVolume;
     return aborted(
       ctx,
       g,
@@ -162,7 +176,13 @@ function migrateQemu(ctx: Ctx): string {
   const lines = (d: number) => {
     const secs = d / 1000;
     const out = [...head];
+    for (const v of running ? cloudinit : []) {
+      out.push(`copying local cloud-init image '${v.volid}'`);
+      out.push(...allocLines(store, [{ key: v.key, volid: v.volid, size: v.size }]));
+      out.push(`successfully imported '${v.volid}'`, `volume '${v.volid}' is '${v.volid}' on the target`);
+    }
     if (!running) {
+      const disks = copied;
       if (disks.length) out.push("copying local disk images");
       for (const v of disks) {
         out.push(...allocLines(store, [{ key: v.key, volid: v.volid, size: v.size }]));
@@ -218,7 +238,7 @@ function migrateQemu(ctx: Ctx): string {
     out.push(
       ...freeLines(
         store,
-        disks.map((v) => v.volid),
+        copied.map((v) => v.volid),
       ),
     );
     out.push(`migration finished successfully (duration ${hms(secs)})`);

@@ -2,8 +2,8 @@
 
 import type { Ctx, Route } from "../api/context";
 import type { NodeState } from "../state/model";
-import { KERNEL_RELEASE, KERNEL_VERSION, PVE_REPOID, PVE_VERSION } from "../state/seed";
 import type { Store } from "../state/store";
+import { profileOf } from "../state/version";
 import { runtime } from "./guests";
 
 export interface NodeFigures {
@@ -70,6 +70,7 @@ function nodeStatus(ctx: Ctx): Record<string, unknown> {
   const n = ctx.store.nodes.get(ctx.str("node")) as NodeState;
   const f = nodeFigures(ctx.store, n, ctx.nowSec);
   const free = n.memTotal - f.memUsed;
+  const p = profileOf(ctx.store.settings);
   return {
     uptime: f.uptime,
     idle: 0,
@@ -87,15 +88,15 @@ function nodeStatus(ctx: Ctx): Record<string, unknown> {
         "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx mmxext fxsr_opt pdpe1gb rdtscp lm constant_tsc rep_good nopl nonstop_tsc cpuid aperfmperf pni pclmulqdq monitor ssse3 fma cx16 sse4_1 sse4_2 movbe popcnt aes xsave avx f16c rdrand lahf_lm svm",
     },
     loadavg: n.loadavg.map((l) => l.toFixed(2)),
-    kversion: `Linux ${KERNEL_RELEASE} ${KERNEL_VERSION}`,
+    kversion: `Linux ${p.kernelRelease} ${p.kernelVersion}`,
     "current-kernel": {
       sysname: "Linux",
-      release: KERNEL_RELEASE,
-      version: KERNEL_VERSION,
+      release: p.kernelRelease,
+      version: p.kernelVersion,
       machine: "x86_64",
     },
     "boot-info": { mode: "efi", secureboot: 0 },
-    pveversion: `pve-manager/${PVE_VERSION}/${PVE_REPOID}`,
+    pveversion: `pve-manager/${p.version}/${p.repoid}`,
     memory: { total: n.memTotal, used: f.memUsed, free, available: free },
     swap: { total: n.swapTotal, used: n.swapUsed, free: n.swapTotal - n.swapUsed },
     rootfs: {

@@ -61,6 +61,7 @@ import {
   findVolume,
   flockError,
   freshUsage,
+  restoreBlockedByStart,
   sortConfig,
   uniqueTags,
   volumePath,
@@ -509,6 +510,8 @@ function restoreQemu(
   if (existing && Number(existing.config.protection ?? 0) === 1)
     return fail(`${emsg} - protection mode enabled`);
   if (existing && existing.status === "running") return fail(`${emsg} vm is running`);
+  const starting = existing && restoreBlockedByStart(store, existing, ctx.now);
+  if (starting) return fail(`${emsg} ${starting}`);
   const source = backedUp(ctx, vol);
   if (source.type !== "qemu") return fail(`${emsg} unable to restore '${vol.volid}' - not a VMA archive`);
 
@@ -689,6 +692,8 @@ function createLxc(ctx: Ctx): string {
       ctx.now,
     ).upid;
 
+  const starting = same && restore && existing && restoreBlockedByStart(store, existing, ctx.now);
+  if (starting) return fail(starting);
   const path = volumePath(store, ostemplate);
   const source = vol && restore ? backedUp(ctx, vol) : undefined;
   if (source && source.type !== "lxc")

@@ -4,6 +4,7 @@ import type { Ctx, Route } from "../api/context";
 import { PveError, paramError } from "../api/respond";
 import { haRequest, haResourceOf, haStatusOf } from "../state/ha";
 import type { GuestState, TaskEffect } from "../state/model";
+import { profileOf } from "../state/version";
 import {
   checkLock,
   configRoute,
@@ -20,12 +21,10 @@ import {
   runtime,
 } from "./guests";
 import { shutdownInTheWay } from "./guestutil";
+import { ballooninfo, blockstat, nics } from "./qemu-stats";
 import { snapshotRoutes } from "./snapshots";
 
 const Q = "/nodes/{node}/qemu";
-
-const RUNNING_MACHINE = "pc-i440fx-9.2+pve1";
-const RUNNING_QEMU = "10.1.2";
 
 function listItem(ctx: Ctx, g: GuestState, full: boolean): Record<string, unknown> {
   const rt = runtime(g, ctx.store, ctx.nowSec);
@@ -45,9 +44,10 @@ function listItem(ctx: Ctx, g: GuestState, full: boolean): Record<string, unknow
     diskread: rt.diskread,
     diskwrite: rt.diskwrite,
   };
+  const release = profileOf(ctx.store.settings);
   if (rt.running) {
     item.pid = g.pid;
-    item.memhost = rt.mem;
+    if (release.memhost) item.memhost = rt.mem;
   }
   if (g.config.tags !== undefined) item.tags = String(g.config.tags);
   if (g.config.lock !== undefined) item.lock = String(g.config.lock);
@@ -56,8 +56,8 @@ function listItem(ctx: Ctx, g: GuestState, full: boolean): Record<string, unknow
   if (full) {
     item.qmpstatus = rt.running ? (g.runState ?? "running") : "stopped";
     if (rt.running) {
-      item["running-machine"] = RUNNING_MACHINE;
-      item["running-qemu"] = RUNNING_QEMU;
+      item["running-machine"] = release.runningMachine;
+      item["running-qemu"] = release.runningQemu;
     }
   }
   return item;
@@ -68,16 +68,23 @@ function statusCurrent(ctx: Ctx): Record<string, unknown> {
   const rt = runtime(g, ctx.store, ctx.nowSec);
   const out = listItem(ctx, g, true);
   out.ha = haStatusOf(ctx.store, g, ctx.now);
+  // vmstatus: a configured minimum (`balloon: N`) shows with the CPU shares it implies.
+  const balloon = Number(g.config.balloon ?? -1);
+  if (balloon > 0) {
+    out.balloon_min = balloon * 1024 * 1024;
+    out.shares = Number(g.config.shares ?? 1000);
+  }
+  // A QXL display is a SPICE console.
+  if (/^(type=)?qxl/.test(String(g.config.vga ?? ""))) out.spice = 1;
   if (rt.running) {
-    out.freemem = rt.maxmem - rt.mem;
-    out.balloon = rt.maxmem;
-    out.ballooninfo = {
-      actual: rt.maxmem,
-      max_mem: rt.maxmem,
-      free_mem: rt.maxmem - rt.mem,
-      total_mem: rt.maxmem,
-    };
-    out.nics = { [`tap${g.vmid}i0`]: { netin: rt.netin, netout: rt.netout } };
+    // `balloon: 0` removes the balloon device, and with it the guest's memory statistics.
+    if (balloon !== 0) {
+      out.freemem = rt.maxmem - rt.mem;
+      out.balloon = rt.maxmem;
+      out.ballooninfo = ballooninfo(rt, ctx.nowSec);
+    }
+    out.blockstat = blockstat(g, rt);
+    out.nics = nics(g, rt);
     out["proxmox-support"] = {
       "pbs-dirty-bitmap": true,
       "pbs-dirty-bitmap-migration": true,

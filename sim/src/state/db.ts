@@ -21,6 +21,25 @@ export class Db {
     return out;
   }
 
+  /** Ids and values of one kind of row. */
+  entries(kind: string): [string, unknown][] {
+    const out: [string, unknown][] = [];
+    for (const row of this.storage.sql.exec<{ id: string; json: string }>(
+      "SELECT id, json FROM entity WHERE kind = ?",
+      kind,
+    )) {
+      out.push([row.id, JSON.parse(row.json)]);
+    }
+    return out;
+  }
+
+  ids(kind: string): string[] {
+    const out: string[] = [];
+    for (const row of this.storage.sql.exec<{ id: string }>("SELECT id FROM entity WHERE kind = ?", kind))
+      out.push(row.id);
+    return out;
+  }
+
   put(kind: string, id: string, value: unknown): void {
     this.storage.sql.exec(
       "INSERT OR REPLACE INTO entity (kind, id, json) VALUES (?, ?, ?)",

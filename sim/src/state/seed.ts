@@ -25,13 +25,15 @@ import { digestOf, Rng } from "./random";
 import { seedConfigFiles } from "./seed-config";
 import type { World } from "./store";
 import { formatUpid } from "./upid";
+import { PROFILES } from "./version";
 
 export const CLUSTER_NAME = "homelab";
-export const PVE_VERSION = "9.2.11";
-export const PVE_RELEASE = "9.2";
-export const PVE_REPOID = "8f2a4b6e1d9c3570";
-export const KERNEL_RELEASE = "6.17.2-1-pve";
-export const KERNEL_VERSION = "#1 SMP PREEMPT_DYNAMIC PMX 6.17.2-1 (2025-10-21T11:55Z)";
+// The default release's strings; the `version` setting picks another profile (state/version.ts).
+export const PVE_VERSION = PROFILES["9.2"].version;
+export const PVE_RELEASE = PROFILES["9.2"].release;
+export const PVE_REPOID = PROFILES["9.2"].repoid;
+export const KERNEL_RELEASE = PROFILES["9.2"].kernelRelease;
+export const KERNEL_VERSION = PROFILES["9.2"].kernelVersion;
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;

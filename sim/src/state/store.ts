@@ -1,4 +1,5 @@
 import type { QgaRuntime } from "../guest/qga";
+import { loadQga, saveQga } from "../guest/qga-store";
 import type { HostState } from "../host/model";
 import type { DatacenterConfig, ReplicationJob } from "./clusterconfig";
 import { Db, Table } from "./db";
@@ -59,7 +60,7 @@ export class Store {
   faults: Fault[] = [];
   /** UPIDs of tasks not yet finished, so ticking is O(running tasks). */
   readonly unfinished = new Set<string>();
-  /** qemu-ga state per VM (exec jobs, power changes in progress); in memory like qemu-ga's own. */
+  /** qemu-ga state per VM (exec jobs, power changes in progress), saved on change (saveQga). */
   readonly qga = new Map<number, QgaRuntime>();
 
   constructor(storage: DurableObjectStorage) {
@@ -105,7 +106,14 @@ export class Store {
     for (const t of this.tables) t.load();
     this.unfinished.clear();
     for (const t of this.tasks.values()) if (!t.finished) this.unfinished.add(t.upid);
+    this.qga.clear();
+    for (const [vmid, rt] of loadQga(this.db)) this.qga.set(vmid, rt);
     return true;
+  }
+
+  /** Persists one VM's qemu-ga state after it changed (gone from `qga`: forgotten). */
+  saveQga(vmid: number): void {
+    saveQga(this.db, vmid, this.qga.get(vmid));
   }
 
   /** Replaces the whole world (reset), including settings and faults. */

@@ -1134,7 +1134,7 @@ export interface NodesLxcGetItem {
   tags?: string;
   template?: PveBoolean;
   uptime?: number;
-  vmid: number;
+  vmid: number | string;
   [key: string]: unknown;
 }
 
