@@ -6,6 +6,23 @@
 
 import { type AccessConfig, ALL_PRIVILEGES, accessConfig, rolePrivs, splitTokenId } from "../state/access";
 import type { Store } from "../state/store";
+import { profileOf } from "../state/version";
+
+/**
+ * Privileges as the release names them: PVE 8 had VM.Monitor where 9 has the five
+ * VM.GuestAgent.* privileges, so on an 8.4 profile holding any of those means holding VM.Monitor.
+ */
+function asRelease(store: Store, privs: PrivMap): PrivMap {
+  if (profileOf(store.settings).guestAgentPrivileges) return privs;
+  const agent = [...privs].filter(([p]) => p.startsWith("VM.GuestAgent."));
+  const out: PrivMap = new Map([...privs].filter(([p]) => !p.startsWith("VM.GuestAgent.")));
+  if (agent.length)
+    out.set(
+      "VM.Monitor",
+      agent.some(([, propagate]) => propagate),
+    );
+  return out;
+}
 
 /** privilege → propagate flag (informational, as in Proxmox). */
 export type PrivMap = Map<string, boolean>;
@@ -38,7 +55,7 @@ export class Permissions {
 
   /** The privileges the caller holds on `path` (less the `deniedPrivileges` setting). */
   privs(path: string): PrivMap {
-    const raw = this.builtin ? all() : this.permissions(this.authid, path);
+    const raw = asRelease(this.store, this.builtin ? all() : this.permissions(this.authid, path));
     if (this.denied.size === 0) return raw;
     return new Map([...raw].filter(([p]) => !this.denied.has(p)));
   }

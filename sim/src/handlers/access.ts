@@ -25,19 +25,6 @@ export const PRIVILEGES: readonly string[] = ALL_PRIVILEGES;
 const asFlags = (privs: Map<string, boolean>) =>
   Object.fromEntries([...privs].sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, prop]) => [p, prop ? 1 : 0]));
 
-/** PVE 8 had VM.Monitor where 9 has the five VM.GuestAgent.* privileges. */
-function asRelease(settings: Ctx["store"]["settings"], privs: Map<string, boolean>): Map<string, boolean> {
-  if (profileOf(settings).guestAgentPrivileges) return privs;
-  const agent = [...privs].filter(([p]) => p.startsWith("VM.GuestAgent."));
-  const out = new Map([...privs].filter(([p]) => !p.startsWith("VM.GuestAgent.")));
-  if (agent.length && !settings.deniedPrivileges.includes("VM.Monitor"))
-    out.set(
-      "VM.Monitor",
-      agent.some(([, propagate]) => propagate),
-    );
-  return out;
-}
-
 /**
  * AccessControl.pm permissions: the caller's own privileges (or, with Sys.Audit on /access,
  * another user's or token's) on one path, or on every path that matters (get_effective_permissions).
@@ -50,7 +37,7 @@ function permissions(ctx: Ctx): Record<string, Record<string, number>> {
   if (userid !== ctx.user && owner !== ctx.user) checkPrivs(perms, "/access", ["Sys.Audit"], false, false);
   const of = userid === ctx.user ? perms : perms.forOther(userid);
   const path = ctx.optStr("path");
-  if (path) return { [path]: asFlags(asRelease(ctx.store.settings, of.privs(path))) };
+  if (path) return { [path]: asFlags(of.privs(path)) };
   const cfg = accessConfig(ctx.store);
   const paths = new Set(["/", "/access", "/access/groups", "/nodes", "/pool", "/sdn", "/storage", "/vms"]);
   for (const e of cfg.acl) paths.add(e.path);
@@ -60,7 +47,7 @@ function permissions(ctx: Ctx): Record<string, Record<string, number>> {
   }
   const out: Record<string, Record<string, number>> = {};
   for (const p of [...paths].sort()) {
-    const privs = asRelease(ctx.store.settings, of.privs(p));
+    const privs = of.privs(p);
     if (privs.size) out[p] = asFlags(privs);
   }
   return out;
