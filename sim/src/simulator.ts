@@ -24,6 +24,7 @@ import { nodeRoutes } from "./handlers/nodes";
 import { poolRoutes } from "./handlers/pools";
 import { provisionRoutes } from "./handlers/provision";
 import { qemuRoutes } from "./handlers/qemu";
+import { rrdRoutes } from "./handlers/rrd";
 import { storageRoutes } from "./handlers/storage";
 import { taskRoutes } from "./handlers/tasks";
 import { seedWorld } from "./state/seed";
@@ -45,6 +46,7 @@ const router = new Router([
   ...taskRoutes,
   ...poolRoutes,
   ...accessRoutes,
+  ...rrdRoutes,
 ]);
 
 const MAX_LOGGED_REQUESTS = 5000;
