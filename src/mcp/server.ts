@@ -7,7 +7,9 @@ import { registerBackupChangeTools, registerBackupTools } from "../tools/backups
 import { registerClusterTools } from "../tools/cluster";
 import { registerConnectionTools } from "../tools/connection";
 import { registerContainerTools } from "../tools/containers";
+import { registerDashboardTools } from "../tools/dashboard";
 import { registerGuestTools } from "../tools/guest";
+import { registerMetricsTools } from "../tools/metrics";
 import { registerNodeTools } from "../tools/nodes";
 import { registerPoolChangeTools, registerPoolTools } from "../tools/pools";
 import { registerPowerTools } from "../tools/power";
@@ -122,5 +124,7 @@ export function createServer(deps: ToolDeps): McpServer {
   registerGuestTools(server, deps);
   registerAuditTools(server, deps);
   registerConnectionTools(server, deps);
+  registerMetricsTools(server, deps);
+  registerDashboardTools(server, deps);
   return server;
 }

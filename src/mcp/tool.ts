@@ -5,6 +5,7 @@ import type {
   StandardSchemaWithJSON,
   ToolAnnotations,
 } from "@modelcontextprotocol/server";
+import { registerAppTool } from "@modelcontextprotocol/ext-apps/server";
 import { z } from "zod";
 import type { ProxmoxClient, UpstreamEnv } from "../proxmox/client";
 import { ProxmoxError, scrub } from "../proxmox/errors";
@@ -57,6 +58,11 @@ export interface ToolSpec<I extends z.ZodObject, O extends z.ZodObject> {
   /** Read tools declare their structured result; tools that change things answer in text. */
   output?: O;
   annotations: ToolAnnotations;
+  /**
+   * MCP Apps (io.modelcontextprotocol/ui): the ui:// view a host renders with this tool's result,
+   * and who may call it (`["app"]`: only that view, hidden from the model by hosts with apps).
+   */
+  ui?: { resourceUri?: string; visibility?: ("model" | "app")[] };
   /** Binds the handler to one request's dependencies (client, session, policy). */
   handler: (deps: ToolDeps) => (args: z.output<I>, ctx: ServerContext) => Promise<ToolAnswer<z.output<O>>>;
 }
@@ -101,15 +107,19 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
   }
   if (deps.surface.only && !deps.surface.only.has(spec.name)) return;
   const handler = spec.handler(deps);
-  server.registerTool(
+  const config = {
+    // No `title`: clients fall back to the name, and tools/list is paid for in every conversation.
+    description: spec.description,
+    inputSchema: lean(spec.input, "input"),
+    ...(spec.output ? { outputSchema: lean(spec.output, "output") } : {}),
+    annotations: spec.annotations,
+  };
+  // The extension's helper also writes the legacy `_meta["ui/resourceUri"]` key older hosts read.
+  const register = spec.ui
+    ? (name: string, cb: never) => registerAppTool(server, name, { ...config, _meta: { ui: spec.ui } }, cb)
+    : (name: string, cb: never) => server.registerTool(name, config, cb);
+  register(
     spec.name,
-    {
-      // No `title`: clients fall back to the name, and tools/list is paid for in every conversation.
-      description: spec.description,
-      inputSchema: lean(spec.input, "input"),
-      ...(spec.output ? { outputSchema: lean(spec.output, "output") } : {}),
-      annotations: spec.annotations,
-    },
     (async (args: z.output<I>, ctx: ServerContext): Promise<CallToolResult> => {
       try {
         const answer = await handler(args, ctx);
