@@ -35,8 +35,8 @@ describe.each(ERAS)("get_metrics over MCP %s", (era) => {
     expect(series.cpu).toMatchObject({ unit: "%" });
     expect(series.mem).toMatchObject({ unit: "GiB", of: 8 });
     const cpu = series.cpu as Record<string, number>;
-    expect(cpu.min).toBeLessThanOrEqual(cpu.avg);
-    expect(cpu.avg).toBeLessThanOrEqual(cpu.max);
+    expect(cpu.min).toBeLessThanOrEqual(cpu.avg as number);
+    expect(cpu.avg).toBeLessThanOrEqual(cpu.max as number);
     expect(cpu.peak_time).toBeGreaterThanOrEqual(data.from);
     expect(cpu.peak_time).toBeLessThanOrEqual(data.to);
     // The raw hour has 60 points; the table has at most 30 (two-minute averages).
@@ -85,7 +85,7 @@ describe.each(ERAS)("get_metrics over MCP %s", (era) => {
     const ranked = tableRows(data.ranking);
     expect(ranked).toHaveLength(3);
     expect(data.ranking.columns).toEqual(["vmid", "name", "node", "type", "avg_cores", "max_cores", "peak_time", "last_cores"]);
-    expect((ranked[0] as Record<string, number>).avg_cores).toBeGreaterThanOrEqual((ranked[1] as Record<string, number>).avg_cores);
+    expect((ranked[0] as Record<string, number>).avg_cores).toBeGreaterThanOrEqual((ranked[1] as Record<string, number>).avg_cores as number);
     expect(text).toMatch(/^Busiest guests in the cluster by cpu, last day/);
     const onNode = await expectOk(client, "get_metrics", { top: "netin", node: "pve2" });
     for (const r of tableRows(onNode.data.ranking)) expect(r.node).toBe("pve2");

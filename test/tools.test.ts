@@ -32,6 +32,9 @@ const READ_TOOLS = [
   "guest_ping",
   "check_connection",
   "get_audit_log",
+  "get_metrics",
+  "show_dashboard",
+  "dashboard_refresh",
 ];
 
 /** Every answer of the run, checked at the end for leaked credentials. */

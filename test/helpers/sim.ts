@@ -58,7 +58,7 @@ export const sim = {
     deniedPrivileges?: string[];
   }) => control("settings", { body: settings }),
   /** What runs inside a guest: whether qemu-ga answers, whether the OS reacts to ACPI. */
-  setGuest: (vmid: number, guest: { agentRunning?: boolean; ignoresAcpi?: boolean }) =>
+  setGuest: (vmid: number, guest: { agentRunning?: boolean; ignoresAcpi?: boolean; name?: string }) =>
     control(`guests/${vmid}`, { body: guest }),
 };
 
