@@ -3,7 +3,8 @@
 import { answerBytes, rawRpc, shownRows, type ToolInfo } from "./clients.ts";
 import { bytes, type Check, type Context, type SectionResult, table } from "./stats.ts";
 
-export const TOOLS_LIST_BUDGET = 32 * 1024;
+// 32 KiB until get_metrics, show_dashboard and the dashboard view's refresh tool (about 2.3 KB).
+export const TOOLS_LIST_BUDGET = 34 * 1024;
 const GUESTS = 500;
 
 /**
@@ -127,7 +128,7 @@ export async function contextSection(ctx: Context): Promise<SectionResult> {
   return {
     title: "3. Context cost",
     howToRead:
-      "Bytes a model pays for: the tool list in every conversation (per scope set), and big answers compared with the raw Proxmox JSON holding the same rows. Smaller is better; budgets: all tools under 32 KiB, answers at least 3× smaller than raw.",
+      "Bytes a model pays for: the tool list in every conversation (per scope set), and big answers compared with the raw Proxmox JSON holding the same rows. Smaller is better; budgets: all tools under 34 KiB, answers at least 3× smaller than raw.",
     body: parts.join("\n"),
     checks,
   };

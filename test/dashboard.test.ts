@@ -21,7 +21,7 @@ describe.each(ERAS)("show_dashboard over MCP %s", (era) => {
     const show = tools.find((t) => t.name === "show_dashboard");
     expect(show?._meta).toEqual({ ui: { resourceUri: DASHBOARD_URI }, "ui/resourceUri": DASHBOARD_URI });
     const refresh = tools.find((t) => t.name === "dashboard_refresh");
-    expect(refresh?._meta?.ui).toEqual({ resourceUri: DASHBOARD_URI, visibility: ["app"] });
+    expect(refresh?._meta).toEqual({ ui: { visibility: ["app"] } });
   });
 
   it("serves the view as one self-contained HTML file with no data in it", async () => {

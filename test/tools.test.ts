@@ -93,10 +93,11 @@ describe.each(ERAS)("read tools over MCP %s", (era) => {
     }
   });
 
-  it("keeps tools/list within its 32 KiB budget", async () => {
+  it("keeps tools/list within its 34 KiB budget", async () => {
     const tools = await client.listTools();
     expect(tools.length).toBeGreaterThanOrEqual(56);
-    expect(JSON.stringify({ tools }).length).toBeLessThan(32 * 1024);
+    // 32 KiB until get_metrics, show_dashboard and the view's dashboard_refresh (about 2.3 KB).
+    expect(JSON.stringify({ tools }).length).toBeLessThan(34 * 1024);
   });
 
   it("a call builds only the tool it names, and a name no tool has is still answered as such", async () => {

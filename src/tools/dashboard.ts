@@ -16,8 +16,7 @@ const backupDays = z.coerce
   .int()
   .min(1, { error: "backup_days must be at least 1" })
   .max(365, { error: "backup_days must be at most 365" })
-  .default(7)
-  .describe("a backup older than this many days counts as missing");
+  .default(7);
 
 const focus = { node: node.optional(), vmid: vmid.optional() };
 
@@ -84,10 +83,8 @@ function summarize(s: Snapshot) {
     cluster: s.cluster,
     guests: { total: rows.length, ...byState },
     busiest: { columns: ["vmid", "name", "node", "cpu_pct", "cores", "mem_gib"], rows: busiest },
-    running_tasks: s.running.rows.length,
-    failed_tasks_24h: s.failures.rows.length,
+    tasks: { running: s.running.rows.length, failed_24h: s.failures.rows.length },
     no_recent_backup: stale,
-    backup_days: s.backups.days,
   };
   return { text: lines.join("\n"), data };
 }
@@ -96,17 +93,15 @@ const showDashboardTool = tool({
   name: "show_dashboard",
   title: "Cluster dashboard",
   description:
-    "Show the cluster dashboard (a live view in hosts with MCP Apps): nodes, guests by state, busiest guests, " +
-    "running and failed tasks, guests without a recent backup. Optional node or vmid to focus. Use get_metrics for history.",
+    "Live cluster dashboard (an app view; text elsewhere): nodes, guests by state, busiest, running and failed tasks, " +
+    "guests with no backup in backup_days.",
   input: z.object({ ...focus, backup_days: backupDays }),
   output: z.object({
     cluster: z.object({ name: z.string().optional(), quorate: z.boolean().optional(), nodes: z.number(), online: z.number() }),
     guests: z.record(z.string(), z.number()),
     busiest: tableSchema(),
-    running_tasks: z.number(),
-    failed_tasks_24h: z.number(),
+    tasks: z.object({ running: z.number(), failed_24h: z.number() }),
     no_recent_backup: z.array(z.number()),
-    backup_days: z.number(),
   }),
   scope: "read",
   annotations: READ_ONLY,
@@ -124,29 +119,19 @@ const showDashboardTool = tool({
 const refreshTool = tool({
   name: "dashboard_refresh",
   title: "Dashboard data",
-  description: "The dashboard view's data (called by the view, not the model). Use show_dashboard.",
+  description: "Data for the dashboard view (use show_dashboard).",
   input: z.object({
     ...focus,
     timeframe: z.enum(["hour", "day", "week", "month", "year"]).default("hour"),
     backup_days: backupDays,
     chart_only: z.boolean().default(false),
   }),
-  output: z.object({
-    generated: z.number().optional(),
-    focus: z.object({ node: z.string().optional(), vmid: z.number().optional() }).optional(),
-    cluster: z.object({ nodes: z.number(), online: z.number() }).passthrough().optional(),
-    nodes: tableSchema().optional(),
-    storages: tableSchema().optional(),
-    guests: tableSchema().optional(),
-    running: tableSchema().optional(),
-    failures: tableSchema().optional(),
-    backups: z.object({ days: z.number() }).passthrough().optional(),
-    chart: z.object({ timeframe: z.string() }).passthrough().optional(),
-    requests: z.number(),
-  }),
+  // The view reads the snapshot (src/tools/dashboard-data.ts); listing its fields here would cost
+  // every conversation bytes for a tool no model calls.
+  output: z.object({ requests: z.number() }).passthrough(),
   scope: "read",
   annotations: READ_ONLY,
-  ui: { resourceUri: DASHBOARD_URI, visibility: ["app"] },
+  ui: { visibility: ["app"] },
   handler: (deps) => async (args) => {
     const data = await takeSnapshot(deps, {
       focus: { node: args.node, vmid: args.vmid },

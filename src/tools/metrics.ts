@@ -37,11 +37,8 @@ const input = z.object({
   vmid: vmid.optional(),
   storage: storage.optional(),
   timeframe: z.enum(TIMEFRAMES).default("hour"),
-  cf: z.enum(["AVERAGE", "MAX"]).default("AVERAGE").describe("AVERAGE, or MAX for peaks"),
-  top: z
-    .enum(TOP_SERIES)
-    .optional()
-    .describe("rank the busiest guests (of node, or the cluster) by this series instead"),
+  cf: z.enum(["AVERAGE", "MAX"]).default("AVERAGE"),
+  top: z.enum(TOP_SERIES).optional(),
   limit: limit(5, TOP_CANDIDATES),
 });
 
@@ -56,13 +53,13 @@ const output = z.object({
   }),
   timeframe: z.enum(TIMEFRAMES),
   cf: z.enum(["AVERAGE", "MAX"]),
-  step: z.number().describe("seconds between Proxmox's points"),
+  step: z.number(),
   from: z.number(),
   to: z.number(),
-  summary: tableSchema().optional().describe("per series: min, avg, max, last, peak_time (epoch s), of"),
-  samples: tableSchema().optional().describe("downsampled points, time in epoch s"),
+  summary: tableSchema().optional(),
+  samples: tableSchema().optional(),
   ranking: tableSchema().optional(),
-  requests: z.number().describe("Proxmox requests this answer took"),
+  requests: z.number(),
   note: z.string().optional(),
 });
 
@@ -303,9 +300,8 @@ const getMetricsTool = tool({
   name: "get_metrics",
   title: "Metrics history",
   description:
-    "CPU, memory, network, disk I/O, load and pressure history from Proxmox's RRD: node, vmid (a VM or container), " +
-    "or node+storage. Per series min/avg/max/last with units and when the peak was, plus about 60 points. " +
-    "top=cpu|mem|netin|netout|diskread|diskwrite ranks the busiest guests (of node, or the cluster) instead.",
+    "History of a node, vmid or node+storage (CPU, memory, network, disk I/O, load, pressure): min/avg/max/last, " +
+    "peak time, ~60 points. cf=MAX for peaks. top=<series> ranks the busiest guests instead.",
   input,
   output,
   scope: "read",
