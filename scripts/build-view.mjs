@@ -29,7 +29,9 @@ const englishOnly = {
   name: "zod-english-only",
   setup(b) {
     b.onResolve({ filter: /locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${"/"}zod${"/"}`) ? { path: "zod-locales", namespace: "english-only" } : undefined,
+      args.importer.includes(`${"/"}zod${"/"}`)
+        ? { path: "zod-locales", namespace: "english-only" }
+        : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: "english-only" }, () => ({
       contents: 'export { default as en } from "zod/v4/locales/en.js";',
@@ -58,9 +60,7 @@ export async function buildView({ quiet = false } = {}) {
     readFileSync(resolve(VIEW, "style.css"), "utf8"),
   ].join("\n");
   const body = readFileSync(resolve(VIEW, "index.html"), "utf8");
-  const html = body
-    .replace("/*STYLE*/", () => css)
-    .replace("/*SCRIPT*/", () => script);
+  const html = body.replace("/*STYLE*/", () => css).replace("/*SCRIPT*/", () => script);
   const gzip = gzipSync(html, { level: 9 }).length;
   if (gzip > VIEW_BUDGET_GZIP) {
     throw new Error(`the dashboard view is ${gzip} bytes gzipped, over its ${VIEW_BUDGET_GZIP}-byte budget`);

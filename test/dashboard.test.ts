@@ -41,7 +41,9 @@ describe.each(ERAS)("show_dashboard over MCP %s", (era) => {
     const { text, data } = await expectOk(client, "show_dashboard");
     const lines = text.split("\n");
     expect(lines[0]).toBe("Cluster homelab: 3/3 nodes online, quorate");
-    expect(lines[1]).toMatch(/^pve1: cpu [\d.]+% of \d+, mem [\d.]+\/[\d.]+ GiB, root [\d.]+\/[\d.]+ GiB, up /);
+    expect(lines[1]).toMatch(
+      /^pve1: cpu [\d.]+% of \d+, mem [\d.]+\/[\d.]+ GiB, root [\d.]+\/[\d.]+ GiB, up /,
+    );
     expect(text).toMatch(/\nGuests: 17 \(\d+ running, \d+ stopped, 1 paused\)/);
     expect(text).toMatch(/\nBusiest now: \d+ \S+ [\d.]+% of \d+ \(pve\d\)/);
     expect(text).toMatch(/\nRunning tasks: /);
@@ -63,15 +65,27 @@ describe.each(ERAS)("show_dashboard over MCP %s", (era) => {
     expect(requests.length).toBeLessThanOrEqual(20);
     expect(tableRows(data.nodes).map((n) => n.node)).toEqual(["pve1", "pve2", "pve3"]);
     const guests = tableRows(data.guests);
-    expect(guests.find((g) => g.vmid === 101)).toMatchObject({ name: "web-01", status: "running", tags: "prod;web", pool: "prod" });
+    expect(guests.find((g) => g.vmid === 101)).toMatchObject({
+      name: "web-01",
+      status: "running",
+      tags: "prod;web",
+      pool: "prod",
+    });
     expect(data.chart).toMatchObject({ timeframe: "day", subject: "nodes", io: "iowait_pct" });
     expect(data.chart.lines.map((l: { label: string }) => l.label)).toEqual(["pve1", "pve2", "pve3"]);
     expect(data.chart.time.length).toBeLessThanOrEqual(120);
     expect(data.chart.lines[0].cpu.length).toBe(data.chart.time.length);
     // The timeframe switch asks for the chart alone.
     await sim.clearRequests();
-    const chart = await expectOk(client, "dashboard_refresh", { vmid: 201, timeframe: "week", chart_only: true });
-    expect((await sim.requests()).map((r) => r.path)).toEqual(["/cluster/resources", "/nodes/pve1/lxc/201/rrddata"]);
+    const chart = await expectOk(client, "dashboard_refresh", {
+      vmid: 201,
+      timeframe: "week",
+      chart_only: true,
+    });
+    expect((await sim.requests()).map((r) => r.path)).toEqual([
+      "/cluster/resources",
+      "/nodes/pve1/lxc/201/rrddata",
+    ]);
     expect(chart.data.chart).toMatchObject({ subject: "CT 201", io: "disk_kibps" });
     expect(chart.data.guests).toBeUndefined();
   });
@@ -81,8 +95,12 @@ describe.each(ERAS)("show_dashboard over MCP %s", (era) => {
     expect(text.split("\n")[0]).toBe("Cluster homelab: 3/3 nodes online, quorate (showing node pve2)");
     expect(text).not.toMatch(/\npve1:/);
     expect(data.guests.total).toBeGreaterThan(0);
-    expect(await expectError(client, "show_dashboard", { node: "nope" })).toMatch(/There is no node 'nope'.*pve1, pve2, pve3/);
-    expect(await expectError(client, "show_dashboard", { vmid: 999 })).toMatch(/no VM or container with ID 999/);
+    expect(await expectError(client, "show_dashboard", { node: "nope" })).toMatch(
+      /There is no node 'nope'.*pve1, pve2, pve3/,
+    );
+    expect(await expectError(client, "show_dashboard", { vmid: 999 })).toMatch(
+      /no VM or container with ID 999/,
+    );
     expect(await expectError(client, "show_dashboard", { backup_days: 0 })).toMatch(/backup_days/);
   });
 });

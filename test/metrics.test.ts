@@ -4,7 +4,9 @@ import { api } from "./helpers/pve";
 import { sim } from "./helpers/sim";
 
 async function upstream() {
-  return (await sim.requests()).map((r) => `${r.method} ${r.path}${r.query.timeframe ? `?${r.query.timeframe}` : ""}`);
+  return (await sim.requests()).map(
+    (r) => `${r.method} ${r.path}${r.query.timeframe ? `?${r.query.timeframe}` : ""}`,
+  );
 }
 
 describe.each(ERAS)("get_metrics over MCP %s", (era) => {
@@ -40,7 +42,15 @@ describe.each(ERAS)("get_metrics over MCP %s", (era) => {
     expect(cpu.peak_time).toBeGreaterThanOrEqual(data.from);
     expect(cpu.peak_time).toBeLessThanOrEqual(data.to);
     // The raw hour has 60 points; the table has at most 30 (two-minute averages).
-    expect(data.samples.columns).toEqual(["time", "cpu_pct", "mem_gib", "netin_kibps", "netout_kibps", "diskread_kibps", "diskwrite_kibps"]);
+    expect(data.samples.columns).toEqual([
+      "time",
+      "cpu_pct",
+      "mem_gib",
+      "netin_kibps",
+      "netout_kibps",
+      "diskread_kibps",
+      "diskwrite_kibps",
+    ]);
     expect(data.samples.rows.length).toBe(30);
     expect(text).toMatch(/^VM 102 db-01 on pve1, last hour \(60 points every 1m, averages\):/);
     expect(text).toMatch(/\ncpu: avg [\d.]+%, max [\d.]+% at \d\d:\d\d UTC, min [\d.]+%, last [\d.]+%/);
@@ -64,10 +74,24 @@ describe.each(ERAS)("get_metrics over MCP %s", (era) => {
     expect(ct.data.step).toBe(1800);
     const node = await expectOk(client, "get_metrics", { node: "pve2", timeframe: "month" });
     expect(tableRows(node.data.summary).map((r) => r.series)).toEqual(
-      expect.arrayContaining(["cpu", "load", "iowait", "mem", "swap", "rootfs", "netin", "netout", "pressure_io_some"]),
+      expect.arrayContaining([
+        "cpu",
+        "load",
+        "iowait",
+        "mem",
+        "swap",
+        "rootfs",
+        "netin",
+        "netout",
+        "pressure_io_some",
+      ]),
     );
     expect(node.data.samples.rows.length).toBe(60);
-    const st = await expectOk(client, "get_metrics", { node: "pve1", storage: "local-lvm", timeframe: "year" });
+    const st = await expectOk(client, "get_metrics", {
+      node: "pve1",
+      storage: "local-lvm",
+      timeframe: "year",
+    });
     expect(tableRows(st.data.summary)[0]).toMatchObject({ series: "used", unit: "GiB" });
     const stopped = await expectOk(client, "get_metrics", { vmid: 103 });
     expect(stopped.text).toContain("The guest did not run in this timeframe");
@@ -84,8 +108,19 @@ describe.each(ERAS)("get_metrics over MCP %s", (era) => {
     expect(requests.length).toBeLessThanOrEqual(13);
     const ranked = tableRows(data.ranking);
     expect(ranked).toHaveLength(3);
-    expect(data.ranking.columns).toEqual(["vmid", "name", "node", "type", "avg_cores", "max_cores", "peak_time", "last_cores"]);
-    expect((ranked[0] as Record<string, number>).avg_cores).toBeGreaterThanOrEqual((ranked[1] as Record<string, number>).avg_cores as number);
+    expect(data.ranking.columns).toEqual([
+      "vmid",
+      "name",
+      "node",
+      "type",
+      "avg_cores",
+      "max_cores",
+      "peak_time",
+      "last_cores",
+    ]);
+    expect((ranked[0] as Record<string, number>).avg_cores).toBeGreaterThanOrEqual(
+      (ranked[1] as Record<string, number>).avg_cores as number,
+    );
     expect(text).toMatch(/^Busiest guests in the cluster by cpu, last day/);
     const onNode = await expectOk(client, "get_metrics", { top: "netin", node: "pve2" });
     for (const r of tableRows(onNode.data.ranking)) expect(r.node).toBe("pve2");
@@ -94,12 +129,16 @@ describe.each(ERAS)("get_metrics over MCP %s", (era) => {
   it("refuses what it cannot measure, before asking Proxmox", async () => {
     await sim.clearRequests();
     expect(await expectError(client, "get_metrics", {})).toMatch(/Say what to measure/);
-    expect(await expectError(client, "get_metrics", { node: "pve1", timeframe: "decade" })).toMatch(/timeframe/);
+    expect(await expectError(client, "get_metrics", { node: "pve1", timeframe: "decade" })).toMatch(
+      /timeframe/,
+    );
     expect(await expectError(client, "get_metrics", { storage: "local" })).toMatch(/storage needs node/);
     expect(await expectError(client, "get_metrics", { top: "temperature" })).toMatch(/top/);
     expect(await upstream()).toEqual([]);
     expect(await expectError(client, "get_metrics", { vmid: 999 })).toMatch(/no VM or container with ID 999/);
-    expect(await expectError(client, "get_metrics", { vmid: 102, node: "pve2" })).toMatch(/is on node pve1, not pve2/);
+    expect(await expectError(client, "get_metrics", { vmid: 102, node: "pve2" })).toMatch(
+      /is on node pve1, not pve2/,
+    );
     expect(await expectError(client, "get_metrics", { node: "nope" })).toMatch(/There is no node 'nope'/);
   });
 });

@@ -1,3 +1,4 @@
+import { registerAppTool } from "@modelcontextprotocol/ext-apps/server";
 import type {
   CallToolResult,
   McpServer,
@@ -5,7 +6,6 @@ import type {
   StandardSchemaWithJSON,
   ToolAnnotations,
 } from "@modelcontextprotocol/server";
-import { registerAppTool } from "@modelcontextprotocol/ext-apps/server";
 import { z } from "zod";
 import type { ProxmoxClient, UpstreamEnv } from "../proxmox/client";
 import { ProxmoxError, scrub } from "../proxmox/errors";
@@ -118,20 +118,17 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
   const register = spec.ui
     ? (name: string, cb: never) => registerAppTool(server, name, { ...config, _meta: { ui: spec.ui } }, cb)
     : (name: string, cb: never) => server.registerTool(name, config, cb);
-  register(
-    spec.name,
-    (async (args: z.output<I>, ctx: ServerContext): Promise<CallToolResult> => {
-      try {
-        const answer = await handler(args, ctx);
-        return {
-          content: [{ type: "text", text: scrub(answer.text, deps.secrets) }],
-          ...(spec.output ? { structuredContent: answer.data as Record<string, unknown> } : {}),
-        };
-      } catch (error) {
-        return errorResult(error, spec.name, deps.secrets);
-      }
-    }) as never,
-  );
+  register(spec.name, (async (args: z.output<I>, ctx: ServerContext): Promise<CallToolResult> => {
+    try {
+      const answer = await handler(args, ctx);
+      return {
+        content: [{ type: "text", text: scrub(answer.text, deps.secrets) }],
+        ...(spec.output ? { structuredContent: answer.data as Record<string, unknown> } : {}),
+      };
+    } catch (error) {
+      return errorResult(error, spec.name, deps.secrets);
+    }
+  }) as never);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { type Cell, gib, pct, row } from "../mcp/format";
 import type { ToolDeps } from "../mcp/tool";
-import type { ClusterResourcesGetItem, ClusterTasksGetItem } from "../proxmox/generated/pve-api";
 import { ProxmoxError } from "../proxmox/errors";
+import type { ClusterResourcesGetItem, ClusterTasksGetItem } from "../proxmox/generated/pve-api";
 import { percentFromLog } from "../session/poll";
 import type { RrdRow, Timeframe } from "./metrics-series";
 
@@ -31,7 +31,17 @@ export const GUEST_COLUMNS = [
   "pool",
   "last_backup",
 ];
-export const NODE_COLUMNS = ["node", "status", "cpu_pct", "cores", "mem_gib", "maxmem_gib", "root_gib", "maxroot_gib", "uptime_s"];
+export const NODE_COLUMNS = [
+  "node",
+  "status",
+  "cpu_pct",
+  "cores",
+  "mem_gib",
+  "maxmem_gib",
+  "root_gib",
+  "maxroot_gib",
+  "uptime_s",
+];
 export const STORAGE_COLUMNS = ["storage", "node", "shared", "used_gib", "size_gib"];
 export const TASK_COLUMNS = ["upid", "node", "type", "id", "user", "start", "percent", "line"];
 export const FAILURE_COLUMNS = ["upid", "node", "type", "id", "user", "end", "status"];
@@ -47,7 +57,14 @@ export interface Chart {
   subject: string;
   time: number[];
   /** One line per node (or the guest): per metric, one value per time (null while unknown). */
-  lines: { label: string; cpu: (number | null)[]; mem: (number | null)[]; netin: (number | null)[]; netout: (number | null)[]; io: (number | null)[] }[];
+  lines: {
+    label: string;
+    cpu: (number | null)[];
+    mem: (number | null)[];
+    netin: (number | null)[];
+    netout: (number | null)[];
+    io: (number | null)[];
+  }[];
   /** What the io values are: disk read+write KiB/s (guests), I/O wait % (nodes). */
   io: "disk_kibps" | "iowait_pct";
 }
@@ -86,7 +103,8 @@ class Counter {
 }
 
 const isGuest = (r: Resource) => r.type === "qemu" || r.type === "lxc";
-const failed = (t: ClusterTasksGetItem) => t.status !== undefined && t.status !== "OK" && !/^WARNINGS/.test(t.status);
+const failed = (t: ClusterTasksGetItem) =>
+  t.status !== undefined && t.status !== "OK" && !/^WARNINGS/.test(t.status);
 
 /** Averages consecutive points (or takes their peak) so a chart has at most `max` of them. */
 function thin(rows: RrdRow[], max: number): RrdRow[] {
@@ -146,7 +164,10 @@ async function chartFor(
   const all = await Promise.all(
     subject.nodes.map(async (node) => {
       try {
-        return { node, rows: thin(await c.client.call("GET /nodes/{node}/rrddata", { node, timeframe }), CHART_POINTS) };
+        return {
+          node,
+          rows: thin(await c.client.call("GET /nodes/{node}/rrddata", { node, timeframe }), CHART_POINTS),
+        };
       } catch (error) {
         if (error instanceof ProxmoxError) return { node, rows: [] as RrdRow[] };
         throw error;
@@ -182,10 +203,19 @@ async function chartFor(
 }
 
 /** Last backup time per vmid from every backup storage (shared ones read once). */
-async function lastBackups(c: Counter, storages: Resource[]): Promise<{ last: Map<number, number>; failedStorages: string[] }> {
+async function lastBackups(
+  c: Counter,
+  storages: Resource[],
+): Promise<{ last: Map<number, number>; failedStorages: string[] }> {
   const seen = new Set<string>();
   const targets = storages.filter((s) => {
-    if (s.status !== "available" || !String(s.content ?? "").split(",").includes("backup")) return false;
+    if (
+      s.status !== "available" ||
+      !String(s.content ?? "")
+        .split(",")
+        .includes("backup")
+    )
+      return false;
     const key = s.shared ? String(s.storage) : `${s.storage}@${s.node}`;
     if (seen.has(key)) return false;
     seen.add(key);
@@ -226,9 +256,17 @@ async function notBackedUp(c: Counter): Promise<{ vmids: number[] | null; note?:
   }
 }
 
-async function taskProgress(c: Counter, t: ClusterTasksGetItem): Promise<{ percent?: number; line?: string }> {
+async function taskProgress(
+  c: Counter,
+  t: ClusterTasksGetItem,
+): Promise<{ percent?: number; line?: string }> {
   try {
-    const log = await c.client.call("GET /nodes/{node}/tasks/{upid}/log", { node: t.node, upid: t.upid, start: 0, limit: 5000 });
+    const log = await c.client.call("GET /nodes/{node}/tasks/{upid}/log", {
+      node: t.node,
+      upid: t.upid,
+      start: 0,
+      limit: 5000,
+    });
     let percent: number | undefined;
     for (const l of log) percent = percentFromLog(l.t) ?? percent;
     return { percent, line: log[log.length - 1]?.t };
@@ -246,7 +284,11 @@ export interface SnapshotOptions {
   chartOnly?: boolean;
 }
 
-export async function takeSnapshot(deps: ToolDeps, options: SnapshotOptions, nowSec = Math.floor(Date.now() / 1000)) {
+export async function takeSnapshot(
+  deps: ToolDeps,
+  options: SnapshotOptions,
+  nowSec = Math.floor(Date.now() / 1000),
+) {
   const c = new Counter(deps);
   const { focus } = options;
   const resources = await c.client.call("GET /cluster/resources", {});
@@ -262,18 +304,31 @@ export async function takeSnapshot(deps: ToolDeps, options: SnapshotOptions, now
   if (focus.node && !nodesAll.some((n) => n.node === focus.node)) {
     throw new ProxmoxError({
       kind: "not_found",
-      message: `There is no node '${focus.node}' in this cluster. Nodes: ${nodesAll.map((n) => n.node).sort().join(", ")}.`,
+      message: `There is no node '${focus.node}' in this cluster. Nodes: ${nodesAll
+        .map((n) => n.node)
+        .sort()
+        .join(", ")}.`,
     });
   }
-  const onlineNodes = nodesAll.filter((n) => n.status === "online").map((n) => n.node as string).sort();
+  const onlineNodes = nodesAll
+    .filter((n) => n.status === "online")
+    .map((n) => n.node as string)
+    .sort();
   const chartNodes = focus.node ? onlineNodes.filter((n) => n === focus.node) : onlineNodes;
-  const chart = await chartFor(c, focusGuest ? { guest: focusGuest } : { nodes: chartNodes }, options.timeframe);
+  const chart = await chartFor(
+    c,
+    focusGuest ? { guest: focusGuest } : { nodes: chartNodes },
+    options.timeframe,
+  );
   if (options.chartOnly) return { chart, requests: c.n };
 
   const [status, tasks, backups, missing] = await Promise.all([
     c.client.call("GET /cluster/status", {}),
     c.client.call("GET /cluster/tasks", {}),
-    lastBackups(c, resources.filter((r) => r.type === "storage")),
+    lastBackups(
+      c,
+      resources.filter((r) => r.type === "storage"),
+    ),
     notBackedUp(c),
   ]);
   const inFocus = (node: string | undefined) => !focus.node || node === focus.node;
@@ -282,7 +337,9 @@ export async function takeSnapshot(deps: ToolDeps, options: SnapshotOptions, now
     .filter((g) => inFocus(g.node) && !g.template)
     .sort((a, b) => (a.vmid ?? 0) - (b.vmid ?? 0));
   const live = (g: Resource) => g.status === "running" || g.status === "paused";
-  const runningTasks = tasks.filter((t) => t.endtime === undefined && t.status === undefined && inFocus(t.node));
+  const runningTasks = tasks.filter(
+    (t) => t.endtime === undefined && t.status === undefined && inFocus(t.node),
+  );
   const progress = await Promise.all(runningTasks.slice(0, MAX_TASK_LOGS).map((t) => taskProgress(c, t)));
   const since = nowSec - DAY;
   const failures = tasks.filter((t) => failed(t) && (t.endtime ?? t.starttime) >= since && inFocus(t.node));
@@ -304,7 +361,17 @@ export async function takeSnapshot(deps: ToolDeps, options: SnapshotOptions, now
         .sort((a, b) => String(a.node).localeCompare(String(b.node), "en", { numeric: true }))
         .map((n) => {
           const on = n.status === "online";
-          return row([n.node, n.status, on ? pct(n.cpu) : null, n.maxcpu, on ? gib(n.mem) : null, gib(n.maxmem), on ? gib(n.disk) : null, gib(n.maxdisk), on ? n.uptime : null]);
+          return row([
+            n.node,
+            n.status,
+            on ? pct(n.cpu) : null,
+            n.maxcpu,
+            on ? gib(n.mem) : null,
+            gib(n.maxmem),
+            on ? gib(n.disk) : null,
+            gib(n.maxdisk),
+            on ? n.uptime : null,
+          ]);
         }),
     },
     storages: {
@@ -336,7 +403,16 @@ export async function takeSnapshot(deps: ToolDeps, options: SnapshotOptions, now
     running: {
       columns: TASK_COLUMNS,
       rows: runningTasks.map((t, i) =>
-        row([t.upid, t.node, t.type, t.id, t.user, t.starttime, progress[i]?.percent ?? null, progress[i]?.line ?? null]),
+        row([
+          t.upid,
+          t.node,
+          t.type,
+          t.id,
+          t.user,
+          t.starttime,
+          progress[i]?.percent ?? null,
+          progress[i]?.line ?? null,
+        ]),
       ),
     },
     failures: {
@@ -348,13 +424,17 @@ export async function takeSnapshot(deps: ToolDeps, options: SnapshotOptions, now
     },
     backups: {
       days: options.backupDays,
-      stale: guests.filter((g) => (backups.last.get(g.vmid as number) ?? 0) < staleBefore).map((g) => g.vmid as number),
+      stale: guests
+        .filter((g) => (backups.last.get(g.vmid as number) ?? 0) < staleBefore)
+        .map((g) => g.vmid as number),
       notInJob: missing.vmids ? missing.vmids.filter((v) => guests.some((g) => g.vmid === v)) : null,
       ...(missing.note || backups.failedStorages.length
         ? {
             note: [
               missing.note,
-              backups.failedStorages.length ? `Could not read backup storage ${backups.failedStorages.join(", ")}.` : undefined,
+              backups.failedStorages.length
+                ? `Could not read backup storage ${backups.failedStorages.join(", ")}.`
+                : undefined,
             ]
               .filter(Boolean)
               .join(" "),

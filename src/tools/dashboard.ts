@@ -36,14 +36,27 @@ function summarize(s: Snapshot) {
     .map((r) => ({ r, cores: ((cell(r, "cpu_pct") as number) / 100) * Number(cell(r, "cores") ?? 1) }))
     .sort((a, b) => b.cores - a.cores)
     .slice(0, 5)
-    .map(({ r }) => row([cell(r, "vmid"), cell(r, "name"), cell(r, "node"), cell(r, "cpu_pct"), cell(r, "cores"), cell(r, "mem_gib")]));
+    .map(({ r }) =>
+      row([
+        cell(r, "vmid"),
+        cell(r, "name"),
+        cell(r, "node"),
+        cell(r, "cpu_pct"),
+        cell(r, "cores"),
+        cell(r, "mem_gib"),
+      ]),
+    );
   const names = new Map(rows.map((r) => [cell(r, "vmid"), cell(r, "name")]));
   const named = (v: number) => `${v}${names.get(v) ? ` ${names.get(v)}` : ""}`;
   const lines: string[] = [];
   const c = s.cluster;
   lines.push(
     `${c.name ? `Cluster ${c.name}` : "Standalone node"}: ${c.online}/${c.nodes} nodes online${c.quorate === undefined ? "" : c.quorate ? ", quorate" : ", NOT QUORATE"}` +
-      (s.focus.node ? ` (showing node ${s.focus.node})` : s.focus.vmid !== undefined ? ` (focused on ${named(s.focus.vmid)})` : ""),
+      (s.focus.node
+        ? ` (showing node ${s.focus.node})`
+        : s.focus.vmid !== undefined
+          ? ` (focused on ${named(s.focus.vmid)})`
+          : ""),
   );
   for (const n of s.nodes.rows) {
     const [name, status, cpu, cores, mem, maxmem, root, maxroot, uptime] = n;
@@ -60,7 +73,9 @@ function summarize(s: Snapshot) {
       .join(", ")})`,
   );
   if (busiest.length)
-    lines.push(`Busiest now: ${busiest.map((b) => `${b[0]} ${b[1] ?? ""} ${b[3]}% of ${b[4]} (${b[2]})`).join("; ")}`);
+    lines.push(
+      `Busiest now: ${busiest.map((b) => `${b[0]} ${b[1] ?? ""} ${b[3]}% of ${b[4]} (${b[2]})`).join("; ")}`,
+    );
   lines.push(
     s.running.rows.length
       ? `Running tasks: ${s.running.rows.map((t) => `${t[2]} ${t[3] || ""} on ${t[1]}${typeof t[6] === "number" ? ` ${t[6]}%` : ""}`).join("; ")}`
@@ -77,7 +92,8 @@ function summarize(s: Snapshot) {
       ? `No backup within ${s.backups.days} days: ${stale.slice(0, 15).map(named).join(", ")}${stale.length > 15 ? ` and ${stale.length - 15} more` : ""}`
       : `Every guest has a backup from the last ${s.backups.days} days.`,
   );
-  if (s.backups.notInJob?.length) lines.push(`In no backup job: ${s.backups.notInJob.slice(0, 15).map(named).join(", ")}`);
+  if (s.backups.notInJob?.length)
+    lines.push(`In no backup job: ${s.backups.notInJob.slice(0, 15).map(named).join(", ")}`);
   if (s.backups.note) lines.push(s.backups.note);
   const data = {
     cluster: s.cluster,
@@ -97,7 +113,12 @@ const showDashboardTool = tool({
     "guests with no backup in backup_days.",
   input: z.object({ ...focus, backup_days: backupDays }),
   output: z.object({
-    cluster: z.object({ name: z.string().optional(), quorate: z.boolean().optional(), nodes: z.number(), online: z.number() }),
+    cluster: z.object({
+      name: z.string().optional(),
+      quorate: z.boolean().optional(),
+      nodes: z.number(),
+      online: z.number(),
+    }),
     guests: z.record(z.string(), z.number()),
     busiest: tableSchema(),
     tasks: z.object({ running: z.number(), failed_24h: z.number() }),

@@ -19,7 +19,6 @@ import {
   summaryCells,
   summaryLine,
   TABLE_POINTS,
-  type Timeframe,
   tidy,
   when,
 } from "./metrics-series";
@@ -100,7 +99,10 @@ function describeSeries(
     `${heading}, last ${args.timeframe} (${rows.length} points every ${step >= 3600 ? `${step / 3600}h` : `${step / 60}m`}, ${args.cf === "MAX" ? "peaks" : "averages"}):`,
   ];
   let note: string | undefined;
-  if (summaries.length === 0 || (target.kind !== "node" && target.kind !== "storage" && !summaries.some((s) => s.name === "cpu"))) {
+  if (
+    summaries.length === 0 ||
+    (target.kind !== "node" && target.kind !== "storage" && !summaries.some((s) => s.name === "cpu"))
+  ) {
     note =
       target.kind === "storage"
         ? "Proxmox has no usage recorded for this storage in this timeframe."
@@ -211,7 +213,13 @@ function rankValue(rows: RrdRow[], series: TopSeries, cf: Cf) {
   if (n === 0) return undefined;
   const scale = series === "mem" ? 1 / 1024 ** 3 : series === "cpu" ? 1 : 1 / 1024;
   const avg = (sum / n) * scale;
-  return { avg: tidy(avg), max: tidy(max * scale), last: tidy(last * scale), peakAt, key: cf === "MAX" ? max * scale : avg };
+  return {
+    avg: tidy(avg),
+    max: tidy(max * scale),
+    last: tidy(last * scale),
+    peakAt,
+    key: cf === "MAX" ? max * scale : avg,
+  };
 }
 
 const TOP_UNIT: Record<TopSeries, string> = {
@@ -235,7 +243,9 @@ async function topMetrics(deps: ToolDeps, args: Input & { top: TopSeries }) {
     (r) => (r.status === "running" || r.status === "paused") && (!args.node || r.node === args.node),
   );
   if (args.node && !resources.some((r) => r.node === args.node) && running.length === 0) {
-    await onNode(deps, args.node, () => deps.client.call("GET /nodes/{node}/status", { node: args.node as string }));
+    await onNode(deps, args.node, () =>
+      deps.client.call("GET /nodes/{node}/status", { node: args.node as string }),
+    );
   }
   const now = (r: (typeof resources)[number]): number => {
     const uptime = Math.max(1, r.uptime ?? 1);

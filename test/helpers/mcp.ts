@@ -40,7 +40,9 @@ export interface TestClient {
   serverInfo(): { name: string; version: string } | undefined;
   close(): Promise<void>;
   /** resources/read: the contents of one resource (the dashboard's ui:// view). */
-  readResource(uri: string): Promise<{ uri: string; mimeType?: string; text?: string; _meta?: Record<string, any> }[]>;
+  readResource(
+    uri: string,
+  ): Promise<{ uri: string; mimeType?: string; text?: string; _meta?: Record<string, any> }[]>;
 }
 
 /** Sends requests straight into the Worker under test, as an HTTP client would. */

@@ -32,8 +32,18 @@ interface Spec {
 }
 
 const SPECS: Spec[] = [
-  { key: "cpu", title: "CPU", unit: "%", series: (d) => d.lines.map((l) => ({ label: l.label, values: l.cpu })) },
-  { key: "mem", title: "Memory", unit: "GiB", series: (d) => d.lines.map((l) => ({ label: l.label, values: l.mem })) },
+  {
+    key: "cpu",
+    title: "CPU",
+    unit: "%",
+    series: (d) => d.lines.map((l) => ({ label: l.label, values: l.cpu })),
+  },
+  {
+    key: "mem",
+    title: "Memory",
+    unit: "GiB",
+    series: (d) => d.lines.map((l) => ({ label: l.label, values: l.mem })),
+  },
   {
     key: "net",
     title: "Network in / out",
@@ -52,8 +62,18 @@ const SPECS: Spec[] = [
   },
 ];
 
-const fmt = (v: number | null, unit: string) =>
-  v === null || v === undefined ? "–" : `${v >= 100 ? Math.round(v) : Math.round(v * 10) / 10} ${unit}`;
+function fmt(v: number | null, unit: string): string {
+  if (v === null || v === undefined) return "–";
+  const abs = Math.abs(v);
+  const digits = abs >= 100 || abs === 0 ? 0 : abs >= 1 ? 1 : 2;
+  return `${v.toFixed(digits)} ${unit}`;
+}
+
+/** Each chart takes half the row (the whole row on narrow hosts). */
+function plotWidth(root: HTMLElement): number {
+  const width = root.clientWidth || 640;
+  return Math.max(260, Math.floor(width > 700 ? (width - 8) / 2 : width) - 2);
+}
 
 export class Charts {
   private readonly plots = new Map<string, { plot: uPlot; shape: string }>();
@@ -61,7 +81,7 @@ export class Charts {
   constructor(private readonly root: HTMLElement) {}
 
   render(data: ChartData): void {
-    const width = Math.max(280, Math.floor((this.root.clientWidth || 640) / (this.root.clientWidth > 700 ? 2 : 1)) - 12);
+    const width = plotWidth(this.root);
     for (const spec of SPECS) {
       const unit = spec.key === "io" && data.io === "iowait_pct" ? "%" : spec.unit;
       const title = spec.key === "io" && data.io === "iowait_pct" ? "I/O wait" : spec.title;
@@ -69,7 +89,12 @@ export class Charts {
       const shape = `${data.subject}|${series.map((s) => s.label).join(",")}|${unit}`;
       let box = this.root.querySelector<HTMLElement>(`[data-chart="${spec.key}"]`);
       if (!box) {
-        box = el("div", { class: "chart", "data-chart": spec.key }, el("h3", {}, title), el("div", { class: "plot" }));
+        box = el(
+          "div",
+          { class: "chart", "data-chart": spec.key },
+          el("h3", {}, title),
+          el("div", { class: "plot" }),
+        );
         this.root.append(box);
       }
       (box.querySelector("h3") as HTMLElement).textContent = `${title} (${unit})`;
@@ -91,7 +116,7 @@ export class Charts {
           width,
           height: 170,
           cursor: { drag: { x: false, y: false } },
-          legend: { show: true, live: true },
+          legend: { show: true, live: false },
           scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : unit === "%" ? 100 : 1] } },
           axes: [
             { stroke: "#98a2b3", grid: { stroke: "rgba(127,127,127,0.15)" } },
@@ -122,7 +147,7 @@ export class Charts {
   }
 
   resize(): void {
-    const width = Math.max(280, Math.floor((this.root.clientWidth || 640) / (this.root.clientWidth > 700 ? 2 : 1)) - 12);
+    const width = plotWidth(this.root);
     for (const { plot } of this.plots.values()) plot.setSize({ width, height: 170 });
   }
 }

@@ -2,10 +2,22 @@
 // renders it for, then gets every figure through the app-only dashboard_refresh tool, which the
 // host proxies to the server: the page has no network access of its own.
 
-import { App, applyDocumentTheme, applyHostFonts, applyHostStyleVariables } from "@modelcontextprotocol/ext-apps";
+import {
+  App,
+  applyDocumentTheme,
+  applyHostFonts,
+  applyHostStyleVariables,
+} from "@modelcontextprotocol/ext-apps";
 import { type ChartData, Charts } from "./charts";
 import { byId, el } from "./dom";
-import { type GuestView, renderBackups, renderGuests, renderNodes, renderTasks, type Snapshot } from "./panels";
+import {
+  type GuestView,
+  renderBackups,
+  renderGuests,
+  renderNodes,
+  renderTasks,
+  type Snapshot,
+} from "./panels";
 
 const TIMEFRAMES = ["hour", "day", "week", "month", "year"] as const;
 /** How often an open dashboard refreshes itself; hidden pages wait until they are seen again. */
@@ -111,10 +123,15 @@ function renderGuestTable(): void {
 function setupControls(): void {
   const group = byId("timeframes");
   for (const tf of TIMEFRAMES) {
-    const b = el("button", { type: "button", "data-timeframe": tf, "aria-pressed": String(tf === state.timeframe) }, tf);
+    const b = el(
+      "button",
+      { type: "button", "data-timeframe": tf, "aria-pressed": String(tf === state.timeframe) },
+      tf,
+    );
     b.addEventListener("click", () => {
       state.timeframe = tf;
-      for (const other of group.querySelectorAll("button")) other.setAttribute("aria-pressed", String(other === b));
+      for (const other of group.querySelectorAll("button"))
+        other.setAttribute("aria-pressed", String(other === b));
       void load(true);
     });
     group.append(b);

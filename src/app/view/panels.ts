@@ -18,11 +18,26 @@ export interface Snapshot {
 
 const num = (v: Cell | undefined) => (typeof v === "number" ? v : null);
 
-function gauge(label: string, fraction: number | null, detail: string, metric: string, node: string): HTMLElement {
+function gauge(
+  label: string,
+  fraction: number | null,
+  detail: string,
+  metric: string,
+  node: string,
+): HTMLElement {
   const p = fraction === null ? 0 : Math.max(0, Math.min(100, fraction * 100));
   const color = p >= 90 ? "var(--bad)" : p >= 75 ? "var(--warn)" : "var(--ok)";
-  const ring = el("div", { class: "ring", style: `--p:${p.toFixed(1)};--c:${color}` }, el("span", { class: "value" }, fraction === null ? "–" : `${Math.round(p)}%`));
-  return el("div", { class: "gauge", "data-node": node, "data-metric": metric, title: detail }, ring, el("small", {}, label));
+  const ring = el(
+    "div",
+    { class: "ring", style: `--p:${p.toFixed(1)};--c:${color}` },
+    el("span", { class: "value" }, fraction === null ? "–" : `${Math.round(p)}%`),
+  );
+  return el(
+    "div",
+    { class: "gauge", "data-node": node, "data-metric": metric, title: detail },
+    ring,
+    el("small", {}, label),
+  );
 }
 
 export function renderNodes(root: HTMLElement, s: Snapshot): void {
@@ -40,19 +55,48 @@ export function renderNodes(root: HTMLElement, s: Snapshot): void {
         const maxroot = num(n.maxroot_gib);
         gauges.append(
           gauge("CPU", cpu === null ? null : cpu / 100, `${cpu}% of ${n.cores} cores`, "cpu", name),
-          gauge("Memory", mem !== null && maxmem ? mem / maxmem : null, `${mem} of ${maxmem} GiB`, "mem", name),
-          gauge("Root disk", root !== null && maxroot ? root / maxroot : null, `${root} of ${maxroot} GiB`, "root", name),
+          gauge(
+            "Memory",
+            mem !== null && maxmem ? mem / maxmem : null,
+            `${mem} of ${maxmem} GiB`,
+            "mem",
+            name,
+          ),
+          gauge(
+            "Root disk",
+            root !== null && maxroot ? root / maxroot : null,
+            `${root} of ${maxroot} GiB`,
+            "root",
+            name,
+          ),
         );
         for (const st of storages.filter((x) => x.node === name)) {
           const used = num(st.used_gib);
           const size = num(st.size_gib);
-          gauges.append(gauge(String(st.storage), used !== null && size ? used / size : null, `${st.storage}: ${used} of ${size} GiB`, `storage:${st.storage}`, name));
+          gauges.append(
+            gauge(
+              String(st.storage),
+              used !== null && size ? used / size : null,
+              `${st.storage}: ${used} of ${size} GiB`,
+              `storage:${st.storage}`,
+              name,
+            ),
+          );
         }
       }
       return el(
         "div",
         { class: "card", "data-node": name },
-        el("h3", {}, el("span", {}, name), el("span", { class: online ? "muted" : "bad" }, online ? `up ${duration(num(n.uptime_s))}` : String(n.status).toUpperCase())),
+        el(
+          "h3",
+          {},
+          el("span", {}, name),
+          el(
+            "span",
+            { class: online ? "muted" : "bad" },
+            online ? `up ${duration(num(n.uptime_s))}` : String(n.status).toUpperCase(),
+          ),
+        ),
         gauges,
       );
     }),
@@ -103,7 +147,9 @@ export function renderGuests(
     .filter(
       (g) =>
         !needle ||
-        [g.vmid, g.name, g.node, g.tags, g.pool, g.type].some((v) => v !== null && String(v).toLowerCase().includes(needle)),
+        [g.vmid, g.name, g.node, g.tags, g.pool, g.type].some(
+          (v) => v !== null && String(v).toLowerCase().includes(needle),
+        ),
     )
     .sort((a, b) => {
       const x = a[view.sort];
@@ -111,7 +157,11 @@ export function renderGuests(
       if (x === y) return 0;
       if (x === null) return 1;
       if (y === null) return -1;
-      return (NUMERIC.has(view.sort) ? Number(x) - Number(y) : String(x).localeCompare(String(y), "en", { numeric: true })) * view.dir;
+      return (
+        (NUMERIC.has(view.sort)
+          ? Number(x) - Number(y)
+          : String(x).localeCompare(String(y), "en", { numeric: true })) * view.dir
+      );
     });
   count.textContent = `${shown.length} of ${all.length}`;
   const stale = new Set(s.backups.stale);
@@ -119,7 +169,10 @@ export function renderGuests(
   body.replaceChildren(
     ...shown.map((g) => {
       const tags = el("td", {});
-      for (const t of String(g.tags ?? "").split(/[;, ]/).filter(Boolean)) tags.append(el("span", { class: "tag" }, t));
+      for (const t of String(g.tags ?? "")
+        .split(/[;, ]/)
+        .filter(Boolean))
+        tags.append(el("span", { class: "tag" }, t));
       const tr = el(
         "tr",
         { "data-vmid": String(g.vmid) },
@@ -149,8 +202,23 @@ export function renderTasks(list: HTMLElement, failures: HTMLElement, s: Snapsho
           return el(
             "li",
             { "data-upid": String(t.upid) },
-            el("div", {}, `${t.type} ${t.id || ""} on ${t.node}`, el("span", { class: "muted" }, ` · ${t.user} · ${pct === null ? "running" : `${pct}%`}`)),
-            el("div", { class: "bar", role: "progressbar", "aria-valuenow": String(pct ?? 0), "aria-valuemin": "0", "aria-valuemax": "100" }, el("div", { style: `width:${pct ?? 0}%` })),
+            el(
+              "div",
+              {},
+              `${t.type} ${t.id || ""} on ${t.node}`,
+              el("span", { class: "muted" }, ` · ${t.user} · ${pct === null ? "running" : `${pct}%`}`),
+            ),
+            el(
+              "div",
+              {
+                class: "bar",
+                role: "progressbar",
+                "aria-valuenow": String(pct ?? 0),
+                "aria-valuemin": "0",
+                "aria-valuemax": "100",
+              },
+              el("div", { style: `width:${pct ?? 0}%` }),
+            ),
             t.line ? el("div", { class: "muted" }, String(t.line)) : null,
           );
         })
@@ -160,7 +228,13 @@ export function renderTasks(list: HTMLElement, failures: HTMLElement, s: Snapsho
   failures.replaceChildren(
     ...(failed.length
       ? failed.map((t) =>
-          el("li", {}, `${t.type} ${t.id || ""} on ${t.node}: `, el("span", { class: "bad" }, String(t.status)), el("span", { class: "muted" }, ` · ${ago(num(t.end), s.generated)}`)),
+          el(
+            "li",
+            {},
+            `${t.type} ${t.id || ""} on ${t.node}: `,
+            el("span", { class: "bad" }, String(t.status)),
+            el("span", { class: "muted" }, ` · ${ago(num(t.end), s.generated)}`),
+          ),
         )
       : [el("li", { class: "muted" }, "No failures.")]),
   );
@@ -180,7 +254,8 @@ export function renderBackups(root: HTMLElement, s: Snapshot): void {
     ),
   );
   if (s.backups.stale.length) parts.push(el("div", { id: "stale" }, ...s.backups.stale.map(pill)));
-  if (s.backups.notInJob?.length) parts.push(el("div", {}, "In no backup job: ", ...s.backups.notInJob.map(pill)));
+  if (s.backups.notInJob?.length)
+    parts.push(el("div", {}, "In no backup job: ", ...s.backups.notInJob.map(pill)));
   if (s.backups.note) parts.push(el("div", { class: "muted" }, s.backups.note));
   root.replaceChildren(...parts);
 }
