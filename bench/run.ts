@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { bundleSection } from "./bundle.ts";
 import { Mcp, Sim } from "./clients.ts";
 import { contextSection } from "./context.ts";
+import { dashboardSection } from "./dashboard.ts";
 import { economySection } from "./economy.ts";
 import { loadSection } from "./load.ts";
 import { overheadSection } from "./overhead.ts";
@@ -171,6 +172,7 @@ async function main(): Promise<number> {
       ["waiting", () => waitingSection(ctx, tools)],
       ["load", () => loadSection(ctx)],
       ["scale", () => scaleSection(ctx)],
+      ["dashboard", () => dashboardSection(ctx)],
     ];
     for (const [name, step] of steps) {
       if (interrupted.signal) break;

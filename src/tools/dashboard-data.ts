@@ -282,6 +282,8 @@ export interface SnapshotOptions {
   backupDays: number;
   /** Only the chart (the timeframe switch): one or a few requests instead of the whole snapshot. */
   chartOnly?: boolean;
+  /** No chart (the model's summary has no use for one). */
+  noChart?: boolean;
 }
 
 export async function takeSnapshot(
@@ -441,7 +443,7 @@ export async function takeSnapshot(
           }
         : {}),
     },
-    chart,
+    ...(chart ? { chart } : {}),
     requests: 0,
   };
   snapshot.requests = c.n;

@@ -132,6 +132,7 @@ const showDashboardTool = tool({
       focus: { node: args.node, vmid: args.vmid },
       timeframe: "hour",
       backupDays: args.backup_days,
+      noChart: true,
     });
     return summarize(snapshot as Snapshot);
   },
