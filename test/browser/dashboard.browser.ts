@@ -145,7 +145,7 @@ describe("the dashboard in a real browser", { skip }, () => {
       "resources/read",
     ]);
     const fromView = calls.slice(4);
-    assert.ok(fromView.length >= 3, fromView.join(", "));
+    assert.ok(fromView.length >= 2, fromView.join(", ")); // the first refresh and the timeframe switch
     assert.ok(
       fromView.every((c) => c === "tools/call dashboard_refresh"),
       fromView.join(", "),
@@ -157,6 +157,10 @@ describe("the dashboard in a real browser", { skip }, () => {
     mkdirSync(join(out, ".."), { recursive: true });
     await frame.click("#timeframes button[data-timeframe='day']");
     await frame.waitForSelector("[data-chart='cpu'][data-timeframe='day']", { timeout: 30_000 });
-    await session.page.locator("#view").screenshot({ path: out });
+    // Let the charts' last frame reach the compositor before the capture.
+    await session.page.waitForTimeout(1000);
+    const png = await session.page.locator("#view").screenshot({ path: out, animations: "disabled" });
+    // A blank capture compresses to a few kilobytes; the dashboard is far more.
+    assert.ok(png.length > 40_000, `the screenshot looks blank (${png.length} bytes)`);
   });
 });

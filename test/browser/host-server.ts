@@ -63,10 +63,14 @@ export async function startHost(mcpUrl: string, port = 0): Promise<HostServer> {
           const value = req.headers[name];
           if (typeof value === "string") headers.set(name, value);
         }
+        // A client that goes away (or the server closing) ends the upstream stream too.
+        const abort = new AbortController();
+        res.on("close", () => abort.abort());
         const upstream = await fetch(mcpUrl, {
           method: req.method,
           headers,
           body: req.method === "GET" || req.method === "HEAD" ? undefined : Buffer.concat(chunks),
+          signal: abort.signal,
         });
         const out: Record<string, string> = {};
         upstream.headers.forEach((value, name) => {
@@ -74,8 +78,17 @@ export async function startHost(mcpUrl: string, port = 0): Promise<HostServer> {
             out[name] = value;
         });
         res.writeHead(upstream.status, out);
-        if (upstream.body) for await (const chunk of upstream.body) res.write(chunk);
-        res.end();
+        try {
+          if (upstream.body) {
+            for await (const chunk of upstream.body) {
+              if (res.writableEnded || res.destroyed) break;
+              res.write(chunk);
+            }
+          }
+        } catch {
+          // The stream was aborted: nothing more to send.
+        }
+        if (!res.writableEnded) res.end();
         return;
       }
       if (path === "/" || path === "/index.html") {
@@ -84,6 +97,7 @@ export async function startHost(mcpUrl: string, port = 0): Promise<HostServer> {
       }
       res.writeHead(404).end("not found");
     } catch (error) {
+      if (res.writableEnded || res.destroyed) return;
       if (!res.headersSent) res.writeHead(502);
       res.end(String(error));
     }
