@@ -32,9 +32,9 @@ function inkPerChart(frame: Frame, region: "axis" | "plot") {
       const canvas = box.querySelector("canvas");
       const ctx = canvas?.getContext("2d");
       if (!canvas || !ctx) continue;
-      // uPlot draws the y axis (ticks and their labels) in the left 56 px, the lines right of it.
-      const x0 = where === "axis" ? 0 : 60;
-      const x1 = where === "axis" ? 50 : canvas.width;
+      // uPlot draws the y axis (ticks and their labels) in the left 74 px, the lines right of it.
+      const x0 = where === "axis" ? 0 : 80;
+      const x1 = where === "axis" ? 70 : canvas.width;
       const { data } = ctx.getImageData(x0, 0, x1 - x0, canvas.height);
       let ink = 0;
       for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) ink++;
@@ -157,8 +157,15 @@ describe("the dashboard in a real browser", { skip }, () => {
     mkdirSync(join(out, ".."), { recursive: true });
     await frame.click("#timeframes button[data-timeframe='day']");
     await frame.waitForSelector("[data-chart='cpu'][data-timeframe='day']", { timeout: 30_000 });
-    // Let the charts' last frame reach the compositor before the capture.
-    await session.page.waitForTimeout(1000);
+    await frame.click("#guests th[data-key='vmid']");
+    // Headless Chromium paints a frame only inside the viewport: make the viewport as tall as the
+    // view, then let the charts' last frame reach the compositor before the capture.
+    const box = await session.page.locator("#view").boundingBox();
+    await session.page.setViewportSize({
+      width: 1280,
+      height: Math.ceil((box?.y ?? 0) + (box?.height ?? 900)),
+    });
+    await session.page.waitForTimeout(2500);
     const png = await session.page.locator("#view").screenshot({ path: out, animations: "disabled" });
     // A blank capture compresses to a few kilobytes; the dashboard is far more.
     assert.ok(png.length > 40_000, `the screenshot looks blank (${png.length} bytes)`);

@@ -123,7 +123,7 @@ export class Charts {
             {
               stroke: "#98a2b3",
               grid: { stroke: "rgba(127,127,127,0.15)" },
-              size: 56,
+              size: 74,
               values: (_u, ticks) => ticks.map((t) => fmt(t, unit)),
             },
           ],
