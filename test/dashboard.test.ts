@@ -101,6 +101,15 @@ describe.each(ERAS)("show_dashboard over MCP %s", (era) => {
     expect(await expectError(client, "show_dashboard", { vmid: 999 })).toMatch(
       /no VM or container with ID 999/,
     );
-    expect(await expectError(client, "show_dashboard", { backup_days: 0 })).toMatch(/backup_days/);
+    expect(await expectError(client, "show_dashboard", { backup_days: 0 })).toMatch(
+      /backup_days must be at least 1/,
+    );
+    for (const bad of [[7], true, null, "1e2"])
+      expect(await expectError(client, "show_dashboard", { backup_days: bad })).toMatch(
+        /backup_days must be a whole number/,
+      );
+    expect((await expectOk(client, "show_dashboard", { backup_days: "30" })).text).toMatch(
+      /within 30 days|last 30 days/,
+    );
   });
 });

@@ -134,6 +134,8 @@ describe.each(ERAS)("get_metrics over MCP %s", (era) => {
     );
     expect(await expectError(client, "get_metrics", { storage: "local" })).toMatch(/storage needs node/);
     expect(await expectError(client, "get_metrics", { top: "temperature" })).toMatch(/top/);
+    for (const bad of [[3], true, "1e2", 13])
+      expect(await expectError(client, "get_metrics", { top: "cpu", limit: bad })).toMatch(/limit must be/);
     expect(await upstream()).toEqual([]);
     expect(await expectError(client, "get_metrics", { vmid: 999 })).toMatch(/no VM or container with ID 999/);
     expect(await expectError(client, "get_metrics", { vmid: 102, node: "pve2" })).toMatch(

@@ -57,3 +57,18 @@ export function limit(defaultValue: number, max = 5000) {
 export const describe = {
   node: "Node name, e.g. pve1.",
 };
+
+/**
+ * A whole number from `min` to `max`, given as a number or a string of digits; anything else
+ * (`[5]`, `true`, `null`, `"1e2"`) is refused rather than converted.
+ */
+export function wholeNumber(name: string, min: number, max: number) {
+  return z.preprocess(
+    (value) => (typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value),
+    z
+      .number({ error: `${name} must be a whole number from ${min} to ${max}` })
+      .int({ error: `${name} must be a whole number` })
+      .min(min, { error: `${name} must be at least ${min}` })
+      .max(max, { error: `${name} must be at most ${max}` }),
+  );
+}

@@ -2,7 +2,7 @@ import { RESOURCE_MIME_TYPE, registerAppResource } from "@modelcontextprotocol/e
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { DASHBOARD_HTML } from "../app/dist/dashboard-html";
-import { node, vmid } from "../mcp/args";
+import { node, vmid, wholeNumber } from "../mcp/args";
 import { type Cell, duration, row, tableSchema } from "../mcp/format";
 import { checkTool } from "../mcp/surface";
 import { defineTool, READ_ONLY, type ToolDeps, tool } from "../mcp/tool";
@@ -11,12 +11,7 @@ import { GUEST_COLUMNS, type Snapshot, takeSnapshot } from "./dashboard-data";
 /** The view's address. Hosts cache resources by URI (Claude Desktop does), so a new build changes it. */
 export const DASHBOARD_URI = "ui://proxmox-mcp/dashboard.html";
 
-const backupDays = z.coerce
-  .number()
-  .int()
-  .min(1, { error: "backup_days must be at least 1" })
-  .max(365, { error: "backup_days must be at most 365" })
-  .default(7);
+const backupDays = wholeNumber("backup_days", 1, 365).default(7);
 
 const focus = { node: node.optional(), vmid: vmid.optional() };
 

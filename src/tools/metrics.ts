@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { limit, node, storage, vmid } from "../mcp/args";
+import { node, storage, vmid, wholeNumber } from "../mcp/args";
 import { type Cell, row, tableSchema } from "../mcp/format";
 import { onNode } from "../mcp/guests";
 import { defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
@@ -38,7 +38,7 @@ const input = z.object({
   timeframe: z.enum(TIMEFRAMES).default("hour"),
   cf: z.enum(["AVERAGE", "MAX"]).default("AVERAGE"),
   top: z.enum(TOP_SERIES).optional(),
-  limit: limit(5, TOP_CANDIDATES),
+  limit: wholeNumber("limit", 1, TOP_CANDIDATES).default(5),
 });
 
 const output = z.object({
