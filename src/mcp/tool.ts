@@ -107,28 +107,41 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
   }
   if (deps.surface.only && !deps.surface.only.has(spec.name)) return;
   const handler = spec.handler(deps);
-  const config = {
-    // No `title`: clients fall back to the name, and tools/list is paid for in every conversation.
-    description: spec.description,
-    inputSchema: lean(spec.input, "input"),
-    ...(spec.output ? { outputSchema: lean(spec.output, "output") } : {}),
-    annotations: spec.annotations,
+  // A tool with a view goes through the extension's helper, which also writes the legacy
+  // `_meta["ui/resourceUri"]` key older hosts read.
+  const registrar = spec.ui ? appRegistrar(server, spec.ui) : server;
+  registrar.registerTool(
+    spec.name,
+    {
+      // No `title`: clients fall back to the name, and tools/list is paid for in every conversation.
+      description: spec.description,
+      inputSchema: lean(spec.input, "input"),
+      ...(spec.output ? { outputSchema: lean(spec.output, "output") } : {}),
+      annotations: spec.annotations,
+    },
+    (async (args: z.output<I>, ctx: ServerContext): Promise<CallToolResult> => {
+      try {
+        const answer = await handler(args, ctx);
+        return {
+          content: [{ type: "text", text: scrub(answer.text, deps.secrets) }],
+          ...(spec.output ? { structuredContent: answer.data as Record<string, unknown> } : {}),
+        };
+      } catch (error) {
+        return errorResult(error, spec.name, deps.secrets);
+      }
+    }) as never,
+  );
+}
+
+/** server.registerTool for a tool with an MCP Apps view (or only callable by one). */
+function appRegistrar(
+  server: McpServer,
+  ui: NonNullable<ToolSpec<z.ZodObject, z.ZodObject>["ui"]>,
+): Pick<McpServer, "registerTool"> {
+  return {
+    registerTool: ((name: string, config: { _meta?: Record<string, unknown> }, cb: never) =>
+      registerAppTool(server, name, { ...config, _meta: { ...config._meta, ui } } as never, cb)) as never,
   };
-  // The extension's helper also writes the legacy `_meta["ui/resourceUri"]` key older hosts read.
-  const register = spec.ui
-    ? (name: string, cb: never) => registerAppTool(server, name, { ...config, _meta: { ui: spec.ui } }, cb)
-    : (name: string, cb: never) => server.registerTool(name, config, cb);
-  register(spec.name, (async (args: z.output<I>, ctx: ServerContext): Promise<CallToolResult> => {
-    try {
-      const answer = await handler(args, ctx);
-      return {
-        content: [{ type: "text", text: scrub(answer.text, deps.secrets) }],
-        ...(spec.output ? { structuredContent: answer.data as Record<string, unknown> } : {}),
-      };
-    } catch (error) {
-      return errorResult(error, spec.name, deps.secrets);
-    }
-  }) as never);
 }
 
 /**
