@@ -138,7 +138,11 @@ const CASES: Case[] = [
 ];
 
 /** Read tools that need state this section does not create. */
-const NOT_HERE: Record<string, string> = {};
+const NOT_HERE: Record<string, string> = {
+  get_metrics: "measured in section 8",
+  show_dashboard: "measured in section 8",
+  dashboard_refresh: "measured in section 8",
+};
 
 /** Shortens UPIDs in request paths so the table stays readable. */
 const shortPath = (r: SimRequest) => `${r.method} ${r.path.replace(/UPID:[^/]+/g, "{upid}")}`;

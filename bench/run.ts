@@ -19,6 +19,7 @@ import { apiSection } from "./api.ts";
 import { bundleSection } from "./bundle.ts";
 import { Mcp, Sim } from "./clients.ts";
 import { contextSection } from "./context.ts";
+import { dashboardSection } from "./dashboard.ts";
 import { economySection } from "./economy.ts";
 import { fuzzSection } from "./fuzz.ts";
 import { loadSection } from "./load.ts";
@@ -184,6 +185,7 @@ async function main(): Promise<number> {
       ["scale", () => scaleSection(ctx)],
       ["fuzz", () => fuzzSection(ctx, tools)],
       ["api", () => apiSection(ctx)],
+      ["dashboard", () => dashboardSection(ctx)],
     ];
     for (const [name, step] of steps) {
       if (interrupted.signal) break;

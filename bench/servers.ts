@@ -30,7 +30,15 @@ export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
 /** What the Workers are built from; copied so that edits made during a run do not reload them. */
-const TREE = ["wrangler.toml", "src", "sim/wrangler.toml", "sim/src", "package.json", "tsconfig.json"];
+const TREE = [
+  "wrangler.toml",
+  "src",
+  "sim/wrangler.toml",
+  "sim/src",
+  "package.json",
+  "tsconfig.json",
+  "scripts",
+];
 
 /** A port the kernel just handed out; free unless someone grabs it in the next instant. */
 export function freePort(): Promise<number> {

@@ -90,6 +90,11 @@ const ENDPOINTS = [
   "PUT /pools",
   "DELETE /pools",
   "GET /access/permissions",
+  "GET /nodes/{node}/rrddata",
+  "GET /nodes/{node}/qemu/{vmid}/rrddata",
+  "GET /nodes/{node}/lxc/{vmid}/rrddata",
+  "GET /nodes/{node}/storage/{storage}/rrddata",
+  "GET /cluster/backup-info/not-backed-up",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -145,6 +150,11 @@ const OVERRIDES = {
   "GET /nodes/{node}/lxc": { extra: { vmid: { type: "any", "x-ts": "number | string" } } },
   // The agent index: one row per sub-command.
   "GET /nodes/{node}/qemu/{vmid}/agent": { ts: "{ name: string }[]" },
+  // One row per step: `time` plus every column of the RRD that has a value (PVE::RRD).
+  "GET /nodes/{node}/rrddata": { ts: "Record<string, number>[]" },
+  "GET /nodes/{node}/qemu/{vmid}/rrddata": { ts: "Record<string, number>[]" },
+  "GET /nodes/{node}/lxc/{vmid}/rrddata": { ts: "Record<string, number>[]" },
+  "GET /nodes/{node}/storage/{storage}/rrddata": { ts: "Record<string, number>[]" },
   // Note: qemu config `memory` is already `type: string` in the 9.x schema (a property string since
   // qemu-server 8.0.8; SEMANTICS §3.1), so it needs no override; `cores` stays an integer.
 };

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+// @ts-expect-error: a plain ES module script without type declarations.
+import { buildView } from "../scripts/build-view.mjs";
 import type { Recording } from "./helpers/recording.ts";
 
 /** Where the simulator Worker is bundled for the test runtime. */
@@ -11,6 +13,8 @@ export default async function setup(project: {
   provide(key: "recorded", value: Recording[] | null): void;
 }): Promise<void> {
   project.provide("recorded", readRecordings());
+  // The Worker serves the dashboard view as a string built from src/app/view.
+  await buildView({ quiet: true });
   await build({
     entryPoints: [fileURLToPath(new URL("../sim/src/index.ts", import.meta.url))],
     outfile: SIM_BUNDLE,

@@ -34,6 +34,9 @@ const READ_TOOLS = [
   "get_audit_log",
   "search_api",
   "read_api",
+  "get_metrics",
+  "show_dashboard",
+  "dashboard_refresh",
 ];
 
 /** Every answer of the run, checked at the end for leaked credentials. */

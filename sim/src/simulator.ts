@@ -36,6 +36,7 @@ import { poolRoutes } from "./handlers/pools";
 import { provisionRoutes } from "./handlers/provision";
 import { qemuRoutes } from "./handlers/qemu";
 import { replicationRoutes } from "./handlers/replication";
+import { rrdRoutes } from "./handlers/rrd";
 import { serviceRoutes } from "./handlers/services";
 import { storageRoutes } from "./handlers/storage";
 import { storageConfigRoutes } from "./handlers/storageconfig";
@@ -75,6 +76,7 @@ const router = new Router([
   ...nodePowerRoutes,
   ...nodeDiskRoutes,
   ...downloadRoutes,
+  ...rrdRoutes,
 ]);
 
 const MAX_LOGGED_REQUESTS = 5000;

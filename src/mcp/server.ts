@@ -8,7 +8,9 @@ import { registerBackupChangeTools, registerBackupTools } from "../tools/backups
 import { registerClusterTools } from "../tools/cluster";
 import { registerConnectionTools } from "../tools/connection";
 import { registerContainerTools } from "../tools/containers";
+import { registerDashboardTools } from "../tools/dashboard";
 import { registerGuestTools } from "../tools/guest";
+import { registerMetricsTools } from "../tools/metrics";
 import { registerNodeTools } from "../tools/nodes";
 import { registerPoolChangeTools, registerPoolTools } from "../tools/pools";
 import { registerPowerTools } from "../tools/power";
@@ -130,5 +132,7 @@ export function createServer(deps: ToolDeps): McpServer {
   registerAuditTools(server, deps);
   registerConnectionTools(server, deps);
   registerApiTools(server, deps);
+  registerMetricsTools(server, deps);
+  registerDashboardTools(server, deps);
   return server;
 }

@@ -73,6 +73,8 @@ export const TOOLSETS = {
   audit: ["get_audit_log"],
   connection: ["check_connection"],
   api: ["search_api", "read_api", "write_api"],
+  metrics: ["get_metrics"],
+  dashboard: ["show_dashboard", "dashboard_refresh"],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Every tool's name (each belongs to at least one toolset; a test holds this). */

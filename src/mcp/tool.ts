@@ -1,3 +1,4 @@
+import { registerAppTool } from "@modelcontextprotocol/ext-apps/server";
 import type {
   CallToolResult,
   McpServer,
@@ -65,6 +66,11 @@ export interface ToolSpec<I extends z.ZodObject, O extends z.ZodObject> {
    */
   output: O;
   annotations: ToolAnnotations;
+  /**
+   * MCP Apps (io.modelcontextprotocol/ui): the ui:// view a host renders with this tool's result,
+   * and who may call it (`["app"]`: only that view, hidden from the model by hosts with apps).
+   */
+  ui?: { resourceUri?: string; visibility?: ("model" | "app")[] };
   /** Binds the handler to one request's dependencies (client, session, policy). */
   handler: (deps: ToolDeps) => (args: z.output<I>, ctx: ServerContext) => Promise<ToolAnswer<z.output<O>>>;
 }
@@ -109,7 +115,10 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
   }
   if (deps.surface.only && !deps.surface.only.has(spec.name)) return;
   const handler = spec.handler(deps);
-  server.registerTool(
+  // A tool with a view goes through the extension's helper, which also writes the legacy
+  // `_meta["ui/resourceUri"]` key older hosts read.
+  const registrar = spec.ui ? appRegistrar(server, spec.ui) : server;
+  registrar.registerTool(
     spec.name,
     {
       // No `title`: clients fall back to the name, and tools/list is paid for in every conversation.
@@ -130,6 +139,17 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
       }
     }) as never,
   );
+}
+
+/** server.registerTool for a tool with an MCP Apps view (or only callable by one). */
+function appRegistrar(
+  server: McpServer,
+  ui: NonNullable<ToolSpec<z.ZodObject, z.ZodObject>["ui"]>,
+): Pick<McpServer, "registerTool"> {
+  return {
+    registerTool: ((name: string, config: { _meta?: Record<string, unknown> }, cb: never) =>
+      registerAppTool(server, name, { ...config, _meta: { ...config._meta, ui } } as never, cb)) as never,
+  };
 }
 
 /**

@@ -39,6 +39,10 @@ export interface TestClient {
   ): Promise<ToolCallResult>;
   serverInfo(): { name: string; version: string } | undefined;
   close(): Promise<void>;
+  /** resources/read: the contents of one resource (the dashboard's ui:// view). */
+  readResource(
+    uri: string,
+  ): Promise<{ uri: string; mimeType?: string; text?: string; _meta?: Record<string, any> }[]>;
 }
 
 /** Sends requests straight into the Worker under test, as an HTTP client would. */
@@ -81,6 +85,7 @@ export async function connect(era: Era, send?: Send): Promise<TestClient> {
         (await client.callTool({ name, arguments: args }, { onprogress: onProgress })) as ToolCallResult,
       serverInfo: () => client.getServerVersion() as never,
       close: () => client.close(),
+      readResource: async (uri) => (await client.readResource({ uri })).contents as never,
     };
   }
   // The v1 SDK speaks 2025-11-25; a 2025-06-18 client is the same SDK asking for the older revision.
@@ -99,6 +104,7 @@ export async function connect(era: Era, send?: Send): Promise<TestClient> {
       })) as ToolCallResult,
     serverInfo: () => client.getServerVersion() as never,
     close: () => client.close(),
+    readResource: async (uri) => (await client.readResource({ uri })).contents as never,
   };
 }
 

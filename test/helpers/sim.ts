@@ -67,7 +67,7 @@ export const sim = {
   /** Restarts the simulator's Durable Object: memory is lost, its SQLite state is read back. */
   restart: () => control("restart", { body: {} }),
   /** What runs inside a guest: whether qemu-ga answers, whether the OS reacts to ACPI. */
-  setGuest: (vmid: number, guest: { agentRunning?: boolean; ignoresAcpi?: boolean }) =>
+  setGuest: (vmid: number, guest: { agentRunning?: boolean; ignoresAcpi?: boolean; name?: string }) =>
     control(`guests/${vmid}`, { body: guest }),
 };
 

@@ -194,6 +194,11 @@ export async function handleControl(sim: PveSimulator, request: Request, url: UR
       if (body[key] !== undefined && typeof body[key] !== "boolean") return bad(`${key} must be a boolean`);
     }
     if (body.ignoresAcpi !== undefined) g.ignoresAcpi = body.ignoresAcpi as boolean;
+    // A name as a hand-edited config file may hold it: the API would refuse it, readers must cope.
+    if (body.name !== undefined) {
+      if (typeof body.name !== "string" || body.name.length > 256) return bad("name must be a string");
+      g.config[g.type === "qemu" ? "name" : "hostname"] = body.name;
+    }
     if (body.agentRunning !== undefined) {
       if (!g.os) return bad(`guest ${g.vmid} has no guest agent`);
       g.os.agentRunning = body.agentRunning as boolean;

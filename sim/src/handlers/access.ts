@@ -16,7 +16,6 @@ import {
   splitTokenId,
 } from "../state/access";
 import { digestOf } from "../state/random";
-import { profileOf } from "../state/version";
 import { lockedAccess, userRoutes } from "./users";
 
 /** Every privilege of PVE 9 (VM.Monitor was replaced by VM.GuestAgent.* in 9.0). */

@@ -1785,6 +1785,52 @@ export interface AccessPermissionsGetParams {
 
 export type AccessPermissionsGetResult = Record<string, Record<string, number>>;
 
+export interface NodesRrddataGetParams {
+  cf?: "AVERAGE" | "MAX";
+  node: string;
+  timeframe: "hour" | "day" | "week" | "month" | "year" | "decade";
+}
+
+export type NodesRrddataGetResult = Record<string, number>[];
+
+export interface NodesQemuRrddataGetParams {
+  cf?: "AVERAGE" | "MAX";
+  node: string;
+  timeframe: "hour" | "day" | "week" | "month" | "year";
+  vmid: number;
+}
+
+export type NodesQemuRrddataGetResult = Record<string, number>[];
+
+export interface NodesLxcRrddataGetParams {
+  cf?: "AVERAGE" | "MAX";
+  node: string;
+  timeframe: "hour" | "day" | "week" | "month" | "year";
+  vmid: number;
+}
+
+export type NodesLxcRrddataGetResult = Record<string, number>[];
+
+export interface NodesStorageRrddataGetParams {
+  cf?: "AVERAGE" | "MAX";
+  node: string;
+  storage: string;
+  timeframe: "hour" | "day" | "week" | "month" | "year";
+}
+
+export type NodesStorageRrddataGetResult = Record<string, number>[];
+
+export type ClusterBackupInfoNotBackedUpGetParams = Record<string, never>;
+
+export interface ClusterBackupInfoNotBackedUpGetItem {
+  name?: string;
+  type: "qemu" | "lxc";
+  vmid: number;
+  [key: string]: unknown;
+}
+
+export type ClusterBackupInfoNotBackedUpGetResult = ClusterBackupInfoNotBackedUpGetItem[];
+
 /** The Proxmox VE endpoints this project uses, keyed by "METHOD /path/template". */
 export interface PveEndpoints {
   /** API version details, including some parts of the global datacenter config. */
@@ -1987,6 +2033,16 @@ export interface PveEndpoints {
   "DELETE /pools": { params: PoolsDeleteParams; result: PoolsDeleteResult };
   /** Retrieve effective permissions of given user/token. */
   "GET /access/permissions": { params: AccessPermissionsGetParams; result: AccessPermissionsGetResult };
+  /** Read node RRD statistics */
+  "GET /nodes/{node}/rrddata": { params: NodesRrddataGetParams; result: NodesRrddataGetResult };
+  /** Read VM RRD statistics */
+  "GET /nodes/{node}/qemu/{vmid}/rrddata": { params: NodesQemuRrddataGetParams; result: NodesQemuRrddataGetResult };
+  /** Read VM RRD statistics */
+  "GET /nodes/{node}/lxc/{vmid}/rrddata": { params: NodesLxcRrddataGetParams; result: NodesLxcRrddataGetResult };
+  /** Read storage RRD statistics. */
+  "GET /nodes/{node}/storage/{storage}/rrddata": { params: NodesStorageRrddataGetParams; result: NodesStorageRrddataGetResult };
+  /** Shows all guests which are not covered by any backup job. */
+  "GET /cluster/backup-info/not-backed-up": { params: ClusterBackupInfoNotBackedUpGetParams; result: ClusterBackupInfoNotBackedUpGetResult };
 }
 
 export type PveEndpointKey = keyof PveEndpoints;

@@ -1,0 +1,149 @@
+// 8. Metrics and the dashboard: get_metrics against Proxmox's raw rrddata, the dashboard view's
+// size and what one refresh of it costs at 500 guests.
+
+import { gzipSync } from "node:zlib";
+import { answerBytes, rawRpc, type ToolResult } from "./clients.ts";
+import { bytes, type Check, type Context, type SectionResult, table } from "./stats.ts";
+
+const GUESTS = 500;
+const VIEW_BUDGET = 150 * 1024;
+const TIMEFRAMES = ["hour", "day", "week", "month", "year"] as const;
+const DASHBOARD_URI = "ui://proxmox-mcp/dashboard.html";
+
+export async function dashboardSection(ctx: Context): Promise<SectionResult> {
+  const checks: Check[] = [];
+  const parts: string[] = [];
+  const { sim, mcp, servers } = ctx;
+
+  // The view, as a host reads it.
+  const read = await rawRpc(servers.mcpUrl, "resources/read", { uri: DASHBOARD_URI });
+  const html = ((read.result.contents as { text?: string }[])[0]?.text ?? "") as string;
+  const viewGzip = gzipSync(html, { level: 9 }).length;
+  checks.push({
+    what: "dashboard view (one HTML file, gzip)",
+    budget: "≤ 150 KiB",
+    actual: `${bytes(viewGzip)} (${bytes(Buffer.byteLength(html))} uncompressed)`,
+    pass: viewGzip <= VIEW_BUDGET,
+    deterministic: true,
+  });
+
+  // get_metrics against the raw rrddata of the same timeframe, on the homelab cluster.
+  await sim.reset();
+  const rows: (string | number)[][] = [];
+  const targets = [
+    { label: "VM 102", args: { vmid: 102 }, path: "/nodes/pve1/qemu/102/rrddata" },
+    { label: "node pve1", args: { node: "pve1" }, path: "/nodes/pve1/rrddata" },
+    {
+      label: "storage local-lvm@pve1",
+      args: { node: "pve1", storage: "local-lvm" },
+      path: "/nodes/pve1/storage/local-lvm/rrddata",
+    },
+  ];
+  for (const target of targets) {
+    for (const timeframe of TIMEFRAMES) {
+      await sim.clearRequests();
+      const answer = (await mcp.call("get_metrics", { ...target.args, timeframe })) as ToolResult;
+      if (answer.isError) throw new Error(`get_metrics ${target.label} ${timeframe} failed`);
+      const requests = (await sim.requests()).length;
+      const raw = await sim.api("GET", target.path, { timeframe });
+      const rawBytes = Buffer.byteLength(raw.body);
+      const size = answerBytes(answer);
+      const ratio = rawBytes / size.total;
+      rows.push([
+        target.label,
+        timeframe,
+        rawBytes,
+        size.text,
+        size.structured,
+        size.total,
+        `${ratio.toFixed(1)}×`,
+        requests,
+      ]);
+      if (!target.label.startsWith("storage")) {
+        checks.push({
+          what: `get_metrics ${target.label}, ${timeframe}, vs raw rrddata`,
+          budget: "raw ≥ 5× answer",
+          actual: `${ratio.toFixed(1)}× (answer ${size.total} B, raw ${rawBytes} B, ${requests} Proxmox request${requests === 1 ? "" : "s"})`,
+          pass: ratio >= 5,
+          deterministic: true,
+        });
+      }
+    }
+  }
+  parts.push(
+    "get_metrics against Proxmox's `{\"data\":[...]}` rrddata for the same timeframe (homelab cluster; the answer is text plus structured content). A storage's RRD holds only two columns, so its raw answer is small and carries no budget.",
+    "",
+    table(
+      [
+        "target",
+        "timeframe",
+        "raw rrddata",
+        "text",
+        "structured",
+        "answer",
+        "raw ÷ answer",
+        "Proxmox requests",
+      ],
+      rows,
+    ),
+  );
+
+  // The ranking and the dashboard at 500 guests.
+  await sim.reset({ nodes: 3, guests: GUESTS });
+  await sim.clearRequests();
+  const top = (await mcp.call("get_metrics", { top: "cpu", timeframe: "day" })) as ToolResult;
+  const topRequests = (await sim.requests()).length;
+  checks.push({
+    what: `get_metrics top=cpu, ${GUESTS} guests`,
+    budget: "≤ 13 Proxmox requests",
+    actual: `${topRequests} requests, answer ${answerBytes(top).total} B`,
+    pass: topRequests <= 13 && !top.isError,
+    deterministic: true,
+  });
+
+  const refreshRows: (string | number)[][] = [];
+  const measure = async (label: string, name: string, args: Record<string, unknown>) => {
+    await sim.clearRequests();
+    const rpc = await rawRpc(servers.mcpUrl, "tools/call", { name, arguments: args });
+    const result = rpc.result as unknown as ToolResult;
+    if (result.isError) throw new Error(`${name} failed at ${GUESTS} guests`);
+    const requests = (await sim.requests()).length;
+    const structured = Buffer.byteLength(JSON.stringify(result.structuredContent ?? {}));
+    refreshRows.push([label, rpc.bytes, structured, answerBytes(result).text, requests]);
+    return { bytes: rpc.bytes, requests };
+  };
+  const show = await measure("show_dashboard (model)", "show_dashboard", {});
+  const refresh = await measure("dashboard_refresh (one refresh of the view)", "dashboard_refresh", {});
+  await measure("dashboard_refresh, timeframe switch (chart only)", "dashboard_refresh", {
+    timeframe: "week",
+    chart_only: true,
+  });
+  checks.push({
+    what: `dashboard refresh, ${GUESTS} guests`,
+    budget: "≤ 20 Proxmox requests",
+    actual: `${refresh.requests} requests, ${bytes(refresh.bytes)} on the wire`,
+    pass: refresh.requests <= 20,
+    deterministic: true,
+  });
+  checks.push({
+    what: `show_dashboard answer, ${GUESTS} guests`,
+    budget: "≤ 4 KiB on the wire",
+    actual: bytes(show.bytes),
+    pass: show.bytes <= 4096,
+    deterministic: true,
+  });
+  parts.push(
+    "",
+    `The dashboard on a simulated cluster of 3 nodes and ${GUESTS} guests: bytes of the HTTP response (JSON-RPC), of the structured content the view reads, of the text the model reads, and the Proxmox requests behind each.`,
+    "",
+    table(["call", "HTTP response", "structured", "text", "Proxmox requests"], refreshRows),
+  );
+  await sim.reset();
+  return {
+    title: "8. Metrics and dashboard",
+    howToRead:
+      "Sizes are exact. get_metrics must say in its summary and ~60-point table what Proxmox says in hundreds or thousands of points (budget: at least 5× smaller for nodes and guests); the dashboard view must stay a small single file (150 KiB gzip) and a refresh a bounded number of Proxmox requests whatever the cluster's size.",
+    body: parts.join("\n"),
+    checks,
+  };
+}

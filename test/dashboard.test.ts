@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DASHBOARD_URI } from "../src/tools/dashboard";
+import { connect, ERAS, expectError, expectOk, type TestClient, tableRows } from "./helpers/mcp";
+import { sim } from "./helpers/sim";
+
+describe.each(ERAS)("show_dashboard over MCP %s", (era) => {
+  let client: TestClient;
+
+  beforeAll(async () => {
+    client = await connect(era);
+  }, 30_000);
+  afterAll(async () => {
+    await client.close();
+  });
+  beforeEach(async () => {
+    await sim.reset();
+  });
+
+  it("names its ui:// view, and the refresh tool is for the view only", async () => {
+    const tools = (await client.listTools()) as unknown as { name: string; _meta?: Record<string, any> }[];
+    const show = tools.find((t) => t.name === "show_dashboard");
+    expect(show?._meta).toEqual({ ui: { resourceUri: DASHBOARD_URI }, "ui/resourceUri": DASHBOARD_URI });
+    const refresh = tools.find((t) => t.name === "dashboard_refresh");
+    expect(refresh?._meta).toEqual({ ui: { visibility: ["app"] } });
+  });
+
+  it("serves the view as one self-contained HTML file with no data in it", async () => {
+    const [view] = await client.readResource(DASHBOARD_URI);
+    expect(view).toMatchObject({ uri: DASHBOARD_URI, mimeType: "text/html;profile=mcp-app" });
+    expect(view?._meta?.ui).toMatchObject({ csp: { connectDomains: [], resourceDomains: [] } });
+    const html = view?.text ?? "";
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain("default-src 'none'");
+    // Nothing loaded from anywhere: no src= or href= to another document, no cluster data baked in.
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/i);
+    for (const name of ["pihole", "db-01", "pve1", "homelab"]) expect(html).not.toContain(name);
+    expect(html.length).toBeLessThan(600 * 1024);
+  });
+
+  it("answers the model with a compact summary of the whole cluster", async () => {
+    const { text, data } = await expectOk(client, "show_dashboard");
+    const lines = text.split("\n");
+    expect(lines[0]).toBe("Cluster homelab: 3/3 nodes online, quorate");
+    expect(lines[1]).toMatch(
+      /^pve1: cpu [\d.]+% of \d+, mem [\d.]+\/[\d.]+ GiB, root [\d.]+\/[\d.]+ GiB, up /,
+    );
+    expect(text).toMatch(/\nGuests: 17 \(\d+ running, \d+ stopped, 1 paused\)/);
+    expect(text).toMatch(/\nBusiest now: \d+ \S+ [\d.]+% of \d+ \(pve\d\)/);
+    expect(text).toMatch(/\nRunning tasks: /);
+    expect(text).toMatch(/\nFailed in the last day: /);
+    expect(text).toMatch(/\nNo backup within 7 days: .*103 win11/);
+    // /cluster/backup-info/not-backed-up is not answered here: the dashboard says so and carries on.
+    expect(text).toContain("Proxmox did not say which guests no backup job covers.");
+    expect(data.cluster).toEqual({ name: "homelab", quorate: true, nodes: 3, online: 3 });
+    expect(data.guests.total).toBe(17);
+    expect(data.no_recent_backup).toContain(103);
+    expect(text.length).toBeLessThan(1500);
+  });
+
+  it("gives the view nodes, storages, guests, tasks, backups and chart lines in one refresh", async () => {
+    await sim.clearRequests();
+    const { data } = await expectOk(client, "dashboard_refresh", { timeframe: "day" });
+    const requests = await sim.requests();
+    expect(data.requests).toBe(requests.length);
+    expect(requests.length).toBeLessThanOrEqual(20);
+    expect(tableRows(data.nodes).map((n) => n.node)).toEqual(["pve1", "pve2", "pve3"]);
+    const guests = tableRows(data.guests);
+    expect(guests.find((g) => g.vmid === 101)).toMatchObject({
+      name: "web-01",
+      status: "running",
+      tags: "prod;web",
+      pool: "prod",
+    });
+    expect(data.chart).toMatchObject({ timeframe: "day", subject: "nodes", io: "iowait_pct" });
+    expect(data.chart.lines.map((l: { label: string }) => l.label)).toEqual(["pve1", "pve2", "pve3"]);
+    expect(data.chart.time.length).toBeLessThanOrEqual(120);
+    expect(data.chart.lines[0].cpu.length).toBe(data.chart.time.length);
+    // The timeframe switch asks for the chart alone.
+    await sim.clearRequests();
+    const chart = await expectOk(client, "dashboard_refresh", {
+      vmid: 201,
+      timeframe: "week",
+      chart_only: true,
+    });
+    expect((await sim.requests()).map((r) => r.path)).toEqual([
+      "/cluster/resources",
+      "/nodes/pve1/lxc/201/rrddata",
+    ]);
+    expect(chart.data.chart).toMatchObject({ subject: "CT 201", io: "disk_kibps" });
+    expect(chart.data.guests).toBeUndefined();
+  });
+
+  it("focuses on one node, and explains unknown targets", async () => {
+    const { text, data } = await expectOk(client, "show_dashboard", { node: "pve2" });
+    expect(text.split("\n")[0]).toBe("Cluster homelab: 3/3 nodes online, quorate (showing node pve2)");
+    expect(text).not.toMatch(/\npve1:/);
+    expect(data.guests.total).toBeGreaterThan(0);
+    expect(await expectError(client, "show_dashboard", { node: "nope" })).toMatch(
+      /There is no node 'nope'.*pve1, pve2, pve3/,
+    );
+    expect(await expectError(client, "show_dashboard", { vmid: 999 })).toMatch(
+      /no VM or container with ID 999/,
+    );
+    expect(await expectError(client, "show_dashboard", { backup_days: 0 })).toMatch(
+      /backup_days must be at least 1/,
+    );
+    for (const bad of [[7], true, null, "1e2"])
+      expect(await expectError(client, "show_dashboard", { backup_days: bad })).toMatch(
+        /backup_days must be a whole number/,
+      );
+    expect((await expectOk(client, "show_dashboard", { backup_days: "30" })).text).toMatch(
+      /within 30 days|last 30 days/,
+    );
+  });
+});
