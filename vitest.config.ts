@@ -1,23 +1,29 @@
+import { readFile } from "node:fs/promises";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
-import { createLogger } from "vite";
+import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
 import { SIM_BUNDLE } from "./test/global-setup.ts";
 
 // The Worker under test runs with its `dev` environment (PVE bound to the simulator). The
 // simulator runs beside it as an auxiliary Worker, bundled by the global setup.
-// The SDK v1 ships source maps that name sources it does not ship; Vite would warn about each on
-// every run. Only that warning is dropped.
-const logger = createLogger();
-const warn = logger.warn.bind(logger);
-logger.warn = (message, options) => {
-  if (/Sourcemap for ".*" points to missing source files/.test(message)) return;
-  warn(message, options);
+/**
+ * The SDK v1 ships source maps that name sources it does not ship, and Vite warns about each one
+ * on every run. Its files are loaded without their source map comment instead: nothing to map.
+ */
+const sdkWithoutSourceMaps: Plugin = {
+  name: "sdk-without-source-maps",
+  enforce: "pre",
+  async load(id) {
+    const file = id.split("?")[0] ?? id;
+    if (!/[/\\]node_modules[/\\]@modelcontextprotocol[/\\]sdk[/\\].*\.js$/.test(file)) return null;
+    const code = await readFile(file, "utf8");
+    return { code: code.replace(/^\/\/# sourceMappingURL=.*$/gm, ""), map: null };
+  },
 };
-logger.warnOnce = logger.warn;
 
 export default defineConfig({
-  customLogger: logger,
   plugins: [
+    sdkWithoutSourceMaps,
     cloudflareTest({
       remoteBindings: false,
       wrangler: { configPath: "./wrangler.toml", environment: "dev" },
