@@ -74,6 +74,8 @@ export const FREE_TEXT = new Set([
   "extra",
   // get_audit_log's target is a text filter (clone_vm's and migrate_vm's target is a node).
   "get_audit_log.target",
+  // search_api's words are searched in the embedded schema index; they never reach Proxmox.
+  "search_api.query",
 ]);
 
 const WRONG_TYPES = (base: unknown): [string, unknown][] => [

@@ -63,11 +63,12 @@ describe("node reboot and shutdown", () => {
     const onboot = new Map<number, boolean>();
     for (const g of guests) {
       const config = await data<Row>(`/nodes/pve3/${g.kind}/${g.vmid}/config`);
-      onboot.set(g.vmid as number, config.onboot === 1 && config.template !== 1);
+      // Container lists carry vmids as strings, as real hosts send them.
+      onboot.set(Number(g.vmid), config.onboot === 1 && config.template !== 1);
     }
     const running = guests.filter((g) => g.status === "running");
-    expect(running.some((g) => onboot.get(g.vmid as number))).toBe(true);
-    expect(running.some((g) => !onboot.get(g.vmid as number))).toBe(true);
+    expect(running.some((g) => onboot.get(Number(g.vmid)))).toBe(true);
+    expect(running.some((g) => !onboot.get(Number(g.vmid)))).toBe(true);
     expect(await post<null>("/nodes/pve3/status", { command: "reboot" })).toBeNull();
     await eventually(async () => !(await nodeOnline("pve3")), "pve3 offline");
     await eventually(async () => nodeOnline("pve3"), "pve3 back");
@@ -75,7 +76,7 @@ describe("node reboot and shutdown", () => {
     expect(after.uptime as number).toBeLessThan(before.uptime as number);
     await eventually(async () => {
       const cts = await data<Row[]>("/nodes/pve3/lxc");
-      return cts.find((c) => c.vmid === 205)?.status === "running";
+      return cts.find((c) => Number(c.vmid) === 205)?.status === "running";
     }, "CT 205 running");
     const wanted = [...onboot.entries()]
       .filter(([, on]) => on)
@@ -86,7 +87,7 @@ describe("node reboot and shutdown", () => {
         const now = [...(await data<Row[]>("/nodes/pve3/qemu")), ...(await data<Row[]>("/nodes/pve3/lxc"))];
         const up = now
           .filter((g) => g.status === "running")
-          .map((g) => g.vmid as number)
+          .map((g) => Number(g.vmid))
           .sort((a, b) => a - b);
         return JSON.stringify(up) === JSON.stringify(wanted);
       },

@@ -89,8 +89,8 @@ export function tool<I extends z.ZodObject, O extends z.ZodObject>(spec: ToolSpe
  * before destructive calls); idempotentHint only when true, since false is its default.
  */
 export function changes(options: { destructive: boolean; idempotent: boolean }): ToolAnnotations {
+  // readOnlyHint is left out: false is its default (MCP spec), and tools/list is paid for.
   return {
-    readOnlyHint: false,
     destructiveHint: options.destructive,
     ...(options.idempotent ? { idempotentHint: true } : {}),
     openWorldHint: false,
@@ -196,8 +196,6 @@ function lean(schema: z.ZodObject, io: "input" | "output"): StandardSchemaWithJS
   return standard;
 }
 
-const HUGE = Number.MAX_SAFE_INTEGER;
-
 /**
  * Input schemas: everything a caller needs, minus `$schema`, bounds that say nothing, and string
  * lengths (a model never writes a 256-character node name; zod still refuses one).
@@ -206,12 +204,9 @@ function strip(schema: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === "$schema" || key === "maxLength" || key === "minLength") continue;
-    if (
-      (key === "maximum" && (value === HUGE || value === 999_999_999)) ||
-      // A count or a time that is at least 0 or 1 says nothing the name does not.
-      (key === "minimum" && (value === -HUGE || value === 0 || value === 1))
-    )
-      continue;
+    // Bounds are checked here and named in the refusal of a value outside them; listing them for
+    // every vmid, wait and size cost about 1.5 KB of tools/list in every conversation.
+    if (key === "maximum" || key === "minimum" || key === "maxItems" || key === "minItems") continue;
     // An option that is off unless given says nothing by its default.
     if (key === "default" && value === false) continue;
     if (key === "properties" && value && typeof value === "object") {

@@ -33,7 +33,7 @@ const searchApiTool = tool({
   name: "search_api",
   title: "Search the Proxmox API",
   description:
-    "Find Proxmox VE API operations for anything the other tools do not cover (firewall, HA, network, users/tokens, storage config, backup jobs, downloads, services, updates...). Give words; path alone (e.g. /nodes/{node}/network) gives that operation's parameters. Then call read_api or write_api.",
+    "Find Proxmox API operations the other tools lack (firewall, HA, network, users/tokens, storage config, backup jobs, downloads, services, updates). Words, or path alone for one operation's parameters. Then read_api or write_api.",
   input: z.object({
     query: z.string().max(200).optional(),
     method: z.enum(METHODS).optional(),
@@ -105,7 +105,7 @@ const readApiTool = tool({
   name: "read_api",
   title: "Read from the Proxmox API",
   description:
-    "Run any GET of the Proxmox VE API with the path filled in (e.g. /nodes/pve1/qemu/101/firewall/rules) and params. Answers tables or key: value lines, paged by limit/offset; fields keeps only the columns named.",
+    "Any GET of the Proxmox API, path filled in (e.g. /nodes/pve1/qemu/101/firewall/rules), with params. Tables paged by limit/offset; fields keeps those columns.",
   input: z.object({
     path: z.string().min(1).max(500),
     params: paramsArg,
@@ -130,7 +130,7 @@ const writeApiTool = tool({
   name: "write_api",
   title: "Change through the Proxmox API",
   description:
-    "Run any POST/PUT/DELETE of the Proxmox VE API (find it with search_api). Without confirm: true nothing is sent: the answer previews the request, its target and the privileges checked. Tasks are waited on like other tools.",
+    "Any POST/PUT/DELETE of the Proxmox API (find it with search_api). Without confirm: true it only previews the request, target and privileges. Tasks are waited on.",
   input: z.object({
     method: z.enum(["POST", "PUT", "DELETE"]),
     path: z.string().min(1).max(500),

@@ -411,7 +411,7 @@ const guestExecTool = tool({
   name: "guest_exec",
   title: "Run command in VM",
   description:
-    "Run a program in a VM via the guest agent; returns exit code, stdout, stderr. command is argv (run as given), or a command line: split into words, or run by the guest's shell (sh -c, cmd /c on Windows) when it has pipes, ;, redirects or $.",
+    "Run a program in a VM via the guest agent: exit code, stdout, stderr. command: argv as given, or a line (shell syntax such as | ; > $ runs via sh -c, or cmd /c on Windows).",
   input: z.object({
     vmid,
     node: node.optional(),
