@@ -128,6 +128,32 @@ describe("read_api and write_api on the simulator's other areas", () => {
     expect(isos.map((v) => v.volid)).toContain("nas:iso/debian-13.2.0-amd64-netinst.iso");
   });
 
+  it("storage configuration: a new directory storage shows on the nodes", async () => {
+    await write("POST", "/storage", {
+      storage: "scratch",
+      type: "dir",
+      path: "/srv/scratch",
+      content: "iso,backup",
+    });
+    expect((await read("/storage/scratch")).text).toMatch(/path: \/srv\/scratch/);
+    const onNode = rowsOf((await read("/nodes/pve1/storage")).data);
+    expect(onNode.map((s) => s.storage)).toContain("scratch");
+  });
+
+  it("cluster options, log and replication read back what was changed", async () => {
+    await write("PUT", "/cluster/options", { keyboard: "de" });
+    expect((await read("/cluster/options")).text).toMatch(/keyboard: de/);
+    expect(rowsOf((await read("/cluster/log", { max: 20 })).data).length).toBeGreaterThan(0);
+    expect(rowsOf((await read("/cluster/replication")).data).map((j) => j.id)).toContain("205-0");
+  });
+
+  it("node disks, SMART and the system log are read as tables", async () => {
+    const disks = rowsOf((await read("/nodes/pve1/disks/list")).data);
+    expect(disks.map((d) => d.devpath)).toContain("/dev/sdb");
+    expect((await read("/nodes/pve1/disks/smart", { disk: "/dev/sdb" })).text).toMatch(/health: FAILED/);
+    expect(rowsOf((await read("/nodes/pve1/syslog", { limit: 10 })).data).length).toBeGreaterThan(0);
+  });
+
   it("HA on Proxmox VE 8.4: groups answer; on 9.2 they say they became rules", async () => {
     const rules = await client.call("read_api", { path: "/cluster/ha/groups" });
     expect(textOf(rules)).toMatch(/migrated to rules/);
