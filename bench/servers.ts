@@ -168,8 +168,11 @@ function spawnWrangler(args: string[], cwd: string, env: NodeJS.ProcessEnv, logF
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  // Both streams write to one log: neither may end it while the other still writes (stdout often
+  // closes first and stderr has a last line), so it is ended once the process has closed both.
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  child.once("close", () => log.end());
   children.add(child);
   return child;
 }
