@@ -216,6 +216,10 @@ describe("storage replication", () => {
     expect((await refused("/cluster/replication/205-0")).message).toBe(
       "Permission check failed (/vms/205, VM.Audit)\n",
     );
+    // The run log is also open to node auditors.
+    expect((await data<Row[]>("/nodes/pve3/replication/205-0/log")).length).toBeGreaterThan(3);
+    await control("settings", { deniedPrivileges: ["VM.Audit", "Sys.Audit"] });
+    expect((await refused("/nodes/pve3/replication/205-0/log")).status).toBe(403);
   });
 
   it("seeds replication in proportion at scale", async () => {

@@ -325,6 +325,10 @@ export const replicationRoutes: Route[] = [
     path: "/nodes/{node}/replication/{id}/log",
     handler: (ctx) => {
       const job = nodeJob(ctx);
+      // VM.Audit on the guest or Sys.Audit on the node.
+      const denied = ctx.store.settings.deniedPrivileges;
+      if (denied.includes("VM.Audit") && denied.includes("Sys.Audit"))
+        throw new PveError(`Permission check failed (/vms/${job.guest}, VM.Audit)`, 403);
       const all = runLog(ctx.store, job);
       const start = ctx.optInt("start") ?? 0;
       const limit = ctx.optInt("limit") ?? 50;
