@@ -12,7 +12,7 @@ export type Errors = Record<string, string>;
  * The real maxima of `[n]` property families. The apidoc collapses e.g. net0..net31 into
  * `net[n]`; qemu-server (PVE::QemuServer::Drive, MAX_NETS...) and pve-container define the ranges.
  */
-const FAMILY_MAX: Record<string, number> = {
+export const FAMILY_MAX: Readonly<Record<string, number>> = {
   net: 32,
   scsi: 31,
   virtio: 16,

@@ -1,3 +1,4 @@
+import { FAMILY_MAX } from "../api/jsonschema";
 import {
   CONFIG_ID,
   checkBridge,
@@ -21,25 +22,6 @@ import type { GuestType } from "./locate";
  * string may only use its own keys. Options that reach the Proxmox host itself are refused
  * unless the owner allows them (PVE_ALLOW_HOST_OPTIONS=true).
  */
-
-// How many of each numbered family exist (qemu-server MAX_NETS..., pve-container MAX_MOUNT_POINTS).
-const FAMILY_MAX: Record<string, number> = {
-  net: 32,
-  scsi: 31,
-  virtio: 16,
-  sata: 6,
-  ide: 4,
-  unused: 256,
-  hostpci: 16,
-  usb: 14,
-  serial: 4,
-  parallel: 3,
-  ipconfig: 32,
-  numa: 8,
-  virtiofs: 10,
-  mp: 256,
-  dev: 256,
-};
 
 const TABLES: Record<GuestType, Readonly<Record<string, OptionSpec>>> = {
   qemu: QEMU_OPTIONS,
