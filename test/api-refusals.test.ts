@@ -128,7 +128,9 @@ describe("refusals: nothing reaches Proxmox", () => {
       params: { args: "-no-reboot", hostpci0: "0000:01:00.0" },
       confirm: true,
     });
-    expect(message).toContain("args, hostpci0 are host-level options");
+    expect(message).toContain(
+      "args passes raw arguments to QEMU on the host; hostpci0 passes a host PCI device through: each gives whoever can change guests a way onto the Proxmox host itself",
+    );
     expect(message).toContain("PVE_ALLOW_HOST_OPTIONS=true");
     // A serial socket (cloud images' console) and SPICE USB stay inside the guest.
     const guestOnly = await expectOk(client, "write_api", {
@@ -145,7 +147,7 @@ describe("refusals: nothing reaches Proxmox", () => {
         path: "/nodes/pve1/qemu/101/config",
         params: { usb1: "host=1234:5678" },
       }),
-    ).toContain("usb1 is a host-level option");
+    ).toContain("usb1 passes a host USB device through, which gives whoever can change guests a way onto");
     expect(await changesSent()).toEqual([]);
     const allowed = await asGrant(["read", "write"], { ...env, PVE_ALLOW_HOST_OPTIONS: "true" } as Env);
     const preview = await expectOk(allowed, "write_api", {

@@ -18,7 +18,8 @@ import {
 /**
  * Smaller sign-in defences: the consent page caps the name a client gives itself, a browser
  * Origin on localhost is accepted only by a server that is itself on localhost, and a refresh
- * token presented again after it was replaced revokes the whole grant.
+ * token presented again by its own client after it was replaced revokes the whole grant; a wrong
+ * secret or another client's attempt does not.
  */
 
 const e = accessEnv();
@@ -138,12 +139,19 @@ describe("refresh tokens", () => {
     expect(call.status).toBe(401);
   });
 
-  it("a token naming the grant with a wrong secret revokes it too: only a copy of one of its tokens names it", async () => {
+  it("a wrong secret, or a replaced token from another client, signs nobody out: the grant id is no secret", async () => {
     const provider = await signedIn();
-    const current = String(provider.tokens()?.refresh_token);
-    const [user, grant] = current.split(":");
+    const first = String(provider.tokens()?.refresh_token);
+    const [user, grant] = first.split(":");
     expect((await refresh(provider, `${user}:${grant}:not-a-token`)).status).toBe(400);
-    expect((await refresh(provider, current)).status).toBe(400);
+    const second = await tokensFrom(await refresh(provider, first));
+    const third = await tokensFrom(await refresh(provider, second.refresh_token));
+    // `first` was a token of this grant once, but another registered client presents it.
+    const stranger = await signedIn();
+    expect((await refresh(stranger, first)).status).toBe(400);
+    const fourth = await tokensFrom(await refresh(provider, third.refresh_token));
+    const call = await postMcp(e, rpc("tools/list"), { authorization: `Bearer ${fourth.access_token}` });
+    expect(call.status).toBe(200);
   });
 
   it("a refresh token of another grant, or a malformed one, leaves this grant alone", async () => {

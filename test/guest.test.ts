@@ -144,11 +144,13 @@ describe("guest_exec and guest_exec_status", () => {
     expect(next.data.stdoutNext).toBeUndefined();
   });
 
-  it("a pid the agent does not know", async () => {
+  it("a pid this session did not start is not read: its result belongs to whoever started it", async () => {
+    await sim.clearRequests();
     const message = await fails("guest_exec_status", { vmid: 100, pid: 424242 });
     expect(message).toBe(
-      "VM 100 has no result for pid 424242: Agent error: Invalid parameter 'pid'. The agent forgets a result once it has been read, and after a reboot.",
+      "pid 424242 on VM 100 was not started by guest_exec in this session, so its result is not read here: the guest agent hands a result out once, and it belongs to whoever started the command. Nothing was sent.",
     );
+    expect(await sim.requests()).toEqual([]);
   }, 10_000);
 
   it("refuses input over the agent's limit before anything is sent", async () => {

@@ -87,7 +87,7 @@ describe("create and delete", () => {
     expect(ct.data).toMatchObject({ name: "cache", node: "pve2" });
     const audit = await session().listAudit(3);
     expect(JSON.stringify(audit)).not.toContain("s3cretpass");
-    expect(audit[0]?.args.password).toBe("***");
+    expect(audit[0]?.args.password).toBe("********");
   });
 
   it("delete_vm needs a stopped guest, refuses a protected one, previews, then deletes", async () => {

@@ -29,7 +29,34 @@ function isIpv6(v: string): boolean {
   return parts.length === 2 ? count < 8 : count === 8;
 }
 
+// pve-access-control PVE/Auth/Plugin.pm and PVE/AccessControl.pm.
+const REALM = "[A-Za-z][A-Za-z0-9\\.\\-_]+";
+const USER = "[^\\s:/]+";
+const USERID_RE = new RegExp(`^${USER}@${REALM}$`);
+const TOKEN_SUBID = "[A-Za-z][A-Za-z0-9\\.\\-_]+";
+// pve-network PVE/Network/SDN/*: subnets are named zone-address-prefixlength.
+const SDN_SUBNET_RE = /^[a-z][a-z0-9]*[a-z0-9]-([0-9a-f.:]+)-(\d+)$/i;
+const SDN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
 const VERIFIERS: Record<string, Verifier> = {
+  "pve-userid": (v) =>
+    v.length <= 64 && USERID_RE.test(v) ? null : `value '${v}' does not look like a valid user name\n`,
+  "pve-realm": (v) =>
+    new RegExp(`^${REALM}$`).test(v) ? null : `value '${v}' does not look like a valid realm\n`,
+  "pve-groupid": (v) => (/^[A-Za-z0-9.\-_]+$/.test(v) ? null : `invalid group name '${v}'\n`),
+  "pve-roleid": (v) => (/^[A-Za-z0-9.\-_]+$/.test(v) ? null : `invalid role name '${v}'\n`),
+  "pve-tokenid": (v) =>
+    new RegExp(`^${USER}@${REALM}!${TOKEN_SUBID}$`).test(v)
+      ? null
+      : `value '${v}' does not look like a valid token ID\n`,
+  "pve-sdn-subnet-id": (v) => {
+    const m = SDN_SUBNET_RE.exec(v);
+    return m && (IPV4_RE.test(m[1] as string) || isIpv6(m[1] as string))
+      ? null
+      : `invalid subnet id '${v}'\n`;
+  },
+  "pve-sdn-prefix-list-id": (v) => (SDN_ID_RE.test(v) ? null : `invalid prefix list id '${v}'\n`),
+  "pve-sdn-route-map-id": (v) => (SDN_ID_RE.test(v) ? null : `invalid route map id '${v}'\n`),
   "pve-node": (v) => (HOST_RE.test(v) ? null : "value does not look like a valid node name\n"),
   "pve-vmid": (v) => (/^[1-9][0-9]{2,8}$/.test(v) ? null : "value does not look like a valid VM ID\n"),
   "pve-storage-id": (v) => (STORAGE_ID_RE.test(v) ? null : `storage ID '${v}' contains illegal characters\n`),

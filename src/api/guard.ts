@@ -1,12 +1,20 @@
-import { assertAllowed } from "../mcp/changes";
 import { checkTool, type Scope } from "../mcp/surface";
 import { type ToolDeps, ToolError } from "../mcp/tool";
 import type { GuestType } from "../proxmox/locate";
-import { assertUnprotected, type GuestFacts, guestFacts, label } from "../tools/guest-state";
+import { parseUpid } from "../proxmox/upid";
+import {
+  assertUnprotected,
+  type GuestFacts,
+  guestFacts,
+  label,
+  protectionRemoval,
+} from "../tools/guest-state";
+import { hostOptionsIn, hostOptionsRefusal, type OptionContext } from "./host-options";
 import { type Operation, type ResolvedPath, resolvePath } from "./index";
+import { assertReferencesAllowed, BACKUPS, referencesOf, volumeOwner } from "./references";
 import type { HttpMethod } from "./schema";
 import { nearestOperations } from "./search";
-import { hostOptionsAllowed, hostOptionsIn, prepare, type WireParams } from "./validate";
+import { prepare, type WireParams } from "./validate";
 
 /**
  * Everything read_api and write_api check before a request leaves: the operation exists, it is
@@ -45,6 +53,32 @@ function scopeRefusal(deps: ToolDeps, op: Operation, scope: Scope, tool: string)
   throw new ToolError(`${op.key} needs the ${scope} scope, and ${why}.`);
 }
 
+/**
+ * `.` and `..` in a path value would be previewed and audited as one path and sent as another
+ * (`DELETE /nodes/pve1/tasks/..` is `DELETE /nodes/pve1` once a URL is normalised).
+ */
+function refuseDotSegments(values: Record<string, string>): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (value.split("/").some((segment) => segment === "." || segment === ".."))
+      throw new ToolError(
+        `${name}: '${value}' has a '.' or '..' segment, which would change the path that is sent. Give the ${name} itself. Nothing was sent.`,
+      );
+    if (name === "upid" && !parseUpid(value))
+      throw new ToolError(
+        `upid: '${value.slice(0, 80)}' is not a Proxmox task ID (UPID:node:pid:pstart:starttime:type:id:user:). Nothing was sent. get_tasks lists them.`,
+      );
+  }
+}
+
+/** Which options an operation sends: a VM's, a container's, or a backup's; judged by one policy. */
+function optionContext(op: Operation): OptionContext | undefined {
+  if (op.method === "GET") return undefined;
+  if (/^\/nodes\/\{node\}\/qemu(\/|$)/.test(op.path)) return "qemu";
+  if (/^\/nodes\/\{node\}\/lxc(\/|$)/.test(op.path)) return "lxc";
+  if (BACKUPS.test(op.path)) return "backup";
+  return undefined;
+}
+
 export function checkRequest(
   deps: ToolDeps,
   tool: "read_api" | "write_api",
@@ -55,6 +89,7 @@ export function checkRequest(
   const resolved: ResolvedPath | undefined = resolvePath(method, path);
   if (!resolved) unknownPath(method, path, tool);
   const { op } = resolved;
+  refuseDotSegments(resolved.values);
   if (op.class.denied) throw new ToolError(`${op.key} is never sent by this server: ${op.class.denied}.`);
   scopeRefusal(deps, op, op.class.scope as Scope, tool);
   const { wire, errors } = prepare(op, resolved.values, params);
@@ -63,29 +98,11 @@ export function checkRequest(
       `Invalid request for ${op.key}, nothing was sent:\n${errors.map((e) => `- ${e}`).join("\n")}\nsearch_api with path="${op.path}" shows every parameter.`,
     );
   }
-  const hostOptions = hostOptionsIn(op, wire);
-  if (hostOptions.length > 0 && !hostOptionsAllowed(deps.upstream)) {
-    throw new ToolError(
-      `${hostOptions.join(", ")} ${hostOptions.length === 1 ? "is a host-level option" : "are host-level options"} (raw QEMU arguments, hook scripts, host device passthrough), which this server does not set unless its owner sets PVE_ALLOW_HOST_OPTIONS=true. Nothing was sent.`,
-    );
-  }
+  const context = optionContext(op);
+  const hostOptions = context ? hostOptionsIn(context, wire) : [];
+  if (hostOptions.length > 0 && !deps.allowHostOptions) throw new ToolError(hostOptionsRefusal(hostOptions));
   const concrete = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => String(wire[name]));
   return { op, wire, concrete };
-}
-
-/**
- * vmids a request names: in the path, or as vmid/newid (vzdump takes a list) or vms (bulk guest
- * actions) in its parameters.
- */
-function vmidsOf(wire: WireParams): number[] {
-  const out: number[] = [];
-  for (const key of ["vmid", "newid", "vms"]) {
-    const value = wire[key];
-    for (const v of Array.isArray(value) ? value : value === undefined ? [] : value.split(/[,;\s]+/)) {
-      if (/^\d+$/.test(v)) out.push(Number(v));
-    }
-  }
-  return out;
 }
 
 /** What a change targets, checked against the allowlists and (for a guest) its protection. */
@@ -94,32 +111,36 @@ export interface Target {
   guest?: GuestFacts;
 }
 
-/** Operations that the curated tools refuse on a protected guest, and their equivalents. */
-function destroys(op: Operation, wire: WireParams): string | undefined {
+function deletedKeys(wire: WireParams): string[] {
+  return typeof wire.delete === "string" ? wire.delete.split(/[,;\s]+/).filter(Boolean) : [];
+}
+
+/** What the curated tools refuse on a protected guest, as the same operations through the API. */
+function destroys(op: Operation, wire: WireParams, guest: GuestFacts): string | undefined {
   const rest = op.path.replace(/^\/nodes\/\{node\}\/(qemu|lxc)\/\{vmid\}/, "");
   if (op.method === "DELETE" && rest === "") return "delete";
   if (rest === "/status/stop" || rest === "/status/reset") return "hard-stop";
   if (/^\/snapshot\/\{snapname\}\/rollback$/.test(rest)) return "roll back";
   if (rest === "/template") return "convert to a template";
+  if (rest === "/unlink") return "delete disks of";
+  if (rest === "/remote_migrate" && wire.delete === "1") return "move to another cluster and delete";
   if (rest === "/config" && op.method !== "GET") {
-    const deleted = typeof wire.delete === "string" ? wire.delete.split(/[,;\s]+/) : [];
-    if (wire.protection === "0" || deleted.includes("protection")) return "remove protection from";
+    const deleted = deletedKeys(wire);
+    if (deleted.some((key) => /^unused\d+$/.test(key))) return "delete a disk of";
+    return protectionRemoval(guest, wire, deleted);
   }
   return undefined;
 }
 
 export async function checkTarget(deps: ToolDeps, checked: Checked): Promise<Target> {
   const { op, wire } = checked;
+  const refs = referencesOf(op, wire);
+  assertReferencesAllowed(deps.policy, refs);
   const node = typeof wire.node === "string" ? wire.node : undefined;
-  const target =
-    typeof wire.target === "string" && op.params.target?.format === "pve-node" ? wire.target : undefined;
-  for (const vmid of vmidsOf(wire)) assertAllowed(deps.policy, { vmid });
-  if (node) assertAllowed(deps.policy, { node });
-  if (target) assertAllowed(deps.policy, { node: target });
   const guestPath = /^\/nodes\/\{node\}\/(qemu|lxc)\/\{vmid\}/.exec(op.path);
   if (guestPath && node && typeof wire.vmid === "string") {
     const guest = await guestFacts(deps, { vmid: Number(wire.vmid), node, type: guestPath[1] as GuestType });
-    const action = destroys(op, wire);
+    const action = destroys(op, wire, guest);
     if (action) assertUnprotected(guest, action);
     return { label: `${label(guest)} on ${guest.node} (${guest.status})`, guest };
   }
@@ -131,6 +152,13 @@ export async function checkTarget(deps: ToolDeps, checked: Checked): Promise<Tar
   ) {
     const guest = await guestFacts(deps, { vmid: Number(wire.vmid) }).catch(() => undefined);
     if (guest) assertUnprotected(guest, "overwrite");
+  }
+  // Deleting a volume destroys that guest's disk (or backup): the guest's protection covers it.
+  if (op.method === "DELETE" && /\/content\/\{volume\}$/.test(op.path)) {
+    const owner = volumeOwner(String(wire.volume), "optional");
+    const guest =
+      owner === undefined ? undefined : await guestFacts(deps, { vmid: owner }).catch(() => undefined);
+    if (guest && !/backup/.test(String(wire.volume))) assertUnprotected(guest, "delete a disk of");
   }
   return { label: checked.concrete };
 }

@@ -125,8 +125,8 @@ export function oauthProvider(
         }
       },
       onError: ({ internal }) => {
-        // The provider's own words for "this refresh token was valid once but has been replaced
-        // by a newer one that was already used" (the previous token stays valid only until then).
+        // The provider's words for "this is neither the grant's current nor its previous refresh
+        // token": a replaced token, or a wrong secret. serveOAuth tells the two apart.
         if (internal.category === "refresh-token-grant" && internal.reason === "refresh_token_mismatch") {
           const state = refreshInFlight.getStore();
           if (state) state.replayed = true;
@@ -139,12 +139,75 @@ export function oauthProvider(
   return entry.provider;
 }
 
+/** SHA-256 of a token in hex: how workers-oauth-provider names its tokens, and how we remember them. */
+async function tokenHash(token: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The refresh tokens a grant was ever given, by hash, newest last (a bounded list). */
+const ISSUED_KEY = (userId: string, grantId: string) => `refresh-issued:${userId}:${grantId}`;
+const ISSUED_KEPT = 64;
+
+async function rememberIssued(env: Env, response: Response): Promise<void> {
+  if (response.status !== 200) return;
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => undefined)) as { refresh_token?: unknown } | undefined;
+  const token = typeof body?.refresh_token === "string" ? body.refresh_token : undefined;
+  const [userId, grantId] = token?.split(":") ?? [];
+  if (!token || !userId || !grantId) return;
+  const key = ISSUED_KEY(userId, grantId);
+  const issued = ((await env.OAUTH_KV.get(key, { type: "json" })) as string[] | null) ?? [];
+  issued.push(await tokenHash(token));
+  await env.OAUTH_KV.put(key, JSON.stringify(issued.slice(-ISSUED_KEPT)), {
+    expirationTtl: REFRESH_TOKEN_TTL_SECONDS,
+  });
+}
+
+/** The client a token request authenticates as: client_id in the form, or HTTP Basic. */
+function requestingClient(request: Request, form: FormData | undefined): string | undefined {
+  const basic = /^Basic\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+  if (basic) {
+    try {
+      return decodeURIComponent(atob(basic).split(":")[0] ?? "");
+    } catch {
+      return undefined;
+    }
+  }
+  const id = form?.get("client_id");
+  return typeof id === "string" ? id : undefined;
+}
+
+/**
+ * A true replay: the token was once a valid refresh token of this grant (we remember every one it
+ * was given), and the grant's own client presents it. A wrong secret proves nothing (the grant id
+ * is no secret: it is inside every authorization code), and neither does another client.
+ */
+async function isReplay(
+  env: Env,
+  request: Request,
+  form: FormData | undefined,
+  token: string,
+): Promise<boolean> {
+  const [userId, grantId] = token.split(":") as [string, string];
+  const issued =
+    ((await env.OAUTH_KV.get(ISSUED_KEY(userId, grantId), { type: "json" })) as string[] | null) ?? [];
+  if (!issued.includes(await tokenHash(token))) return false;
+  const grant = (await env.OAUTH_KV.get(`grant:${userId}:${grantId}`, { type: "json" })) as {
+    clientId?: string;
+  } | null;
+  return grant?.clientId !== undefined && grant.clientId === requestingClient(request, form);
+}
+
 /**
  * Serves a request through the provider, with refresh-token reuse detection (OAuth 2.0 Security
  * BCP, RFC 9700 4.14.2). A refresh rotates the token; the previous one stays valid until the new
  * one is first used, so a client that lost a refresh response can retry. A refresh token that was
- * replaced and whose successor was already used can only come from a copy: the whole grant is
- * revoked, so the thief's tokens and the owner's stop working together and the person signs in again.
+ * replaced and whose successor was already used can only come from a copy: when the grant's own
+ * client presents it, the whole grant is revoked, so the thief's tokens and the owner's stop
+ * working together and the person signs in again.
  */
 export async function serveOAuth(
   config: AuthConfig,
@@ -160,16 +223,22 @@ export async function serveOAuth(
     .clone()
     .formData()
     .catch(() => undefined);
-  const token = form?.get("grant_type") === "refresh_token" ? form.get("refresh_token") : null;
+  const grantType = form?.get("grant_type");
+  const token = grantType === "refresh_token" ? form?.get("refresh_token") : null;
   // Tokens are "userId:grantId:secret" (workers-oauth-provider's format).
   const [userId, grantId] = typeof token === "string" ? token.split(":") : [];
-  if (!userId || !grantId) return provider.fetch(request, env, ctx);
+  if (typeof token !== "string" || !userId || !grantId) {
+    const response = await provider.fetch(request, env, ctx);
+    if (grantType === "authorization_code") await rememberIssued(env, response);
+    return response;
+  }
   const state = { replayed: false };
   const response = await refreshInFlight.run(state, () => provider.fetch(request, env, ctx));
+  await rememberIssued(env, response);
   const options = providers.get(`${config.resource}\n${config.issuer}`)?.options;
-  if (state.replayed && options) {
+  if (state.replayed && options && (await isReplay(env, request, form, token))) {
     await getOAuthApi(options, env).revokeGrant(grantId, userId);
-    console.warn("a replaced refresh token was presented again; its grant was revoked");
+    console.warn("a replaced refresh token was presented again by its client; its grant was revoked");
   }
   return response;
 }

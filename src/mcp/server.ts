@@ -1,4 +1,5 @@
 import { McpServer } from "@modelcontextprotocol/server";
+import { hostOptionsAllowed } from "../api/host-options";
 import { clientFromEnv } from "../proxmox/client";
 import { GuestLocator } from "../proxmox/locate";
 import type { SessionApi } from "../session/session";
@@ -89,7 +90,7 @@ export function toolDeps(env: Env, grant: Grant = LOCAL_GRANT): ToolDeps {
     },
     actor: grant.user,
     policy: policyFromEnv(env),
-    allowHostOptions: env.PVE_ALLOW_HOST_OPTIONS === "true",
+    allowHostOptions: hostOptionsAllowed(env),
     surface: surfaceFor(env, grant.scopes),
     otherSessions: async () => {
       const clients = (await grant.otherClients?.()) ?? [];

@@ -1,3 +1,4 @@
+import { hostOptionsRefusal, hostReach } from "../api/host-options";
 import { FAMILY_MAX } from "../api/jsonschema";
 import {
   CONFIG_ID,
@@ -20,7 +21,7 @@ import type { GuestType } from "./locate";
  * checked against the 9.2 schema of that guest type before anything is sent: the key must be an
  * option of the guest, the value must pass its type, enum, pattern and format, and a property
  * string may only use its own keys. Options that reach the Proxmox host itself are refused
- * unless the owner allows them (PVE_ALLOW_HOST_OPTIONS=true).
+ * unless the owner allows them (src/api/host-options.ts, the one policy every path uses).
  */
 
 const TABLES: Record<GuestType, Readonly<Record<string, OptionSpec>>> = {
@@ -41,40 +42,6 @@ export function optionSpec(type: GuestType, key: string): OptionSpec | undefined
     : undefined;
 }
 
-const HOST_SETTING = "PVE_ALLOW_HOST_OPTIONS=true";
-
-/** Why an option reaches the host, or undefined when it stays inside the guest. */
-function hostReach(type: GuestType, key: string, value: string): string | undefined {
-  const family = /^([a-z-]+?)\d*$/.exec(key)?.[1] ?? key;
-  if (key === "hookscript") return "runs a script on the Proxmox host";
-  if (key === "archive" && value.startsWith("/")) return "restores from a file on the Proxmox host";
-  if (type === "qemu") {
-    if (key === "args") return "passes raw arguments to QEMU on the host";
-    if (family === "hostpci") return "passes a host PCI device through";
-    if (family === "usb") return "passes a host USB device through";
-    if (family === "parallel") return "passes a host parallel port through";
-    if (family === "serial" && value.trim() !== "socket") return "passes a host serial device through";
-    if (family === "virtiofs") return "shares a host directory with the guest";
-    if (key === "ivshmem") return "maps shared memory of the host";
-  } else {
-    if (family === "dev") return "passes a host device through";
-  }
-  // Disks and mount points backed by a host path (/dev/sdb, /srv/data) instead of a volume,
-  // and disks imported from a host file (import-from=/etc/...).
-  for (const part of value.split(",")) {
-    const eq = part.indexOf("=");
-    const sub = eq < 0 ? "" : part.slice(0, eq);
-    const item = eq < 0 ? part : part.slice(eq + 1);
-    if (!item.startsWith("/")) continue;
-    if (sub === "" || sub === "file" || sub === "volume")
-      return type === "lxc"
-        ? "mounts a host path into the container"
-        : "uses a host device or file as a disk";
-    if (sub === "import-from") return "reads a host file into a disk";
-  }
-  return undefined;
-}
-
 /**
  * Checks options before they are sent; returns the first problem as a message naming the key,
  * or null. `allowHost` is the owner's PVE_ALLOW_HOST_OPTIONS.
@@ -93,8 +60,7 @@ export function checkGuestOptions(
       return `extra: ${key} is not a ${noun} option of Proxmox VE 9. Check the name (get_${type === "qemu" ? "vm" : "container"}_config shows the current ones).`;
     if (hasControl(value)) return `extra: the value of ${key} must be one line without control characters.`;
     const reach = hostReach(type, key, value);
-    if (reach && !allowHost)
-      return `extra: ${key} ${reach}, which gives whoever can change guests a way onto the Proxmox host itself, so it is refused. The server's owner can allow such options with ${HOST_SETTING}.`;
+    if (reach && !allowHost) return hostOptionsRefusal([{ key, reach }], "extra: ");
     const problem = checkValue(spec, value);
     if (problem) return `extra: ${key}=${value.length > 60 ? `${value.slice(0, 60)}…` : value}: ${problem}.`;
   }

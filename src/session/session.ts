@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { clientFromEnv } from "../proxmox/client";
 import { ProxmoxError } from "../proxmox/errors";
+import { maskSecrets } from "../proxmox/secrets";
 import { type ExecStatus, readExecStatus } from "./exec";
 import { checkTask, type TaskOutcome } from "./poll";
 
@@ -114,16 +115,9 @@ export interface SessionApi {
   findExecJob(vmid: number, pid: number): Promise<ExecJob | null>;
 }
 
-/** Keys whose values never reach storage, whatever tool sent them. */
-const SECRET_KEYS = /pass(word)?|secret|token|cipassword/i;
-
+/** Secrets never reach storage, whatever tool sent them and whatever they are called. */
 export function redactArgs(args: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(args)) {
-    if (value === undefined) continue;
-    out[key] = SECRET_KEYS.test(key) ? "***" : value;
-  }
-  return out;
+  return maskSecrets(args);
 }
 
 /** Tasks and exec jobs are followed at most this long; after that they are left for the user to check. */

@@ -6,11 +6,11 @@ import { allOperations, resolvePath } from "../api/index";
 import type { HttpMethod } from "../api/schema";
 import { matchesPrefix, searchOperations } from "../api/search";
 import { shape } from "../api/shape";
-import { masked } from "../api/validate";
 import { type ChangeTarget, changeSchema, guestTarget, runTask, waitArgs } from "../mcp/changes";
 import type { Scope } from "../mcp/surface";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import type { Endpoint } from "../proxmox/client";
+import { maskSecrets } from "../proxmox/secrets";
 import { parseUpid } from "../proxmox/upid";
 
 /**
@@ -151,7 +151,7 @@ const writeApiTool = tool({
     const { op, wire, concrete } = checked;
     const target = await checkTarget(deps, checked);
     const pathParams = new Set(op.pathParams);
-    const body = masked(Object.fromEntries(Object.entries(wire).filter(([k]) => !pathParams.has(k))));
+    const body = maskSecrets(Object.fromEntries(Object.entries(wire).filter(([k]) => !pathParams.has(k))));
     const request = { method: op.method, path: concrete, params: body };
     const sent = `${op.method} ${concrete}${
       Object.keys(body).length

@@ -147,10 +147,41 @@ const TASK_MEANING: Record<string, string> = {
 
 export function assertUnprotected(guest: GuestFacts, action: string): void {
   if (!guest.protection) return;
+  const cli = guest.type === "qemu" ? "qm" : "pct";
   throw new ToolError(
-    `${label(guest)} is protected (Proxmox protection flag or 'protected' tag), so this server will not ${action} it. ` +
-      "Clear protection in its options first if you really mean it.",
+    `${label(guest)} is protected (Proxmox protection flag or 'protected' tag), so this server will not ${action} it, and no tool of it lifts protection. ` +
+      `Only the owner can, outside this server: in the Proxmox web UI (the guest's Options > Protection, and its tags) or on a node with \`${cli} set ${guest.vmid} --protection 0\` (and \`--delete tags\` or new tags without 'protected').`,
   );
+}
+
+const OFF = /^(0|false|no|off)$/i;
+
+/**
+ * Whether a config change lifts the guest's protection: clears the flag, or drops the
+ * `protected` tag (set tags without it, or delete tags). Returns the refused action, if any.
+ */
+export function protectionRemoval(
+  guest: GuestFacts,
+  set: Readonly<Record<string, unknown>>,
+  deleted: readonly string[],
+): string | undefined {
+  if (!guest.protection) return undefined;
+  const protection = set.protection;
+  if (
+    deleted.includes("protection") ||
+    protection === false ||
+    protection === 0 ||
+    (typeof protection === "string" && OFF.test(protection.trim()))
+  )
+    return "remove protection from";
+  const tagged = (
+    splitTags(typeof guest.config.tags === "string" ? guest.config.tags : undefined) ?? []
+  ).includes("protected");
+  if (!tagged) return undefined;
+  if (deleted.includes("tags")) return "remove the 'protected' tag from";
+  if (set.tags !== undefined && !(splitTags(String(set.tags)) ?? []).includes("protected"))
+    return "remove the 'protected' tag from";
+  return undefined;
 }
 
 /** The disks of a guest config, e.g. ["scsi0 local-lvm:vm-101-disk-0 (32G)"]. */

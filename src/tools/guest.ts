@@ -500,7 +500,7 @@ const guestExecStatusTool = tool({
     max_bytes: maxBytes.default(DEFAULT_OUTPUT_BYTES),
   }),
   output: execResultSchema,
-  scope: "read",
+  scope: "exec",
   annotations: READ_ONLY,
   handler: (deps) => async (args) => {
     let job: ExecJob | null = null;
@@ -511,22 +511,14 @@ const guestExecStatusTool = tool({
           `There is no exec job '${args.job}' in this session (results are kept for 24 hours).`,
         );
     } else if (args.vmid !== undefined && args.pid !== undefined) {
+      // Only a command this session started: reading another's pid would take its result away
+      // from whoever started it (the agent forgets a result once read).
       const found = await deps.session.findExecJob(args.vmid, args.pid);
-      if (found) job = await deps.session.pollExecJob(found.id);
-      else {
-        // Started elsewhere: adopt it, so its result is kept once read.
-        const location = await onAgent(deps, { vmid: args.vmid }, async (guest) => guest);
-        const adopted = await deps.session.startExecJob({
-          vmid: location.vmid,
-          node: location.node,
-          pid: args.pid,
-          command: `(pid ${args.pid}, not started here)`,
-          actor: deps.actor,
-        });
-        job = await onAgent(deps, { vmid: args.vmid, node: location.node }, () =>
-          deps.session.pollExecJob(adopted.id),
+      if (!found)
+        throw new ToolError(
+          `pid ${args.pid} on VM ${args.vmid} was not started by guest_exec in this session, so its result is not read here: the guest agent hands a result out once, and it belongs to whoever started the command. Nothing was sent.`,
         );
-      }
+      job = await deps.session.pollExecJob(found.id);
     } else {
       throw new ToolError("Give job (from guest_exec), or vmid and pid.");
     }
@@ -553,7 +545,7 @@ const guestFileReadTool = tool({
     content: z.string(),
     next: z.number().optional(),
   }),
-  scope: "read",
+  scope: "exec",
   annotations: READ_ONLY,
   handler: (deps) => async (args) =>
     onAgent(deps, args, async (guest) => {

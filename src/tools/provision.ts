@@ -28,6 +28,7 @@ import {
   type GuestFacts,
   guestFacts,
   label,
+  protectionRemoval,
   WORD,
 } from "./guest-state";
 import { afterCreate, assertTemplateExists, createdSchema, withStarted } from "./provision-create";
@@ -708,12 +709,8 @@ async function updateGuest(
   const keys = Object.keys(changesWanted).filter((k) => changesWanted[k] !== undefined);
   if (keys.length === 0 && !args.delete)
     throw new ToolError("Nothing to change: give at least one setting, extra or delete.");
-  if (
-    (changesWanted.protection === "0" || args.delete?.split(",").includes("protection")) &&
-    guest.protection
-  ) {
-    assertUnprotected(guest, "remove protection from");
-  }
+  const lifted = protectionRemoval(guest, changesWanted, args.delete?.split(/[,;\s]+/) ?? []);
+  if (lifted) assertUnprotected(guest, lifted);
   const params = {
     ...changesWanted,
     node: guest.node,
