@@ -3,10 +3,69 @@
 // how many were refused and how many Proxmox requests they caused (budget: 0).
 
 import type { ToolInfo } from "./clients.ts";
-import { textOf } from "./clients.ts";
+import { Mcp, textOf } from "./clients.ts";
 import { fuzzCalls } from "./fuzz-cases.ts";
 import type { Context, SectionResult } from "./stats.ts";
 import { table } from "./stats.ts";
+import { ALLOWLIST_CASES, FENCED, HOST_OPTION_CASES, type RefusalCase } from "./trust-cases.ts";
+
+/** write_api with confirm for each case; returns the cases that were not refused naming `expected`. */
+async function refusals(
+  mcp: Mcp,
+  cases: readonly RefusalCase[],
+): Promise<{ refused: number; accepted: string[] }> {
+  let refused = 0;
+  const accepted: string[] = [];
+  for (const [method, path, params, expected] of cases) {
+    const result = await mcp.call("write_api", { method, path, params, confirm: true });
+    if (result.isError && textOf(result).includes(expected)) refused += 1;
+    else accepted.push(`${method} ${path} ${JSON.stringify(params)}: ${textOf(result).slice(0, 100)}`);
+  }
+  return { refused, accepted };
+}
+
+/**
+ * write_api calls that must be refused by policy rather than by their shape: options that reach
+ * the host (this server's settings), and guests outside the allowlists (a second MCP server
+ * started with PVE_ALLOWED_VMIDS/NODES set, on the same simulator).
+ */
+async function policyRefusals(
+  ctx: Context,
+): Promise<{ rows: string[][]; accepted: string[]; requests: number; cases: number; refused: number }> {
+  await ctx.sim.reset();
+  await ctx.sim.clearRequests();
+  const host = await refusals(ctx.mcp, HOST_OPTION_CASES);
+  const hostRequests = (await ctx.sim.requests()).length;
+  const fenced = await ctx.servers.startMcp(FENCED, "fenced");
+  // Its readiness check called get_nodes; count from here.
+  await ctx.sim.clearRequests();
+  let allow: { refused: number; accepted: string[] };
+  try {
+    const mcp = await Mcp.connect(fenced.mcpUrl, "bench-fenced");
+    allow = await refusals(
+      mcp,
+      ALLOWLIST_CASES.map(([, ...rest]) => rest),
+    );
+    await mcp.close();
+  } finally {
+    await fenced.stop();
+  }
+  const requests = hostRequests + (await ctx.sim.requests()).length;
+  return {
+    rows: [
+      ["write_api: options that reach the host", String(HOST_OPTION_CASES.length), String(host.refused)],
+      [
+        `write_api: guests outside PVE_ALLOWED_VMIDS=${FENCED.PVE_ALLOWED_VMIDS}, PVE_ALLOWED_NODES=${FENCED.PVE_ALLOWED_NODES}`,
+        String(ALLOWLIST_CASES.length),
+        String(allow.refused),
+      ],
+    ],
+    accepted: [...host.accepted, ...allow.accepted],
+    requests,
+    cases: HOST_OPTION_CASES.length + ALLOWLIST_CASES.length,
+    refused: host.refused + allow.refused,
+  };
+}
 
 export async function fuzzSection(ctx: Context, tools: ToolInfo[]): Promise<SectionResult> {
   await ctx.sim.reset();
@@ -49,6 +108,7 @@ export async function fuzzSection(ctx: Context, tools: ToolInfo[]): Promise<Sect
   }
   const requests = await ctx.sim.requests();
   const writes = requests.filter((r) => r.method !== "GET").length;
+  const policy = await policyRefusals(ctx);
   const kinds = [...new Set(calls.map((c) => c.label))].length;
   const body = [
     table(
@@ -65,6 +125,15 @@ export async function fuzzSection(ctx: Context, tools: ToolInfo[]): Promise<Sect
     ),
     "",
     `${tools.length} tools, the ${perTool.size} that take arguments fuzzed, ${kinds} kinds of invalid value. Each call changes one argument of a valid call (or leaves out a required one); an argument already fuzzed in full on another tool with the same definition gets one value of each kind. The simulator's request log is read after all calls.`,
+    "",
+    "Valid calls refused by policy (bench/trust-cases.ts, the same cases as test/trust.test.ts), each with confirm: true:",
+    "",
+    table(["calls", "attempts", "refused"], policy.rows),
+    "",
+    `Upstream requests they caused: ${policy.requests}.`,
+    ...(policy.accepted.length
+      ? ["", "Not refused (each is a defect):", "", ...policy.accepted.slice(0, 20).map((a) => `- ${a}`)]
+      : []),
     ...(accepted.length
       ? ["", "Accepted (each is a defect):", "", ...accepted.slice(0, 20).map((a) => `- ${a}`)]
       : []),
@@ -95,6 +164,20 @@ export async function fuzzSection(ctx: Context, tools: ToolInfo[]): Promise<Sect
         budget: "0",
         actual: `${requests.length} (${writes} writes)`,
         pass: requests.length === 0,
+        deterministic: true,
+      },
+      {
+        what: `write_api host-option and allowlist cases refused (${policy.cases})`,
+        budget: "all",
+        actual: `${policy.refused} of ${policy.cases}`,
+        pass: policy.refused === policy.cases,
+        deterministic: true,
+      },
+      {
+        what: "upstream requests caused by host-option and allowlist cases",
+        budget: "0",
+        actual: String(policy.requests),
+        pass: policy.requests === 0,
         deterministic: true,
       },
     ],

@@ -22,6 +22,14 @@ export interface Servers {
   /** Seconds from spawning the processes until the MCP server answered a tool call. */
   startupSeconds: number;
   logDir: string;
+  /**
+   * One more MCP server with other settings (`--var`), bound to the same simulator; stopped with
+   * the others, or earlier by its own stop.
+   */
+  startMcp(
+    vars: Readonly<Record<string, string>>,
+    name: string,
+  ): Promise<{ mcpUrl: string; stop(): Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -268,9 +276,41 @@ export async function startServers(tree: string, logDir: string): Promise<Server
     join(logDir, "mcp.log"),
   );
 
+  const extra = new Set<ChildProcess>();
   const stop = async () => {
-    await Promise.all([stopChild(mcp), stopChild(sim)]);
+    await Promise.all([stopChild(mcp), stopChild(sim), ...[...extra].map(stopChild)]);
     removeScratch(scratch);
+  };
+  const startMcp = async (vars: Readonly<Record<string, string>>, name: string) => {
+    const [port, inspector] = [await freePort(), await freePort()];
+    const child = spawnWrangler(
+      [
+        "dev",
+        "-c",
+        "wrangler.toml",
+        ...common,
+        "--port",
+        String(port),
+        "--inspector-port",
+        String(inspector),
+        "--persist-to",
+        join(scratch, `mcp-state-${name}`),
+        ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
+      ],
+      tree,
+      env,
+      join(logDir, `mcp-${name}.log`),
+    );
+    extra.add(child);
+    const url = `http://127.0.0.1:${port}/mcp`;
+    await until(`MCP server ${name} (reaching the simulator)`, 120_000, () => mcpReachesSimulator(url));
+    return {
+      mcpUrl: url,
+      stop: async () => {
+        await stopChild(child);
+        extra.delete(child);
+      },
+    };
   };
 
   const simOrigin = `http://127.0.0.1:${simPort}`;
@@ -305,6 +345,7 @@ export async function startServers(tree: string, logDir: string): Promise<Server
     simOrigin,
     startupSeconds: (performance.now() - started) / 1000,
     logDir,
+    startMcp,
     stop,
   };
 }

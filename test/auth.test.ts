@@ -135,8 +135,9 @@ describe("signing in with Cloudflare Access", () => {
     const names = await toolNames(client);
     expect(names).toContain("get_vms");
     expect(names).toContain("get_audit_log");
-    expect(names).toContain("guest_exec_status");
-    for (const tool of [...WRITE_TOOLS, ...EXEC_TOOLS]) expect(names).not.toContain(tool);
+    // What a guest's commands printed and its files hold is exec, not read.
+    for (const tool of [...WRITE_TOOLS, ...EXEC_TOOLS, "guest_exec_status", "guest_file_read"])
+      expect(names).not.toContain(tool);
     expect(client.getInstructions()).toContain(
       "This connection cannot change the cluster or act inside guests: this connection was not granted the write or exec scope",
     );
@@ -165,6 +166,30 @@ describe("signing in with Cloudflare Access", () => {
     });
     const log = await client.callTool({ name: "get_audit_log", arguments: {} });
     expect(JSON.stringify(log.content)).toMatch(/start_vm VM 103 'win11': OK \(vmid=103 node=pve1\)/);
+    await close();
+  });
+
+  it("signed in with write, write_api still judges each operation by its effect", async () => {
+    const { client, close } = await connected(["read", "write"]);
+    await sim.clearRequests();
+    const away = await client.callTool({
+      name: "write_api",
+      arguments: {
+        method: "POST",
+        path: "/nodes/pve1/qemu/101/remote_migrate",
+        params: { "target-endpoint": "host=203.0.113.9,apitoken=PVEAPIToken=x@pve!t=s", "target-storage": "local" },
+        confirm: true,
+      },
+    });
+    expect(away.isError).toBe(true);
+    expect(JSON.stringify(away.content)).toContain("needs the admin scope");
+    const metadata = await client.callTool({
+      name: "read_api",
+      arguments: { path: "/nodes/pve1/query-url-metadata", params: { url: "http://169.254.169.254/" } },
+    });
+    expect(metadata.isError).toBe(true);
+    expect(JSON.stringify(metadata.content)).toContain("needs the admin scope");
+    expect(await sim.requests()).toEqual([]);
     await close();
   });
 
