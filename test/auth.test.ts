@@ -177,7 +177,10 @@ describe("signing in with Cloudflare Access", () => {
       arguments: {
         method: "POST",
         path: "/nodes/pve1/qemu/101/remote_migrate",
-        params: { "target-endpoint": "host=203.0.113.9,apitoken=PVEAPIToken=x@pve!t=s", "target-storage": "local" },
+        params: {
+          "target-endpoint": "host=203.0.113.9,apitoken=PVEAPIToken=x@pve!t=s",
+          "target-storage": "local",
+        },
         confirm: true,
       },
     });

@@ -213,8 +213,11 @@ describe("files", () => {
     expect(read.data).toMatchObject({ content: "hello from MCP\n", binary: false, bytes: 15 });
     const preview = await ok("guest_file_write", { vmid: 101, path: "/tmp/hello.txt", content: "again" });
     expect(preview.text).toMatch(
-      /^Not done: \/tmp\/hello\.txt already exists in VM 101 \(15 B\); writing replaces it\./,
+      /^Not done: \/tmp\/hello\.txt already exists in VM 101; writing replaces it\./,
     );
+    // Existence is tested with a one-byte read, not by reading the file.
+    const reads = (await sim.requests()).filter((r) => r.path.endsWith("/agent/file-read"));
+    expect(reads.at(-1)?.query).toMatchObject({ count: "1" });
     await ok("guest_file_write", { vmid: 101, path: "/tmp/hello.txt", content: "again", confirm: true });
     expect((await ok("guest_file_read", { vmid: 101, path: "/tmp/hello.txt" })).data.content).toBe("again");
     const audit = await session().listAudit(1);
@@ -223,6 +226,14 @@ describe("files", () => {
       args: { path: "/tmp/hello.txt", bytes: 5, encoding: "text" },
     });
   });
+
+  it("without confirm, an agent that cannot answer is explained, never taken for an existing file", async () => {
+    await sim.setGuest(101, { agentRunning: false });
+    const message = await fails("guest_file_write", { vmid: 101, path: "/tmp/new.txt", content: "x" });
+    expect(message).not.toContain("already exists");
+    expect(message).toMatch(/agent/i);
+    await sim.setGuest(101, { agentRunning: true });
+  }, 15_000);
 
   it("binary content goes in and out as base64", async () => {
     const bytes = btoa(String.fromCharCode(0, 1, 2, 255, 254, 10));

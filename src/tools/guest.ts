@@ -590,11 +590,10 @@ const guestFileWriteTool = tool({
     }
     return onAgent(deps, args, async (guest) => {
       if (!args.confirm) {
-        const existing = await fileSize(deps, guest, args.path);
-        if (existing !== false) {
+        if (await fileExists(deps, guest, args.path)) {
           return preview(
             "guest_file_write",
-            `${args.path} already exists in VM ${guest.vmid}${existing === undefined ? "" : ` (${bytes(existing)}${existing >= MAX_READ_BYTES ? " or more" : ""})`}; writing replaces it.`,
+            `${args.path} already exists in VM ${guest.vmid}; writing replaces it.`,
             { vmid: guest.vmid, node: guest.node },
           );
         }
@@ -918,18 +917,18 @@ async function readFile(
 }
 
 /** File size up to MAX_READ_BYTES, false when the file does not exist, undefined when unknown. */
-async function fileSize(
-  deps: ToolDeps,
-  guest: GuestTarget,
-  path: string,
-): Promise<number | false | undefined> {
+/**
+ * Whether a file exists, from a one-byte read. Only "No such file" means it does not; any other
+ * failure (VM stopped, agent off, no permission) is thrown, for onAgent to explain.
+ */
+async function fileExists(deps: ToolDeps, guest: GuestTarget, path: string): Promise<boolean> {
   try {
-    const { content } = await readFile(deps, guest, path, 0, MAX_READ_BYTES);
-    return content.length;
+    await readFile(deps, guest, path, 0, 1);
+    return true;
   } catch (error) {
     if (error instanceof ProxmoxError && /No such file or directory/i.test(error.pveMessage ?? ""))
       return false;
-    return undefined;
+    throw error;
   }
 }
 
