@@ -17,11 +17,11 @@ import {
   lockError,
   migrationTargets,
   pendingView,
-  rootOnly,
   runtime,
 } from "./guests";
 import { shutdownInTheWay } from "./guestutil";
 import { ballooninfo, blockstat, nics } from "./qemu-stats";
+import { rootOnly } from "./root-only";
 import { snapshotRoutes } from "./snapshots";
 
 const Q = "/nodes/{node}/qemu";
