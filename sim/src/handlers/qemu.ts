@@ -123,6 +123,8 @@ function start(ctx: Ctx): string {
     "migration_network",
     "targetstorage",
     "force-cpu",
+    "with-conntrack-state",
+    "nets-host-mtu",
   );
   if (haResourceOf(ctx.store, g) && !ctx.has("stateuri"))
     return haRequest(ctx.store, g, "started", ctx.user, ctx.now);
