@@ -158,10 +158,13 @@ describe("extra options", () => {
     expect(put?.body).toMatchObject({ net1: "virtio,bridge=vmbr0,tag=9", serial0: "socket", bios: "ovmf" });
   });
 
-  it("with PVE_ALLOW_HOST_OPTIONS=true the owner may pass a host device through", async () => {
+  it("with PVE_ALLOW_HOST_OPTIONS=true the owner's host device is sent, and Proxmox judges the token", async () => {
     const allowed = { ...env, PVE_ALLOW_HOST_OPTIONS: "true" } as Env;
     const owner = await connect("2025-11-25", (request) => serveMcp(request, allowed, LOCAL_GRANT));
-    await expectOk(owner, "update_vm", { vmid: 103, extra: "serial0=/dev/ttyS0" });
+    // A real host refuses a serial device from any API token (root@pam's own included).
+    expect(await expectError(owner, "update_vm", { vmid: 103, extra: "serial0=/dev/ttyS0" })).toContain(
+      "only root can modify 'serial0' config for real devices",
+    );
     await owner.close();
     const put = (await sim.requests()).find((r) => r.method === "PUT" && r.path.endsWith("/qemu/103/config"));
     expect(put?.body).toMatchObject({ serial0: "/dev/ttyS0" });

@@ -58,8 +58,12 @@ describe("serial ports without commas", () => {
       serial0: "value does not match the regex pattern",
     });
     await data("/nodes/pve1/qemu/103/config", put("socket"));
-    await data("/nodes/pve1/qemu/103/config", put("/dev/ttyS1"));
-    expect((await data<Record<string, string>>("/nodes/pve1/qemu/103/config")).serial0).toBe("/dev/ttyS1");
+    expect((await data<Record<string, string>>("/nodes/pve1/qemu/103/config")).serial0).toBe("socket");
+    // A device passes the pattern and then meets the root check: an API token is not root@pam.
+    expect(await refused("/nodes/pve1/qemu/103/config", put("/dev/ttyS1"))).toEqual({
+      status: 500,
+      message: "only root can modify 'serial0' config for real devices\n",
+    });
   });
 
   it("update_vm passes the refusal on with the key it is about", async () => {

@@ -10,6 +10,7 @@ import { PveError, paramError } from "../api/respond";
 import { type BackupJob, JOBS_FILE, type JobValue } from "../state/backup-jobs";
 import type { GuestState } from "../state/model";
 import { isDiskKey, parseDrive } from "./disks";
+import { checkBackupOptions, isRoot } from "./root-only";
 
 const jobsOf = (ctx: Ctx) => ctx.store.config<Record<string, BackupJob>>(JOBS_FILE, () => ({}));
 
@@ -78,12 +79,15 @@ function verifyVzdump(opts: Record<string, JobValue>, checkMissing: boolean): vo
   }
 }
 
-/** assert_param_permission_common/_create: what only root@pam may set, and storage rights. */
-function checkParamPermissions(ctx: Ctx, opts: Record<string, JobValue>): void {
-  if (ctx.user === "root@pam") return;
-  for (const key of ["tmpdir", "dumpdir", "script", "job-id"]) {
-    if (opts[key] !== undefined) throw paramError({ [key]: "Only root may set this option." });
-  }
+/** assert_param_permission_common/_create/_update: what only root@pam may set, and storage rights. */
+function checkParamPermissions(
+  ctx: Ctx,
+  opts: Record<string, JobValue>,
+  removed: readonly string[] = [],
+): void {
+  if (isRoot(ctx)) return;
+  checkBackupOptions(ctx, Object.keys(opts));
+  checkBackupOptions(ctx, removed);
   const perms = ctx.perms;
   if (!perms) return;
   if (["bwlimit", "ionice", "performance"].some((k) => opts[k] !== undefined)) {
@@ -151,7 +155,7 @@ function create(ctx: Ctx): null {
 function update(ctx: Ctx): null {
   const opts = givenOptions(ctx);
   const removed = ctx.has("delete") ? splitList(ctx.str("delete")) : [];
-  checkParamPermissions(ctx, opts);
+  checkParamPermissions(ctx, opts, removed);
   scheduleOf(ctx, opts, false);
   return stringified(() => {
     const jobs = jobsOf(ctx);
@@ -159,6 +163,11 @@ function update(ctx: Ctx): null {
     verifyVzdump(opts, false);
     const job = jobs[ctx.str("id")];
     if (!job) throw new PveError("no such vzdump job");
+    // Dies without a newline, so Perl adds where (pve-manager 9.1 API2/Backup.pm).
+    if (job.options.dumpdir !== undefined && !isRoot(ctx))
+      throw new PveError(
+        "only root@pam may edit jobs with a 'dumpdir' option. at /usr/share/perl5/PVE/API2/Backup.pm line 85.",
+      );
     const o = job.options;
     for (const k of removed) {
       if (k === "id" || k === "type" || k === "schedule")

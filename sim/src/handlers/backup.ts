@@ -23,6 +23,7 @@ import {
 } from "./disks";
 import { guestDisks, guestName, lockError } from "./guests";
 import { copyConfig, findVolume, volumePath } from "./guestutil";
+import { checkBackupOptions } from "./root-only";
 import { storageRow } from "./storage";
 import { archiveStamp, dateTime, elapsed, hms, rate, steps } from "./tasklog";
 
@@ -223,6 +224,10 @@ function backupGuest(
 }
 
 function vzdump(ctx: Ctx): string {
+  checkBackupOptions(
+    ctx,
+    Object.keys(ctx.params).filter((k) => ctx.params[k] !== undefined),
+  );
   const { store } = ctx;
   const node = ctx.str("node");
   const all = ctx.bool("all");

@@ -35,8 +35,15 @@ import {
   validateSshKeys,
   volname,
 } from "./disks";
-import { guestTask, loadGuest, lockError, rootOnly } from "./guests";
+import { guestTask, loadGuest, lockError } from "./guests";
 import { configParams, findVolume, flockError, uniqueTags } from "./guestutil";
+import {
+  checkLxcOptions,
+  checkQemuUpdate,
+  checkQemuUpdateDevices,
+  cleanupDrivePaths,
+  rootOnly,
+} from "./root-only";
 import { storageRow } from "./storage";
 
 const QEMU_CONTROL = new Set([
@@ -350,6 +357,7 @@ function parseUpdate(ctx: Ctx, type: GuestType): { params: GuestConfig; deletes:
     if (!knownOption(type, opt) && !/^unused\d+$/.test(opt))
       throw paramError({ delete: `unknown option '${opt}'` });
   }
+  if (type === "qemu") cleanupDrivePaths(ctx, params);
   const node = ctx.str("node");
   for (const key of Object.keys(params)) {
     if (!isDiskKey(type, key)) continue;
@@ -426,7 +434,9 @@ function updateQemuSync(ctx: Ctx): null {
   rootOnly(ctx, "skiplock");
   const g = loadGuest(ctx, "qemu");
   const { params, deletes } = parseUpdate(ctx, "qemu");
+  checkQemuUpdate(ctx, params, deletes);
   checkConfig(ctx, g, params);
+  checkQemuUpdateDevices(ctx, g, params, deletes);
   const change = planUpdate(ctx, g, params, deletes, ctx.bool("force"), reverted(ctx));
   const full = capacityError(ctx.store, g.node, change.allocs);
   if (full) throw new PveError(full.message);
@@ -438,10 +448,12 @@ async function updateQemuAsync(ctx: Ctx): Promise<string | null> {
   rootOnly(ctx, "skiplock");
   const g = loadGuest(ctx, "qemu");
   const { params, deletes } = parseUpdate(ctx, "qemu");
+  checkQemuUpdate(ctx, params, deletes);
   checkConfig(ctx, g, params);
   const lines = [updateLine(ctx, g.vmid)];
   let outcome: { kind: "error"; message: string } | undefined;
   try {
+    checkQemuUpdateDevices(ctx, g, params, deletes);
     const change = planUpdate(ctx, g, params, deletes, ctx.bool("force"), reverted(ctx));
     const full = capacityError(ctx.store, g.node, change.allocs);
     if (full) throw new PveError(full.message);
@@ -474,6 +486,9 @@ function updateLxc(ctx: Ctx): null {
   const g = loadGuest(ctx, "lxc");
   const { params, deletes } = parseUpdate(ctx, "lxc");
   checkConfig(ctx, g, params);
+  const unprivileged = Number(g.config.unprivileged ?? 0) === 1;
+  checkLxcOptions(ctx, g.config, {}, [...deletes, ...reverted(ctx)], unprivileged);
+  checkLxcOptions(ctx, g.config, params, [], unprivileged);
   const change = planUpdate(ctx, g, params, deletes, false, reverted(ctx));
   const full = capacityError(ctx.store, g.node, change.allocs);
   if (full) throw new PveError(full.message);

@@ -1,7 +1,7 @@
 // What qemu and lxc guests share: lookup, runtime figures, config views and snapshots.
 
 import type { Ctx } from "../api/context";
-import { PveError, paramError } from "../api/respond";
+import { PveError } from "../api/respond";
 import { haStatusOf } from "../state/ha";
 import type { GuestState, GuestType, NodeState } from "../state/model";
 import { configDigest, sizeOf } from "../state/seed";
@@ -37,14 +37,6 @@ export function lockError(guest: GuestState): string | null {
 export function checkLock(guest: GuestState): void {
   const err = lockError(guest);
   if (err) throw new PveError(err);
-}
-
-/** Options only root@pam may use; an API token (root@pam!mcp) is not root@pam. */
-export function rootOnly(ctx: Ctx, ...names: string[]): void {
-  for (const name of names) {
-    if (ctx.params[name] && ctx.user !== "root@pam")
-      throw paramError({ [name]: "Only root may use this option." });
-  }
 }
 
 export const isTemplate = (g: GuestState) => Number(g.config.template ?? 0) === 1;

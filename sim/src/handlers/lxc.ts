@@ -15,10 +15,10 @@ import {
   lockError,
   migrationTargets,
   pendingView,
-  rootOnly,
   runtime,
 } from "./guests";
 import { shutdownInTheWay } from "./guestutil";
+import { rootOnly } from "./root-only";
 import { snapshotRoutes } from "./snapshots";
 
 const L = "/nodes/{node}/lxc";

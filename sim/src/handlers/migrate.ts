@@ -17,9 +17,10 @@ import {
   renderBytes,
   storageOf,
 } from "./disks";
-import { guestTask, kindWord, loadGuest, lockError, maxMem, rootOnly } from "./guests";
+import { guestTask, kindWord, loadGuest, lockError, maxMem } from "./guests";
 import { checkNodeExists, flockError } from "./guestutil";
 import { haMigrate } from "./ha";
+import { rootOnly } from "./root-only";
 import { elapsed, hms, stamped, steps } from "./tasklog";
 
 interface LocalVolume {

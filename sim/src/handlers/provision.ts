@@ -44,16 +44,7 @@ import {
   validateSshKeys,
   volname,
 } from "./disks";
-import {
-  bootDiskSize,
-  guestDisks,
-  guestTask,
-  isTemplate,
-  kindWord,
-  loadGuest,
-  lockError,
-  rootOnly,
-} from "./guests";
+import { bootDiskSize, guestDisks, guestTask, isTemplate, kindWord, loadGuest, lockError } from "./guests";
 import {
   checkPoolExists,
   configParams,
@@ -66,6 +57,7 @@ import {
   uniqueTags,
   volumePath,
 } from "./guestutil";
+import { checkLxcOptions, checkQemuCreate, checkVolumeAccess, rootOnly } from "./root-only";
 import { ctimeString, steps } from "./tasklog";
 
 const RUNNING_QEMU = "10.1.2";
@@ -415,6 +407,7 @@ function createQemu(ctx: Ctx): string {
     params.ide2 = /media=/.test(v) ? v : `${v},media=cdrom`;
     delete params.cdrom;
   }
+  checkQemuCreate(ctx, params, archive);
   checkQemuDrives(ctx, params, storage);
   for (const key of Object.keys(params)) {
     if (/^net\d+$/.test(key)) params[key] = qemuNetWithMac(String(params[key]));
@@ -639,6 +632,10 @@ function createLxc(ctx: Ctx): string {
   const keys = ctx.optStr("ssh-public-keys");
   if (keys !== undefined) validateSshKeys(keys);
   if (pool !== undefined) checkPoolExists(store, pool);
+  const { unprivileged, ...options } = configParams(ctx, LXC_CONTROL);
+  const unprivilegedCt = restore ? unprivileged === 1 : unprivileged !== 0;
+  checkLxcOptions(ctx, undefined, options, [], unprivilegedCt);
+  checkVolumeAccess(ctx, ostemplate);
   if (!ostemplate.includes(":")) throw new PveError(`unable to parse volume ID '${ostemplate}'`);
   usableStorage(store, storageOf(ostemplate), node);
 
@@ -811,7 +808,10 @@ function createLxc(ctx: Ctx): string {
   merged.hostname ??= `CT${vmid}`;
   merged.memory ??= 512;
   merged.swap ??= 512;
-  if (ctx.bool("unprivileged")) merged.unprivileged = 1;
+  // A new container is unprivileged unless asked otherwise (create_vm: `$unprivileged = 1 if
+  // !defined`); the flag is extracted from the parameters, so `0` is never written.
+  if (restore ? ctx.bool("unprivileged") : ctx.params.unprivileged !== false) merged.unprivileged = 1;
+  else if (!restore) delete merged.unprivileged;
   const guest = emptyGuest(vmid, "lxc", node, sortConfig(merged));
   guest.usage = source
     ? { ...source.usage }

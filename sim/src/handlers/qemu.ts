@@ -17,11 +17,11 @@ import {
   lockError,
   migrationTargets,
   pendingView,
-  rootOnly,
   runtime,
 } from "./guests";
 import { shutdownInTheWay } from "./guestutil";
 import { ballooninfo, blockstat, nics } from "./qemu-stats";
+import { rootOnly } from "./root-only";
 import { snapshotRoutes } from "./snapshots";
 
 const Q = "/nodes/{node}/qemu";
@@ -123,6 +123,8 @@ function start(ctx: Ctx): string {
     "migration_network",
     "targetstorage",
     "force-cpu",
+    "with-conntrack-state",
+    "nets-host-mtu",
   );
   if (haResourceOf(ctx.store, g) && !ctx.has("stateuri"))
     return haRequest(ctx.store, g, "started", ctx.user, ctx.now);
