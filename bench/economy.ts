@@ -183,7 +183,7 @@ export async function economySection(ctx: Context, tools: ToolInfo[]): Promise<S
     },
     finishedJob: async () => {
       if (finished) return finished;
-      const result = await mcp.call("guest_exec", { vmid: 100, node: "pve1", command: ["echo", "economy"] });
+      const result = await mcp.call("guest_exec", { vmid: 100, node: "pve1", argv: ["echo", "economy"] });
       const job = result.structuredContent as { job?: string; vmid?: number; pid?: number; status?: string };
       if (result.isError || job.status !== "exited" || !job.job || job.pid === undefined) {
         throw new Error(`guest_exec for the exec-status cases failed: ${textOf(result).slice(0, 200)}`);

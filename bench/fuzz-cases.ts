@@ -176,7 +176,7 @@ function mutations(tool: string, arg: string, schema: PropertySchema): [string, 
       ];
     }
     default:
-      // A union (guest_exec's command: argv array or command line).
+      // An array or an untyped value (guest_exec's argv).
       return [
         ["1", 1],
         ["null", null],

@@ -81,7 +81,7 @@ async function runJob(mcp: Mcp, job: Job): Promise<void> {
           {
             vmid: job.vmid,
             node: job.node,
-            command: ["sleep", seconds.toFixed(3)],
+            argv: ["sleep", seconds.toFixed(3)],
             wait_seconds: waitSeconds,
           },
         ];
@@ -166,7 +166,7 @@ export async function waitingSection(ctx: Context, tools: ToolInfo[]): Promise<S
     const probe = await mcp.call("guest_exec", {
       vmid: first.vmid,
       node: first.node,
-      command: ["echo", "bench"],
+      argv: ["echo", "bench"],
     });
     if (probe.isError)
       execNote = `guest_exec does not work against the simulator yet: "${textOf(probe).slice(0, 160)}"`;

@@ -202,11 +202,11 @@ describe("waits survive transient faults", () => {
   it("an exec wait rides out failed status reads, and one that cannot read in time keeps the job", async () => {
     const execStatus = "/nodes/pve1/qemu/100/agent/exec-status";
     await sim.fail({ count: 3, status: 500, kind: "json", pathPrefix: execStatus });
-    const echoed = await ok("guest_exec", { vmid: 100, command: ["echo", "through"] });
+    const echoed = await ok("guest_exec", { vmid: 100, argv: ["echo", "through"] });
     expect(echoed.data).toMatchObject({ status: "exited", exitcode: 0, stdout: "through\n" });
 
     await sim.fail({ count: 100_000, status: 502, kind: "tunnel-error", pathPrefix: execStatus });
-    const blind = await ok("guest_exec", { vmid: 100, command: ["echo", "later"], wait_seconds: 2 });
+    const blind = await ok("guest_exec", { vmid: 100, argv: ["echo", "later"], wait_seconds: 2 });
     expect(blind.text).toMatch(
       /^Started echo later \(VM 100, pid \d+\), but its result could not be read \(Cloudflare reached the tunnel/,
     );
@@ -330,7 +330,7 @@ describe("the Session lets go of tasks it cannot follow", () => {
     const started = await ok("start_vm", { vmid: 103, wait: false });
     const upid = copiedUpid(started.text);
     await sim.agentSettings({ execTimeScale: 1 });
-    const job = await ok("guest_exec", { vmid: 100, command: ["sleep", "600"], wait_seconds: 0 });
+    const job = await ok("guest_exec", { vmid: 100, argv: ["sleep", "600"], wait_seconds: 0 });
     expect(job.data.status).toBe("running");
     await runInDurableObject(sessionStub(), async (_instance, state) => {
       const dayAgo = Date.now() - 25 * 60 * 60 * 1000;

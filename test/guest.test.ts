@@ -28,7 +28,7 @@ beforeEach(async () => {
 
 describe("guest_exec and guest_exec_status", () => {
   it("runs a command given as argv and returns its output", async () => {
-    const { text, data } = await ok("guest_exec", { vmid: 100, command: ["uname", "-s"] });
+    const { text, data } = await ok("guest_exec", { vmid: 100, argv: ["uname", "-s"] });
     expect(data).toMatchObject({ vmid: 100, status: "exited", exitcode: 0, stdout: "Linux\n" });
     expect(text).toBe(`uname -s (VM 100, pid ${data.pid}): exit code 0.\nstdout:\nLinux\n`);
   });
@@ -37,13 +37,11 @@ describe("guest_exec and guest_exec_status", () => {
     expect((await ok("guest_exec", { vmid: 100, command: "echo 'hello   world' \"a b\"" })).data.stdout).toBe(
       "hello   world a b\n",
     );
-    expect((await ok("guest_exec", { vmid: 100, command: ["cat"], input: "from stdin" })).data.stdout).toBe(
+    expect((await ok("guest_exec", { vmid: 100, argv: ["cat"], input: "from stdin" })).data.stdout).toBe(
       "from stdin",
     );
     expect(
-      (
-        await ok("guest_exec", { vmid: 101, command: ["sh", "-c", "echo one two | wc -w"] })
-      ).data.stdout.trim(),
+      (await ok("guest_exec", { vmid: 101, argv: ["sh", "-c", "echo one two | wc -w"] })).data.stdout.trim(),
     ).toBe("2");
     expect(shellSplit(`a "b c" 'd e' f\\ g`)).toEqual(["a", "b c", "d e", "f g"]);
     expect(await fails("guest_exec", { vmid: 100, command: "echo 'oops" })).toBe(
@@ -63,7 +61,7 @@ describe("guest_exec and guest_exec_status", () => {
     const quoted = await ok("guest_exec", { vmid: 100, command: "echo 'a; b | c'" });
     expect(quoted.data).toMatchObject({ stdout: "a; b | c\n" });
     expect(quoted.data.shell).toBeUndefined();
-    expect((await ok("guest_exec", { vmid: 100, command: ["echo", "x;", "|", "y"] })).data.stdout).toBe(
+    expect((await ok("guest_exec", { vmid: 100, argv: ["echo", "x;", "|", "y"] })).data.stdout).toBe(
       "x; | y\n",
     );
     expect(needsShell("ls -l /var/log")).toBe(false);
@@ -79,20 +77,35 @@ describe("guest_exec and guest_exec_status", () => {
     expect(result.data.stdout).toMatch(/^one \r?\ntwo\r?\n$/);
   });
 
+  it("command and argv each have one type; exactly one of them is given", async () => {
+    const tool = (await client.listTools()).find((t) => t.name === "guest_exec");
+    const props = (tool?.inputSchema as { properties: Record<string, { type?: string; anyOf?: unknown }> })
+      .properties;
+    expect(props.command).toMatchObject({ type: "string" });
+    expect(props.argv).toMatchObject({ type: "array" });
+    expect(props.command?.anyOf).toBeUndefined();
+    await sim.clearRequests();
+    expect(await fails("guest_exec", { vmid: 100 })).toContain("Give command");
+    expect(await fails("guest_exec", { vmid: 100, command: "id", argv: ["id"] })).toBe(
+      "Give command or argv, not both.",
+    );
+    expect(await sim.requests()).toEqual([]);
+  });
+
   it("reports a non-zero exit with stderr, and a program that does not exist", async () => {
-    const failed = await ok("guest_exec", { vmid: 100, command: ["ls", "/nonexistent"] });
+    const failed = await ok("guest_exec", { vmid: 100, argv: ["ls", "/nonexistent"] });
     expect(failed.data).toMatchObject({
       exitcode: 2,
       stderr: "ls: cannot access '/nonexistent': No such file or directory\n",
     });
     expect(failed.text).toContain("exit code 2.\nstderr:\n");
-    const missing = await fails("guest_exec", { vmid: 100, command: ["no-such-program"] });
+    const missing = await fails("guest_exec", { vmid: 100, argv: ["no-such-program"] });
     expect(missing).toContain("The guest agent in VM 100 reported: Guest agent command failed");
     expect(missing).toContain("The program is not installed or not on the agent's PATH");
   });
 
   it("a slow command returns a job; its result is kept and can be read again, also after an eviction", async () => {
-    const started = await ok("guest_exec", { vmid: 100, command: ["sleep", "15"], wait_seconds: 0 });
+    const started = await ok("guest_exec", { vmid: 100, argv: ["sleep", "15"], wait_seconds: 0 });
     expect(started.data.status).toBe("running");
     expect(started.text).toMatch(
       /^Still running after .*: sleep 15 \(VM 100, pid \d+\)\. Job \S+ stays tracked; read it with guest_exec_status\.$/,
@@ -110,7 +123,7 @@ describe("guest_exec and guest_exec_status", () => {
 
   it("sends progress notifications while a command runs, when the client asks", async () => {
     const seen: { progress: number; message?: string }[] = [];
-    const result = await client.callWithProgress("guest_exec", { vmid: 100, command: ["sleep", "12"] }, (p) =>
+    const result = await client.callWithProgress("guest_exec", { vmid: 100, argv: ["sleep", "12"] }, (p) =>
       seen.push(p),
     );
     expect(result.isError ?? false).toBe(false);
@@ -120,7 +133,7 @@ describe("guest_exec and guest_exec_status", () => {
   });
 
   it("follows the job on the Session's alarm when nobody asks", async () => {
-    const started = await ok("guest_exec", { vmid: 100, command: ["sleep", "5"], wait_seconds: 0 });
+    const started = await ok("guest_exec", { vmid: 100, argv: ["sleep", "5"], wait_seconds: 0 });
     // The Session checks a young job every two seconds.
     await sleep(2200);
     await evictDurableObject(sessionStub());
@@ -132,7 +145,7 @@ describe("guest_exec and guest_exec_status", () => {
 
   it("pages long output and says when the agent truncated it", async () => {
     await sim.agentSettings({ execOutputLimitBytes: 40_000 });
-    const big = await ok("guest_exec", { vmid: 100, command: ["sh", "-c", "yes | head -c 100000"] });
+    const big = await ok("guest_exec", { vmid: 100, argv: ["sh", "-c", "yes | head -c 100000"] });
     expect(big.data.stdout.length).toBe(16 * 1024);
     expect(big.data.stdoutNext).toBe(16 * 1024);
     expect(big.text).toContain(
@@ -155,14 +168,14 @@ describe("guest_exec and guest_exec_status", () => {
 
   it("refuses input over the agent's limit before anything is sent", async () => {
     await sim.clearRequests();
-    expect(await fails("guest_exec", { vmid: 100, command: ["cat"], input: "x".repeat(65_537) })).toContain(
+    expect(await fails("guest_exec", { vmid: 100, argv: ["cat"], input: "x".repeat(65_537) })).toContain(
       "input may be at most 65536 characters",
     );
     expect(await sim.requests()).toEqual([]);
   });
 
   it("audits the command line, never the input", async () => {
-    await ok("guest_exec", { vmid: 100, command: ["cat"], input: "top secret input" });
+    await ok("guest_exec", { vmid: 100, argv: ["cat"], input: "top secret input" });
     const audit = await session().listAudit(3);
     const entry = audit.find((a) => a.tool === "guest_exec");
     expect(entry).toMatchObject({ target: "VM 100", outcome: "exit 0" });

@@ -119,7 +119,7 @@ describe("the tools against Proxmox VE 8.4", () => {
   });
 
   it("guest agent tools work: exec, file read with paging, file write, guest_get", async () => {
-    const exec = await ok("guest_exec", { vmid: 100, command: ["uname", "-s"] });
+    const exec = await ok("guest_exec", { vmid: 100, argv: ["uname", "-s"] });
     expect(exec.data).toMatchObject({ status: "exited", exitcode: 0, stdout: "Linux\n" });
     const first = await ok("guest_file_read", { vmid: 100, path: "/etc/os-release", max_bytes: 20 });
     expect(first.data).toMatchObject({ offset: 0, bytes: 20, next: 20 });
@@ -132,7 +132,7 @@ describe("the tools against Proxmox VE 8.4", () => {
 
   it("without VM.Monitor the agent tools say which privilege 8.4 needs", async () => {
     await sim.agentSettings({ deniedPrivileges: ["VM.Monitor"] });
-    expect(await fails("guest_exec", { vmid: 100, command: ["id"] })).toContain(
+    expect(await fails("guest_exec", { vmid: 100, argv: ["id"] })).toContain(
       "The API token needs the privilege VM.Monitor on /vms/100",
     );
     expect(await fails("guest_get", { vmid: 100, what: "osinfo" })).toContain("VM.Monitor");

@@ -163,7 +163,7 @@ describe("scopes by effect", () => {
     const owner = await asGrant(ALL, env, "owner@example.com");
     const started = await expectOk(owner, "guest_exec", {
       vmid: 100,
-      command: ["sh", "-c", "sleep 1; echo mine"],
+      argv: ["sh", "-c", "sleep 1; echo mine"],
       wait_seconds: 0,
     });
     const pid = (started.data as { pid: number }).pid;

@@ -411,13 +411,18 @@ const guestExecTool = tool({
   name: "guest_exec",
   title: "Run command in VM",
   description:
-    "Run a program in a VM via the guest agent: exit code, stdout, stderr. command: argv as given, or a line (shell syntax such as | ; > $ runs via sh -c, or cmd /c on Windows).",
+    "Run a program in a VM via the guest agent: exit code, stdout, stderr. command: a line (shell syntax such as | ; > $ runs via sh -c, or cmd /c on Windows); or argv: the exact arguments.",
   input: z.object({
     vmid,
     node: node.optional(),
-    command: z
-      .union([z.array(z.string().max(4096)).min(1).max(256), z.string().min(1).max(16384)])
-      .describe("argv array, or one command line."),
+    // One type per parameter: some clients' schema converters drop a union's types.
+    command: z.string().min(1).max(16384).optional().describe("A command line."),
+    argv: z
+      .array(z.string().max(4096))
+      .min(1)
+      .max(256)
+      .optional()
+      .describe("Program and arguments, as given."),
     input: z
       .string()
       .max(EXEC_INPUT_LIMIT, {
@@ -435,8 +440,14 @@ const guestExecTool = tool({
   scope: "exec",
   annotations: changes({ destructive: true, idempotent: false }),
   handler: (deps) => async (args, ctx) => {
-    const viaShell = typeof args.command === "string" && needsShell(args.command);
-    const words = Array.isArray(args.command) ? args.command : viaShell ? [] : shellSplit(args.command);
+    if ((args.command === undefined) === (args.argv === undefined))
+      throw new ToolError(
+        args.command === undefined
+          ? 'Give command (a command line, e.g. "df -h /") or argv (e.g. ["df", "-h", "/"]).'
+          : "Give command or argv, not both.",
+      );
+    const viaShell = args.command !== undefined && needsShell(args.command);
+    const words = args.argv ?? (viaShell ? [] : shellSplit(args.command as string));
     if (!viaShell && words.length === 0) throw new ToolError("command is empty.");
     return onAgent(deps, args, async (guest) => {
       let argv = words;
