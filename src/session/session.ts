@@ -249,6 +249,10 @@ export class Session extends DurableObject<Env> implements SessionApi {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
     migrate(ctx.storage);
+    // A Session wakes for an RPC, an alarm, or after an eviction or a restart. If its alarm was
+    // lost meanwhile (a failed setAlarm, a deleted alarm), running tasks would stay unpolled until
+    // someone asked; so each wake makes sure an alarm is set, before any call is served.
+    ctx.blockConcurrencyWhile(() => this.#scheduleAlarm());
   }
 
   /** Records a task this session just started (and its audit entry), and makes sure it is followed. */
