@@ -5,6 +5,7 @@ import { parseUpid } from "../proxmox/upid";
 import { shareKey, type TaskOutcome, waitForTask } from "../session/poll";
 import { wholeNumber } from "./args";
 import { duration } from "./format";
+import { plainLine } from "./plain";
 import { type ToolAnswer, type ToolDeps, ToolError } from "./tool";
 
 /**
@@ -262,7 +263,7 @@ export async function waitWithProgress(
               lastProgress = elapsed;
               const parts = [`${duration(progress.elapsedMs / 1000)} elapsed`];
               if (progress.percent !== undefined) parts.push(`${progress.percent}%`);
-              if (progress.line) parts.push(progress.line);
+              if (progress.line) parts.push(plainLine(progress.line));
               await ctx.mcpReq
                 .notify({
                   method: "notifications/progress",
