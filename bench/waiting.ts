@@ -132,6 +132,40 @@ async function untilStarted(sim: Sim, vmids: number[], count: number, seen: Set<
   throw new Error(`tasks for VMs ${vmids.join(", ")} did not start within 30 s`);
 }
 
+const SHARED_WAITERS = 20;
+const SHARED_TASK_MS = 5000;
+
+/** Status requests of one waiter alone, then of twenty concurrent waiters on one task. */
+async function sharedWaits(sim: Sim, mcp: Mcp, vms: { vmid: number; node: string }[]) {
+  const start = async (vm: { vmid: number; node: string }) => {
+    await sim.settings({ taskDurationMs: SHARED_TASK_MS });
+    const started = await mcp.call("start_vm", { vmid: vm.vmid, node: vm.node, wait: false });
+    await sim.settings({ taskDurationMs: null });
+    const upid = /UPID:[^\s)]+/.exec(textOf(started))?.[0];
+    if (!upid) throw new Error(`start_vm gave no UPID: ${textOf(started).slice(0, 200)}`);
+    return upid;
+  };
+  const [first, second] = vms as [{ vmid: number; node: string }, { vmid: number; node: string }];
+  await sim.clearRequests();
+  const alone = await start(first);
+  await mcp.call("wait_for_task", { upid: alone, wait_seconds: 60 }, { timeoutMs: 90_000 });
+  const shared = await start(second);
+  const answers = await Promise.all(
+    Array.from({ length: SHARED_WAITERS }, () =>
+      mcp.call("wait_for_task", { upid: shared, wait_seconds: 60 }, { timeoutMs: 90_000 }),
+    ),
+  );
+  const log = await sim.requests();
+  const about = (upid: string, end: string) =>
+    log.filter((r) => r.path.includes(upid) && r.path.endsWith(end)).length;
+  return {
+    alone: about(alone, "/status"),
+    status: about(shared, "/status"),
+    log: about(shared, "/log"),
+    answeredAtOnce: answers.filter((a) => /Not waited for/.test(textOf(a))).length,
+  };
+}
+
 function requestsOf(job: Job, log: SimRequest[]) {
   if (job.kind === "task") {
     const mine = log.filter((r) => job.upid && r.path.includes(job.upid));
@@ -147,14 +181,16 @@ function requestsOf(job: Job, log: SimRequest[]) {
 export async function waitingSection(ctx: Context, tools: ToolInfo[]): Promise<SectionResult> {
   const { sim, mcp, log } = ctx;
   const durations = ctx.mode === "full" ? [1000, 10_000, 60_000] : [1000, 10_000];
-  const perDuration = ctx.mode === "full" ? 6 : 2;
+  // At most MAX_OPEN_WAITS (16) waits are open per session: the full run keeps its 15 task jobs under it.
+  const perDuration = ctx.mode === "full" ? 5 : 2;
   await sim.reset({ nodes: 3, guests: GUESTS });
   // Guest programs run in real time (the simulator may scale guest time, e.g. for its own tests).
   const { settings } = await sim.control<{ settings: Record<string, unknown> }>("GET", "state");
   if ("execTimeScale" in settings) await sim.settings({ execTimeScale: 1 });
   const hasExec = tools.some((t) => t.name === "guest_exec");
   const jobCount = durations.length * perDuration;
-  const { startable, agent } = await pickGuests(sim, jobCount, hasExec ? jobCount : 0);
+  // Two more stopped VMs for the shared-wait run: one waiter alone, then twenty on one task.
+  const { startable, agent } = await pickGuests(sim, jobCount + 2, hasExec ? jobCount : 0);
 
   // Exec jobs: only when the tool exists and a quick command works against this simulator.
   let execNote: string | undefined;
@@ -254,6 +290,11 @@ export async function waitingSection(ctx: Context, tools: ToolInfo[]): Promise<S
       ]);
     }
   }
+  const shared = await sharedWaits(sim, mcp, startable.slice(jobCount, jobCount + 2));
+  log(
+    `waiting: ${SHARED_WAITERS} waiters on one task made ${shared.status} status requests (one waiter alone: ${shared.alone})`,
+  );
+
   const afterEnd = (kind: Job["kind"]) => jobs.filter((j) => j.kind === kind && !j.error).map(lateness);
   const aims = (["task", "exec"] as const)
     .map((kind) => ({ kind, after: afterEnd(kind) }))
@@ -289,6 +330,11 @@ export async function waitingSection(ctx: Context, tools: ToolInfo[]): Promise<S
       "starts. Status requests are `GET /nodes/{node}/tasks/{upid}/status` for that UPID, or `agent/exec-status` " +
       "of that VM; they include the Session's own alarm checks.",
     "",
+    `${SHARED_WAITERS} concurrent wait_for_task calls on one ${SHARED_TASK_MS / 1000} s task made ${shared.status} status ` +
+      `requests and ${shared.log} task-log reads (one waiter alone on a task as long: ${shared.alone} status requests); ` +
+      `${shared.answeredAtOnce} of ${SHARED_WAITERS} were over the session's cap of open waits and answered at once with the ` +
+      "task's state and its UPID. Waits on one task share one poll in the isolate, so this is about what one waiter costs.",
+    "",
     execNote
       ? `Exec jobs: ${execNote}`
       : "Exec jobs: `guest_exec` of `sleep N` on running VMs with the agent.",
@@ -301,6 +347,14 @@ export async function waitingSection(ctx: Context, tools: ToolInfo[]): Promise<S
     body,
     checks: [
       ...aims,
+      {
+        what: `status requests with ${SHARED_WAITERS} waiters on one task (one waiter alone: ${shared.alone})`,
+        budget: "≤ one waiter's + 2",
+        actual: String(shared.status),
+        pass: shared.status <= shared.alone + 2,
+        // Both counts follow the poll schedule, whose phase against the task's end varies by one.
+        deterministic: false,
+      },
       ...failures.map((f) => ({
         what: `waiting job: ${f.split(":")[0]}`,
         budget: "ends within its wait",

@@ -1,4 +1,5 @@
 import type { ConsentDescription } from "@cloudflare/workers-oauth-provider";
+import { plainLine } from "../mcp/plain";
 import type { Scope } from "../mcp/surface";
 import { PRODUCT } from "../version";
 
@@ -70,8 +71,7 @@ export interface ConsentView {
 export const MAX_CLIENT_NAME = 80;
 
 function shownClientName(name: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
-  const clean = name.replace(/[\u0000-\u001f\u007f]+/g, " ").trim() || "An unnamed app";
+  const clean = plainLine(name).trim() || "An unnamed app";
   const chars = [...clean];
   return chars.length > MAX_CLIENT_NAME ? `${chars.slice(0, MAX_CLIENT_NAME - 1).join("")}…` : clean;
 }

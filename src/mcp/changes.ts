@@ -2,9 +2,10 @@ import type { ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { ProxmoxError } from "../proxmox/errors";
 import { parseUpid } from "../proxmox/upid";
-import { type TaskOutcome, waitForTask } from "../session/poll";
+import { shareKey, type TaskOutcome, waitForTask } from "../session/poll";
 import { wholeNumber } from "./args";
 import { duration } from "./format";
+import { plainLine } from "./plain";
 import { type ToolAnswer, type ToolDeps, ToolError } from "./tool";
 
 /**
@@ -226,7 +227,11 @@ export async function runTask(deps: ToolDeps, ctx: ServerContext, spec: TaskSpec
   return describeOutcome(spec.action, outcome, spec.waitSeconds, spec.subject, note);
 }
 
-/** Waits on a task, sending MCP progress notifications when the client asked for them. */
+/**
+ * Waits on a task, sending MCP progress notifications when the client asked for them. Waits on
+ * one task share one poll; a session that already has its limit of waits open gets the task's
+ * state at once instead (`notWaited`).
+ */
 export async function waitWithProgress(
   deps: ToolDeps,
   ctx: ServerContext,
@@ -235,31 +240,53 @@ export async function waitWithProgress(
 ): Promise<TaskOutcome> {
   const token = ctx.mcpReq._meta?.progressToken;
   let lastProgress = 0;
+  const share = shareKey(deps.client.upstreamLabel + (deps.upstream.PROXMOX_URL ?? ""), upid);
   // This tool polls now; the Session's alarm takes over only if the wait ends first.
-  await deps.session.watch({ upid }, Date.now() + waitSeconds * 1000);
-  const outcome = await waitForTask(deps.client, upid, {
-    timeoutMs: waitSeconds * 1000,
-    signal: ctx.mcpReq.signal,
-    onProgress:
-      token === undefined
-        ? undefined
-        : async (progress) => {
-            // progress must only grow: elapsed seconds do, and the percentage goes in the message.
-            const elapsed = Math.max(lastProgress + 0.001, progress.elapsedMs / 1000);
-            lastProgress = elapsed;
-            const parts = [`${duration(progress.elapsedMs / 1000)} elapsed`];
-            if (progress.percent !== undefined) parts.push(`${progress.percent}%`);
-            if (progress.line) parts.push(progress.line);
-            await ctx.mcpReq
-              .notify({
-                method: "notifications/progress",
-                params: { progressToken: token, progress: elapsed, message: parts.join(", ") },
-              })
-              .catch(() => undefined);
-          },
-  });
-  await deps.session.recordOutcome(outcome);
+  const wait = await deps.session.openWait(upid, Date.now() + waitSeconds * 1000);
+  if (!wait.waitId) {
+    const now = await waitForTask(deps.client, upid, { timeoutMs: 0, signal: ctx.mcpReq.signal, share });
+    if (now.status === "stopped") await deps.session.recordOutcome(now);
+    return { ...now, notWaited: { open: wait.open, limit: wait.limit } };
+  }
+  let outcome: TaskOutcome;
+  try {
+    outcome = await waitForTask(deps.client, upid, {
+      timeoutMs: waitSeconds * 1000,
+      signal: ctx.mcpReq.signal,
+      share,
+      onProgress:
+        token === undefined
+          ? undefined
+          : async (progress) => {
+              // progress must only grow: elapsed seconds do, and the percentage goes in the message.
+              const elapsed = Math.max(lastProgress + 0.001, progress.elapsedMs / 1000);
+              lastProgress = elapsed;
+              const parts = [`${duration(progress.elapsedMs / 1000)} elapsed`];
+              if (progress.percent !== undefined) parts.push(`${progress.percent}%`);
+              if (progress.line) parts.push(plainLine(progress.line));
+              await ctx.mcpReq
+                .notify({
+                  method: "notifications/progress",
+                  params: { progressToken: token, progress: elapsed, message: parts.join(", ") },
+                })
+                .catch(() => undefined);
+            },
+    });
+  } catch (error) {
+    await deps.session.closeWait(wait.waitId).catch(() => undefined);
+    throw error;
+  }
+  await deps.session.recordOutcome(outcome, wait.waitId);
   return outcome;
+}
+
+/** Why a wait was not waited for, and how to follow the task instead. */
+export function notWaitedNote(limit: { open: number; limit: number }): string {
+  return (
+    `Not waited for: this session already has ${limit.open} waits open (at most ${limit.limit}). ` +
+    "It stays tracked: get_task_status with this upid says how it is doing, get_tracked_tasks how it ended, " +
+    "and wait_for_task can wait once other waits have ended."
+  );
 }
 
 /** How a waited-for task ended, in words and as a change result; a failed task is an error. */
@@ -273,6 +300,12 @@ export function describeOutcome(
   const base = { action, ...(target ? { target } : {}), upid: outcome.upid };
   const follow =
     "It stays tracked: call wait_for_task with this upid to keep waiting, or get_tracked_tasks later to see how it ended.";
+  if (outcome.status === "running" && outcome.notWaited) {
+    return {
+      text: `${action}: started. ${notWaitedNote(outcome.notWaited)}\n${taskLine(outcome.upid)}`,
+      data: { state: "started", ...base },
+    };
+  }
   if (outcome.status === "running" && outcome.pollError) {
     return {
       text:

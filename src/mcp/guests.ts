@@ -1,5 +1,6 @@
 import { ProxmoxError } from "../proxmox/errors";
 import { type GuestType, isGuestMissing } from "../proxmox/locate";
+import { plainLine } from "./plain";
 import type { ToolDeps } from "./tool";
 
 export interface GuestTarget {
@@ -39,7 +40,7 @@ export async function onGuest<T>(
     const where = await deps.locator.locate(vmid, target.type, { fresh: true });
     throw new ProxmoxError({
       kind: "not_found",
-      message: `${WORD[where.type]} ${vmid}${where.name ? ` '${where.name}'` : ""} is on node ${where.node}, not ${node}. Omit node or pass node=${where.node}.`,
+      message: `${WORD[where.type]} ${vmid}${where.name ? ` '${plainLine(where.name)}'` : ""} is on node ${where.node}, not ${node}. Omit node or pass node=${where.node}.`,
     });
   }
   const location = await deps.locator.locate(vmid, target.type);

@@ -12,6 +12,7 @@ import { ProxmoxError, scrub } from "../proxmox/errors";
 import type { GuestLocator } from "../proxmox/locate";
 import type { SessionApi } from "../session/session";
 import type { Policy } from "./changes";
+import { neutralizeAnswer, neutralizeMessage } from "./plain";
 import { checkTool, type Scope, type Surface } from "./surface";
 
 /** What every tool handler gets: the Proxmox client and the guest locator for this request. */
@@ -129,13 +130,15 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
     },
     (async (args: z.output<I>, ctx: ServerContext): Promise<CallToolResult> => {
       try {
-        const answer = await handler(args, ctx);
+        const raw = await handler(args, ctx);
+        // Names and other values from Proxmox never forge a line or hide characters in the answer.
+        const answer = neutralizeAnswer(raw.text, raw.data);
         return {
           content: [{ type: "text", text: scrub(answer.text, deps.secrets) }],
           structuredContent: answer.data as Record<string, unknown>,
         };
       } catch (error) {
-        return errorResult(error, spec.name, deps.secrets);
+        return errorResult(error, spec.name, deps.secrets, deps.locator.knownNames());
       }
     }) as never,
   );
@@ -252,6 +255,8 @@ export function errorResult(
   error: unknown,
   tool: string,
   secrets: readonly (string | undefined)[],
+  /** Values the message may quote that could hold line breaks (guest names). */
+  quoted: Iterable<string> = [],
 ): CallToolResult {
   let message: string;
   if (error instanceof ProxmoxError || error instanceof ToolError) {
@@ -264,5 +269,8 @@ export function errorResult(
     );
     message = `${tool} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`;
   }
-  return { content: [{ type: "text", text: scrub(message, secrets) }], isError: true };
+  return {
+    content: [{ type: "text", text: scrub(neutralizeMessage(message, quoted), secrets) }],
+    isError: true,
+  };
 }

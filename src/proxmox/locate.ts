@@ -67,6 +67,15 @@ export class GuestLocator {
     return { vmid, node: guest.node, type: guest.type, name: guest.name, cached };
   }
 
+  /** Guest names this isolate has seen lately (no request is made): what an error message may quote. */
+  knownNames(): string[] {
+    const index = indexes.get(this.#key);
+    if (!index) return [];
+    const names: string[] = [];
+    for (const guest of index.guests.values()) if (guest.name) names.push(guest.name);
+    return names;
+  }
+
   async #refresh(): Promise<GuestIndex> {
     const resources = await this.#client.call("GET /cluster/resources", { type: "vm" });
     const guests: GuestIndex["guests"] = new Map();

@@ -20,6 +20,8 @@ export interface TaskOutcome {
   lastLog?: string[];
   /** Set when the wait ended while Proxmox could not be asked: why the last status request failed. */
   pollError?: string;
+  /** Set when the session already had as many waits open as it may: this one was not waited for. */
+  notWaited?: { open: number; limit: number };
 }
 
 export interface TaskProgress {
@@ -110,6 +112,11 @@ export interface WaitOptions {
   /** Called after each poll while running; the log behind it is read at most every LOG_READ_MS. */
   onProgress?: (progress: TaskProgress) => Promise<void> | void;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Waits given the same key (the upstream and the UPID, see `shareKey`) share one poll in this
+   * isolate: N concurrent waiters on one task cost about what one does.
+   */
+  share?: string;
 }
 
 /** After a failed status request, the pause before the next one: 0.5 s, doubling, at most 5 s. */
@@ -117,12 +124,162 @@ export function retryDelay(failures: number): number {
   return Math.min(5000, 500 * 2 ** Math.max(0, failures - 1));
 }
 
+/** The key under which waits on one task of one upstream share their poll. */
+export function shareKey(upstream: string, upid: string): string {
+  return `${upstream}\n${upid}`;
+}
+
+/** One status request (and, when due, a log read); its answer is what every waiter sees. */
+type Check = { ok: true; outcome: TaskOutcome } | { ok: false; error: unknown };
+
+interface InFlight {
+  owner: symbol;
+  done: Promise<void>;
+  /** Settles when the owner stopped waiting before its request came back: someone else asks again. */
+  orphaned: Promise<void>;
+  orphan: () => void;
+}
+
+/**
+ * The poll of one task, shared by everyone waiting on it. Nothing runs on its own: each waiter
+ * sleeps on its own timer until the shared schedule says a status request is due, the first to
+ * wake sends it and the others await that one. So every request runs in the context of a request
+ * that is still waiting, and a poll nobody waits on any more simply stops.
+ */
+class TaskPoll {
+  readonly waiters = new Set<symbol>();
+  /** Waiters that report progress: the log is read only while one does. */
+  readonly progressWaiters = new Set<symbol>();
+  /** How many checks have come back; a waiter remembers the last one it saw. */
+  seq = 0;
+  last?: Check;
+  /** When the next status request is due. */
+  nextAt = 0;
+  attempt = 0;
+  failures = 0;
+  inFlight?: InFlight;
+  logSeen = 0;
+  logReadAt?: number;
+  lastLine?: string;
+  percent?: number;
+
+  constructor(
+    readonly client: ProxmoxClient,
+    readonly upid: string,
+    readonly node: string,
+    readonly taskId: string,
+  ) {}
+
+  /** A check newer than `seen`: one already back, the one in flight, or a new one. */
+  async next(
+    me: symbol,
+    seen: number,
+    signal: AbortSignal | undefined,
+    abort: Promise<void>,
+    stallMs: number,
+  ): Promise<void> {
+    while (this.seq <= seen) {
+      this.inFlight ??= this.#send(me);
+      const inFlight = this.inFlight;
+      const stalled = inFlight.owner === me ? undefined : timer(stallMs);
+      await Promise.race([inFlight.done, inFlight.orphaned, abort, ...(stalled ? [stalled.promise] : [])]);
+      stalled?.cancel();
+      if (signal?.aborted) throw signal.reason ?? new Error("aborted");
+      // Another waiter's request that never came back (its caller went away): ask again.
+      if (this.seq <= seen && this.inFlight === inFlight && inFlight.owner !== me) this.inFlight = undefined;
+    }
+  }
+
+  #send(owner: symbol): InFlight {
+    let orphan = () => {};
+    const orphaned = new Promise<void>((resolve) => {
+      orphan = resolve;
+    });
+    const inFlight: InFlight = { owner, orphaned, orphan, done: Promise.resolve() };
+    inFlight.done = this.#check().then((check) => {
+      this.last = check;
+      this.seq++;
+      if (this.inFlight === inFlight) this.inFlight = undefined;
+    });
+    return inFlight;
+  }
+
+  async #check(): Promise<Check> {
+    let outcome: TaskOutcome;
+    try {
+      outcome = await checkTask(this.client, this.upid);
+      this.failures = 0;
+    } catch (error) {
+      this.failures++;
+      this.nextAt = Date.now() + retryDelay(this.failures);
+      return { ok: false, error };
+    }
+    if (outcome.status === "running" && this.progressWaiters.size > 0) {
+      if (this.logReadAt === undefined || Date.now() - this.logReadAt >= LOG_READ_MS) {
+        this.logReadAt = Date.now();
+        try {
+          const { data, total } = await this.client.callWithTotal("GET /nodes/{node}/tasks/{upid}/log", {
+            node: this.node,
+            upid: this.taskId,
+            start: this.logSeen,
+            limit: 500,
+          });
+          this.logSeen = Math.max(this.logSeen, total ?? this.logSeen + data.length);
+          for (const line of data) {
+            if (!line.t || line.t === "no content") continue;
+            this.lastLine = line.t;
+            this.percent = percentFromLog(line.t) ?? this.percent;
+          }
+        } catch (error) {
+          // Progress is a courtesy: a log read that fails for a moment is skipped, not fatal.
+          if (!isTransient(error)) return { ok: false, error };
+        }
+      }
+    }
+    this.nextAt = Date.now() + nextPollDelay(this.attempt++);
+    return { ok: true, outcome };
+  }
+
+  leave(me: symbol): void {
+    this.waiters.delete(me);
+    this.progressWaiters.delete(me);
+    if (this.inFlight?.owner === me) {
+      const inFlight = this.inFlight;
+      this.inFlight = undefined;
+      inFlight.orphan();
+    }
+  }
+}
+
+/** Polls waited on right now in this isolate, by share key. */
+const sharedPolls = new Map<string, TaskPoll>();
+
+function timer(ms: number): { promise: Promise<void>; cancel: () => void } {
+  let id: ReturnType<typeof setTimeout> | null = null;
+  const promise = new Promise<void>((resolve) => {
+    id = setTimeout(resolve, Math.max(0, ms));
+  });
+  return {
+    promise,
+    cancel: () => {
+      if (id !== null) clearTimeout(id);
+    },
+  };
+}
+
+function aborted(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return new Promise<void>(() => {});
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}
+
 /**
  * Waits until the task stops or the time is up; returns the last known outcome. A status request
  * that fails transiently (a 5xx, a tunnel or Access page, a dropped connection) does not end the
  * wait: it is retried with backoff until the deadline, and if the deadline passes first the
  * outcome says the task may still run (`pollError`). Errors that asking again cannot fix (no such
- * task, no permission) end the wait at once.
+ * task, no permission) end the wait at once. With `share`, concurrent waits on the task share
+ * one poll; a wait of 0 ms takes the latest check (or the one in flight) and returns.
  */
 export async function waitForTask(
   client: ProxmoxClient,
@@ -133,59 +290,56 @@ export async function waitForTask(
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const parsed = parseUpid(upid);
   if (!parsed) throw new Error(`not a UPID: ${upid}`);
-  let logSeen = 0;
-  let logReadAt: number | undefined;
-  let lastLine: string | undefined;
-  let percent: number | undefined;
-  let failures = 0;
-  for (let attempt = 0; ; attempt++) {
-    let outcome: TaskOutcome;
-    try {
-      outcome = await checkTask(client, upid, options.signal);
-      failures = 0;
-    } catch (error) {
-      if (!isTransient(error) || options.signal?.aborted) throw error;
-      failures++;
+  let poll = options.share ? sharedPolls.get(options.share) : undefined;
+  if (!poll) {
+    poll = new TaskPoll(client, upid, parsed.node, parsed.upid);
+    if (options.share) sharedPolls.set(options.share, poll);
+  }
+  const me = Symbol(upid);
+  poll.waiters.add(me);
+  if (options.onProgress) poll.progressWaiters.add(me);
+  let seen = 0;
+  const abort = aborted(options.signal);
+  try {
+    for (;;) {
+      const remainingAtStart = options.timeoutMs - (Date.now() - started);
+      // Someone else's request is given until our deadline (and the client's own timeout) to come back.
+      await poll.next(me, seen, options.signal, abort, Math.max(0, remainingAtStart) + 30_000);
+      seen = poll.seq;
+      const check = poll.last as Check;
       const remaining = options.timeoutMs - (Date.now() - started);
-      if (remaining <= 0) {
-        return {
-          upid,
-          node: parsed.node,
-          status: "running",
-          pollError: error instanceof Error ? error.message : String(error),
-          lastLog: lastLine ? [lastLine] : undefined,
-        };
-      }
-      await sleep(Math.min(retryDelay(failures), remaining));
-      continue;
-    }
-    if (outcome.status === "stopped") return outcome;
-    if (options.onProgress) {
-      if (logReadAt === undefined || Date.now() - logReadAt >= LOG_READ_MS) {
-        logReadAt = Date.now();
-        try {
-          const { data, total } = await client.callWithTotal(
-            "GET /nodes/{node}/tasks/{upid}/log",
-            { node: parsed.node, upid: parsed.upid, start: logSeen, limit: 500 },
-            { signal: options.signal },
-          );
-          logSeen = Math.max(logSeen, total ?? logSeen + data.length);
-          for (const line of data) {
-            if (!line.t || line.t === "no content") continue;
-            lastLine = line.t;
-            percent = percentFromLog(line.t) ?? percent;
-          }
-        } catch (error) {
-          // Progress is a courtesy: a log read that fails for a moment is skipped, not fatal.
-          if (!isTransient(error) || options.signal?.aborted) throw error;
+      if (!check.ok) {
+        if (!isTransient(check.error) || options.signal?.aborted) throw check.error;
+        if (remaining <= 0) {
+          return {
+            upid,
+            node: parsed.node,
+            status: "running",
+            pollError: check.error instanceof Error ? check.error.message : String(check.error),
+            lastLog: poll.lastLine ? [poll.lastLine] : undefined,
+          };
+        }
+      } else {
+        const outcome = check.outcome;
+        if (outcome.status === "stopped") return outcome;
+        if (options.onProgress) {
+          await options.onProgress({
+            elapsedMs: Date.now() - started,
+            line: poll.lastLine,
+            percent: poll.percent,
+          });
+        }
+        if (remaining <= 0 || options.signal?.aborted) {
+          return { ...outcome, lastLog: poll.lastLine ? [poll.lastLine] : undefined };
         }
       }
-      await options.onProgress({ elapsedMs: Date.now() - started, line: lastLine, percent });
+      const due = Math.max(0, poll.nextAt - Date.now());
+      await sleep(Math.min(due, Math.max(0, options.timeoutMs - (Date.now() - started))));
     }
-    const remaining = options.timeoutMs - (Date.now() - started);
-    if (remaining <= 0 || options.signal?.aborted) {
-      return { ...outcome, lastLog: lastLine ? [lastLine] : undefined };
+  } finally {
+    poll.leave(me);
+    if (poll.waiters.size === 0 && options.share && sharedPolls.get(options.share) === poll) {
+      sharedPolls.delete(options.share);
     }
-    await sleep(Math.min(nextPollDelay(attempt), remaining));
   }
 }

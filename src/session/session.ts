@@ -93,12 +93,36 @@ export interface NewTask {
   watchedUntil?: number;
 }
 
+/** The answer to openWait: a wait id while under the cap, and how many waits are open. */
+export interface OpenWait {
+  waitId?: string;
+  open: number;
+  limit: number;
+}
+
+/**
+ * Waits one session may have open at once. Waits on one task share their poll, but each task
+ * waited on costs its own status requests, so this bounds what one user's waits ask of Proxmox.
+ */
+export const MAX_OPEN_WAITS = 16;
+
+/** How long after its deadline a wait that never said it ended still counts as open. */
+const WAIT_LEASE_SLACK_MS = 5_000;
+
 /** What tools call on their Session (over Durable Object RPC). */
 export interface SessionApi {
   trackTask(task: NewTask): Promise<void>;
   /** A tool is about to poll this task (or exec job) itself until `until`: the alarm stays out of its way. */
   watch(id: { upid?: string; execJob?: string }, until: number): Promise<void>;
-  recordOutcome(outcome: TaskOutcome): Promise<TrackedTask | null>;
+  /**
+   * A tool is about to wait on this task until `until` (the alarm stays out of its way), unless
+   * the session already has MAX_OPEN_WAITS waits open: then no `waitId`, and the tool answers at once.
+   */
+  openWait(upid: string, until: number): Promise<OpenWait>;
+  /** Stores what a waiting tool (or the alarm) learned about a task, and ends that tool's wait. */
+  recordOutcome(outcome: TaskOutcome, waitId?: string): Promise<TrackedTask | null>;
+  /** Ends a wait that did not get to an outcome (the call failed or was cancelled). */
+  closeWait(waitId: string): Promise<void>;
   audit(entry: AuditEntry): Promise<void>;
   getTask(upid: string): Promise<TrackedTask | null>;
   listTasks(options: { limit: number; running?: boolean }): Promise<{ total: number; tasks: TrackedTask[] }>;
@@ -209,11 +233,20 @@ export class Session extends DurableObject<Env> implements SessionApi {
   readonly #sql: SqlStorage;
   /** exec-status reads in flight, so two callers never both read (and lose) one result. */
   readonly #execPolls = new Map<string, Promise<ExecJob | null>>();
+  /**
+   * Open waits by id, with when each lapses. Kept in memory: if the object is evicted mid-wait
+   * the count starts over, which errs on the side of letting a wait through.
+   */
+  readonly #waits = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
     migrate(ctx.storage);
+    // A Session wakes for an RPC, an alarm, or after an eviction or a restart. If its alarm was
+    // lost meanwhile (a failed setAlarm, a deleted alarm), running tasks would stay unpolled until
+    // someone asked; so each wake makes sure an alarm is set, before any call is served.
+    ctx.blockConcurrencyWhile(() => this.#scheduleAlarm());
   }
 
   /** Records a task this session just started (and its audit entry), and makes sure it is followed. */
@@ -261,8 +294,23 @@ export class Session extends DurableObject<Env> implements SessionApi {
     }
   }
 
+  async openWait(upid: string, until: number): Promise<OpenWait> {
+    const now = Date.now();
+    for (const [id, lapses] of this.#waits) if (lapses < now) this.#waits.delete(id);
+    if (this.#waits.size >= MAX_OPEN_WAITS) return { open: this.#waits.size, limit: MAX_OPEN_WAITS };
+    await this.watch({ upid }, until);
+    const waitId = crypto.randomUUID();
+    this.#waits.set(waitId, until + WAIT_LEASE_SLACK_MS);
+    return { waitId, open: this.#waits.size, limit: MAX_OPEN_WAITS };
+  }
+
+  async closeWait(waitId: string): Promise<void> {
+    this.#waits.delete(waitId);
+  }
+
   /** Stores what a waiting tool (or the alarm) learned about a task. */
-  async recordOutcome(outcome: TaskOutcome): Promise<TrackedTask | null> {
+  async recordOutcome(outcome: TaskOutcome, waitId?: string): Promise<TrackedTask | null> {
+    if (waitId) this.#waits.delete(waitId);
     if (outcome.status === "stopped") {
       this.#sql.exec(
         `UPDATE tasks SET status = 'stopped', exitstatus = ?, ok = ?, last_log = ?, ended_at = COALESCE(ended_at, ?), next_check_at = NULL

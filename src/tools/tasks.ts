@@ -6,6 +6,7 @@ import {
   changeSchema,
   confirmArg,
   MAX_WAIT_SECONDS,
+  notWaitedNote,
   preview,
   taskLine as upidLine,
   waitWithProgress,
@@ -238,10 +239,14 @@ const outcomeSchema = z.object({
   exitstatus: z.string().optional(),
   ok: z.boolean().optional(),
   lastLog: z.array(z.string()).optional(),
+  note: z.string().optional().describe("why the task was not waited for, and how to follow it"),
 });
 
 function outcomeText(task: Upid, outcome: TaskOutcome): string {
   const subject = `Task ${task.type}${task.id ? ` ${task.id}` : ""} on ${task.node}`;
+  if (outcome.status === "running" && outcome.notWaited) {
+    return `${subject} is still running. ${notWaitedNote(outcome.notWaited)}\n${upidLine(task.upid)}`;
+  }
   if (outcome.status === "running" && outcome.pollError) {
     return `${subject}: Proxmox could not be asked how it is going (${outcome.pollError}); it may still be running. Call wait_for_task again to keep waiting.`;
   }
@@ -297,6 +302,8 @@ const waitForTaskTool = tool({
         exitstatus: outcome.exitstatus,
         ok: outcome.ok,
         lastLog: outcome.ok === false ? outcome.lastLog : undefined,
+        note:
+          outcome.status === "running" && outcome.notWaited ? notWaitedNote(outcome.notWaited) : undefined,
       }),
     };
   },
