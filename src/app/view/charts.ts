@@ -85,10 +85,20 @@ function legendValue(v: number | null, unit: string): string {
   return `${compact(v)} ${unit}`;
 }
 
-function axes(p: Palette, unit: string): uPlot.Axis[] {
+const clock = (t: number) =>
+  new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+
+function axes(p: Palette, unit: string, small: boolean): uPlot.Axis[] {
   const font = `11px ${p.font}`;
   return [
-    { stroke: p.muted, font, grid: { stroke: p.grid, width: 1 }, ticks: { stroke: p.grid, width: 1 } },
+    {
+      stroke: p.muted,
+      font,
+      grid: { stroke: p.grid, width: 1 },
+      ticks: { stroke: p.grid, width: 1 },
+      // The card's chart spans an hour: one line of clock times leaves the lines room to show.
+      ...(small ? { space: 70, size: 24, values: (_u: uPlot, ticks: number[]) => ticks.map(clock) } : {}),
+    },
     {
       stroke: p.muted,
       font,
@@ -117,7 +127,8 @@ function options(
   return {
     width,
     height,
-    cursor: { drag: { x: false, y: false } },
+    // The card's small chart has no legend to show values in, so no cursor either.
+    cursor: legend ? { drag: { x: false, y: false } } : { show: false },
     legend: {
       show: legend,
       live: false,
@@ -128,7 +139,7 @@ function options(
         range: (_u, _min, max) => [0, unit === "%" ? Math.max(100, max) : max > 0 ? max * 1.1 : 1],
       },
     },
-    axes: axes(p, unit),
+    axes: axes(p, unit, !legend),
     series: [
       {},
       ...series.map((s) => ({
@@ -137,6 +148,7 @@ function options(
         width: 2,
         ...(s.dashed ? { dash: DASH } : {}),
         value: (_u: uPlot, v: number | null) => legendValue(v, unit),
+        points: { show: false },
         spanGaps: false,
       })),
     ],
@@ -241,7 +253,7 @@ export class TrendChart {
       options(
         p,
         width,
-        96,
+        110,
         "%",
         [
           { label: "CPU", values: trend.cpu_pct, color: 0 },
