@@ -120,6 +120,6 @@ function busyLine(b: Record<string, Cell>): HTMLElement {
     { class: "busy", "data-vmid": String(b.vmid) },
     el("span", { class: "clip grow", title: name }, name),
     el("span", { class: "muted" }, String(b.node ?? "")),
-    el("span", { class: "num" }, `${b.cpu_pct}% of ${b.cores}`),
+    el("span", { class: "num" }, `${b.cpu_pct}% of ${plural(Number(b.cores), "CPU")}`),
   );
 }

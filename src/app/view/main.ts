@@ -35,6 +35,8 @@ const state = {
   snapshot: undefined as Snapshot | undefined,
   view: { filter: "", show: "", sort: "vmid", dir: 1, page: 0 } as GuestView,
   busy: false,
+  /** The host handed over show_dashboard's result (an error too): no need to ask for a card. */
+  handed: false,
   /** Whether the frame is on screen (a card scrolled out of the chat needs no refresh). */
   onScreen: true,
   lastLoad: 0,
@@ -64,6 +66,7 @@ function baseArgs(): Record<string, unknown> {
 }
 
 function showCard(result: ToolResult): void {
+  state.handed = true;
   if (result.isError) {
     say("card-status", errorText(result), true);
     return;
@@ -262,10 +265,17 @@ function setupControls(): void {
   }).observe(document.body);
 }
 
+let lastLook = "";
+
 function onContext(ctx: McpUiHostContext): void {
   applyHostContext(ctx);
-  charts.restyle();
-  trend.restyle();
+  // Canvas colours and fonts are drawn in, so a new theme redraws the charts; a new size does not.
+  const look = JSON.stringify([ctx.theme, ctx.styles]);
+  if (look !== lastLook) {
+    lastLook = look;
+    charts.restyle();
+    trend.restyle();
+  }
   setMode(ctx.displayMode);
 }
 
@@ -290,6 +300,7 @@ host.onteardown = () => {
 setupControls();
 const context = await host.connect();
 applyHostContext(context);
+lastLook = JSON.stringify([context.theme, context.styles]);
 setMode(context.displayMode);
 host.watchSize(document.documentElement);
 timer = setInterval(() => {
@@ -299,5 +310,5 @@ timer = setInterval(() => {
 }, 5_000);
 state.lastLoad = Date.now();
 setTimeout(() => {
-  if (!state.card && !state.busy && state.mode === "inline") void load("card");
+  if (!state.handed && !state.busy && state.mode === "inline") void load("card");
 }, NO_RESULT_MS);
