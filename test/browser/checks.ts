@@ -62,8 +62,15 @@ export interface LowContrast {
   ratio: number;
 }
 
-/** Every visible text below `min`:1 against what it is drawn on (the host page behind the frame). */
-export function lowContrast(frame: Frame, hostBackground: string, min = 4.5): Promise<LowContrast[]> {
+/**
+ * Every visible text below `min`:1 against what it is drawn on (the host page behind the frame),
+ * and how many texts were measured.
+ */
+export function lowContrast(
+  frame: Frame,
+  hostBackground: string,
+  min = 4.5,
+): Promise<{ checked: number; low: LowContrast[] }> {
   return frame.evaluate(
     ({ hostBackground, min }) => {
       const g = globalThis as any;
@@ -105,6 +112,7 @@ export function lowContrast(frame: Frame, hostBackground: string, min = 4.5): Pr
       };
       const host = parse(hostBackground);
       const out: { text: string; color: string; background: string; ratio: number }[] = [];
+      let checked = 0;
       for (const el of doc.querySelectorAll("body *")) {
         const own = [...el.childNodes]
           .filter((n: any) => n.nodeType === 3)
@@ -123,6 +131,7 @@ export function lowContrast(frame: Frame, hostBackground: string, min = 4.5): Pr
         for (const layer of layers.reverse()) background = over(layer, background);
         const color = over(parse(cs.color), background);
         const r = ratio(color, background);
+        checked++;
         if (r < min)
           out.push({
             text: own.slice(0, 40),
@@ -131,7 +140,7 @@ export function lowContrast(frame: Frame, hostBackground: string, min = 4.5): Pr
             ratio: Math.round(r * 100) / 100,
           });
       }
-      return out;
+      return { checked, low: out };
     },
     { hostBackground, min },
   );

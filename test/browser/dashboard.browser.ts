@@ -90,7 +90,8 @@ async function assertLayout(view: View, what: string, mode: "inline" | "fullscre
   assert.ok(l.overflowX <= 1, `${what}: the page is ${l.overflowX} px wider than the frame`);
   assert.equal(l.selects, 0, `${what}: a <select>`);
   assert.deepEqual(l.smallControls, [], `${what}: controls under 32 px`);
-  const low = await lowContrast(view.frame, view.hostBackground);
+  const { checked, low } = await lowContrast(view.frame, view.hostBackground);
+  assert.ok(checked >= 20, `${what}: only ${checked} texts measured`);
   assert.deepEqual(low, [], `${what}: text below 4.5:1`);
 }
 
