@@ -18,27 +18,7 @@ const VIEW = resolve(ROOT, "src/app/view");
 const OUT = resolve(ROOT, "src/app/dist");
 
 /** The budget the issue sets for the view. */
-export const VIEW_BUDGET_GZIP = 150 * 1024;
-
-/**
- * zod (which the extension's App class validates messages with) re-exports every locale from one
- * index, which defeats tree shaking: about 260 KB of error messages in 40 languages. The view
- * only ever shows English, so that index is replaced by the English locale alone.
- */
-const englishOnly = {
-  name: "zod-english-only",
-  setup(b) {
-    b.onResolve({ filter: /locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${"/"}zod${"/"}`)
-        ? { path: "zod-locales", namespace: "english-only" }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: "english-only" }, () => ({
-      contents: 'export { default as en } from "zod/v4/locales/en.js";',
-      resolveDir: ROOT,
-    }));
-  },
-};
+export const VIEW_BUDGET_GZIP = 100 * 1024;
 
 export async function buildView({ quiet = false } = {}) {
   const result = await build({
@@ -50,7 +30,6 @@ export async function buildView({ quiet = false } = {}) {
     target: "es2022",
     write: false,
     legalComments: "none",
-    plugins: [englishOnly],
     logLevel: "warning",
   });
   const script = result.outputFiles[0].text;

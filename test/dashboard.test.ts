@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DASHBOARD_URI } from "../src/tools/dashboard";
 import { connect, ERAS, expectError, expectOk, type TestClient, tableRows } from "./helpers/mcp";
@@ -34,7 +35,12 @@ describe.each(ERAS)("show_dashboard over MCP %s", (era) => {
     // Nothing loaded from anywhere: no src= or href= to another document, no cluster data baked in.
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/i);
     for (const name of ["pihole", "db-01", "pve1", "homelab"]) expect(html).not.toContain(name);
-    expect(html.length).toBeLessThan(600 * 1024);
+    // Hosts' guidance: a colour-scheme meta tag, and a transparent page the host's background shows through.
+    expect(html).toContain('<meta name="color-scheme" content="light dark">');
+    const gzipped = await new Response(
+      new Blob([html]).stream().pipeThrough(new CompressionStream("gzip")),
+    ).arrayBuffer();
+    expect(gzipped.byteLength).toBeLessThan(100 * 1024);
   });
 
   it("answers the model with a compact summary of the whole cluster", async () => {
@@ -54,7 +60,50 @@ describe.each(ERAS)("show_dashboard over MCP %s", (era) => {
     expect(data.cluster).toEqual({ name: "homelab", quorate: true, nodes: 3, online: 3 });
     expect(data.guests.total).toBe(17);
     expect(data.no_recent_backup).toContain(103);
+    expect(data.no_recent_backup_count).toBe(data.no_recent_backup.length);
+    expect(data.backup_days).toBe(7);
     expect(text.length).toBeLessThan(1500);
+  });
+
+  it("carries what the inline card paints: counts, the busiest, what is nearly full and the hour's trend", async () => {
+    // A storage filled to 95% is named in the text and in the card's attention list.
+    const filled = await env.PVE?.fetch("http://pve/_sim/storages/nas", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ baseUsed: Math.round(0.93 * 2 * 1024 ** 4), total: 2 * 1024 ** 4 }),
+    });
+    expect(filled?.status).toBe(200);
+    await sim.clearRequests();
+    const { text, data } = await expectOk(client, "show_dashboard");
+    const nas = tableRows(data.near_full).find((r) => r.name === "nas");
+    expect(nas).toMatchObject({ what: "storage", used_pct: expect.any(Number) });
+    expect(nas?.used_pct).toBeGreaterThanOrEqual(90);
+    expect(text).toMatch(/\nNearly full: .*storage nas 9\d(\.\d)?%/);
+    expect(data.busiest.rows.length).toBeLessThanOrEqual(5);
+    expect(data.guests.running).toBeGreaterThan(0);
+    // The hour's trend: one CPU and one memory line for the whole cluster, 30 points at most.
+    expect(data.trend.subject).toBe("nodes");
+    expect(data.trend.cpu_pct.length).toBeLessThanOrEqual(30);
+    expect(data.trend.mem_pct.length).toBe(data.trend.cpu_pct.length);
+    expect(data.trend.step_s).toBeGreaterThan(0);
+    const known = [...data.trend.cpu_pct, ...data.trend.mem_pct].filter((v) => v !== null);
+    expect(known.length).toBeGreaterThan(30);
+    expect(Math.min(...known)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...known)).toBeLessThanOrEqual(100);
+    // Memory is a share of the cluster's RAM: in the seeded cluster, well above nothing.
+    expect(Math.max(...data.trend.mem_pct.filter((v: number | null) => v !== null))).toBeGreaterThan(5);
+    const requests = await sim.requests();
+    expect(requests.filter((r) => r.path.endsWith("/rrddata")).map((r) => r.path)).toEqual([
+      "/nodes/pve1/rrddata",
+      "/nodes/pve2/rrddata",
+      "/nodes/pve3/rrddata",
+    ]);
+    // The view's card refresh answers the same card.
+    const card = await expectOk(client, "dashboard_refresh", { part: "card" });
+    expect(card.data.cluster).toEqual(data.cluster);
+    expect(card.data.no_recent_backup_count).toBe(data.no_recent_backup_count);
+    expect(card.data.guests).toEqual(data.guests);
+    expect(card.data.requests).toBeGreaterThan(0);
   });
 
   it("gives the view nodes, storages, guests, tasks, backups and chart lines in one refresh", async () => {
@@ -80,7 +129,7 @@ describe.each(ERAS)("show_dashboard over MCP %s", (era) => {
     const chart = await expectOk(client, "dashboard_refresh", {
       vmid: 201,
       timeframe: "week",
-      chart_only: true,
+      part: "chart",
     });
     expect((await sim.requests()).map((r) => r.path)).toEqual([
       "/cluster/resources",

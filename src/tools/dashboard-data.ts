@@ -157,8 +157,6 @@ export interface SnapshotOptions {
   backupDays: number;
   /** Only the chart (the timeframe switch): one or a few requests instead of the whole snapshot. */
   chartOnly?: boolean;
-  /** No chart (the model's summary has no use for one). */
-  noChart?: boolean;
 }
 
 export async function takeSnapshot(

@@ -68,7 +68,6 @@ export async function openDashboard(
     page.on("console", (msg) => {
       if (process.env.DASHBOARD_DEBUG) console.log(`[page] ${msg.text()}`);
     });
-    await page.goto(host.url);
     const session: Session = {
       servers,
       host,
@@ -90,14 +89,49 @@ export async function openDashboard(
   }
 }
 
-/** The view's frame, once its first refresh has drawn the page. */
-export async function viewFrame(page: Page, timeoutMs = 60_000): Promise<Frame> {
+export interface ViewOptions {
+  width: number;
+  /** light or dark: the host sends that theme with CSS variables; none: no theme at all. */
+  theme: "light" | "dark" | "none";
+  /** The system's preference (what prefers-color-scheme answers). */
+  scheme?: "light" | "dark";
+  /** More host page parameters (fullscreen=0, touch=1, node=, vmid=). */
+  query?: Record<string, string>;
+}
+
+export interface View {
+  frame: Frame;
+  /** Index into session.host.calls where this page load began. */
+  firstCall: number;
+  /** The host page's background, which shows through the transparent view. */
+  hostBackground: string;
+}
+
+/** Loads the host page as asked and returns the view's frame once the card is painted. */
+export async function showView(session: Session, options: ViewOptions, timeoutMs = 60_000): Promise<View> {
+  const { page } = session;
+  await page.setViewportSize({ width: options.width, height: 900 });
+  await page.emulateMedia({ colorScheme: options.scheme ?? "light" });
+  const firstCall = session.host.calls.length;
+  const query = new URLSearchParams({ theme: options.theme, ...options.query });
+  await page.goto(`${session.host.url}?${query}`);
   const handle = await page.waitForSelector("iframe#app", { timeout: timeoutMs });
   const frame = await handle.contentFrame();
   if (!frame) throw new Error("the view's iframe has no frame");
-  await frame.waitForSelector("body[data-loaded] [data-chart='cpu'] canvas", { timeout: timeoutMs });
-  await frame.waitForSelector("#guests tbody tr", { timeout: timeoutMs });
-  return frame;
+  await frame.waitForSelector("body[data-painted] #trend canvas", { timeout: timeoutMs });
+  const hostBackground = await page.evaluate(
+    () => (globalThis as any).getComputedStyle((globalThis as any).document.body).backgroundColor as string,
+  );
+  return { frame, firstCall, hostBackground };
+}
+
+/** Presses the card's button and waits for the full dashboard the host's fullscreen shows. */
+export async function openFull(view: View, timeoutMs = 60_000): Promise<void> {
+  await view.frame.click("#open-full");
+  await view.frame.waitForSelector("body[data-mode='fullscreen'][data-loaded] #guests tbody tr", {
+    timeout: timeoutMs,
+  });
+  await view.frame.waitForSelector("[data-chart='cpu'] canvas", { timeout: timeoutMs });
 }
 
 export { scratchDir };

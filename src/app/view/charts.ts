@@ -1,9 +1,10 @@
-// Time-series charts with uPlot: canvas drawing, about 50 KB minified, made for exactly this
-// (many points, several lines, time on x). Each chart is rebuilt when its lines change (a new
-// subject or timeframe) and only fed new data otherwise.
+// Time-series charts with uPlot: canvas drawing, about 23 KB gzipped, made for exactly this
+// (many points, several lines, time on x). Colours and the font come from the host's theme
+// (theme.ts); a node's in and out share its colour, out dashed, so lines differ by more than hue.
 
 import uPlot from "uplot";
 import { el } from "./dom";
+import { type Palette, palette } from "./theme";
 
 export interface ChartLine {
   label: string;
@@ -22,13 +23,19 @@ export interface ChartData {
   io: "disk_kibps" | "iowait_pct";
 }
 
-const COLORS = ["#2e90fa", "#f79009", "#12b76a", "#9e77ed", "#f04438", "#0ba5ec", "#ee46bc", "#667085"];
+interface Series {
+  label: string;
+  values: (number | null)[];
+  /** Which colour (the node's), so in and out of one node match. */
+  color: number;
+  dashed?: boolean;
+}
 
 interface Spec {
   key: string;
   title: string;
   unit: string;
-  series: (d: ChartData) => { label: string; values: (number | null)[]; dash?: number[] }[];
+  series: (d: ChartData) => Series[];
 }
 
 const SPECS: Spec[] = [
@@ -36,63 +43,146 @@ const SPECS: Spec[] = [
     key: "cpu",
     title: "CPU",
     unit: "%",
-    series: (d) => d.lines.map((l) => ({ label: l.label, values: l.cpu })),
+    series: (d) => d.lines.map((l, i) => ({ label: l.label, values: l.cpu, color: i })),
   },
   {
     key: "mem",
     title: "Memory",
     unit: "GiB",
-    series: (d) => d.lines.map((l) => ({ label: l.label, values: l.mem })),
+    series: (d) => d.lines.map((l, i) => ({ label: l.label, values: l.mem, color: i })),
   },
   {
     key: "net",
-    title: "Network in / out",
+    title: "Network in (solid) / out (dashed)",
     unit: "KiB/s",
     series: (d) =>
-      d.lines.flatMap((l) => [
-        { label: `${l.label} in`, values: l.netin },
-        { label: `${l.label} out`, values: l.netout, dash: [4, 3] },
+      d.lines.flatMap((l, i) => [
+        { label: `${l.label} in`, values: l.netin, color: i },
+        { label: `${l.label} out`, values: l.netout, color: i, dashed: true },
       ]),
   },
   {
     key: "io",
     title: "Disk I/O",
     unit: "KiB/s",
-    series: (d) => d.lines.map((l) => ({ label: l.label, values: l.io })),
+    series: (d) => d.lines.map((l, i) => ({ label: l.label, values: l.io, color: i })),
   },
 ];
 
-function fmt(v: number | null, unit: string): string {
-  if (v === null || v === undefined) return "–";
+const DASH = [6, 4];
+
+/** Axis ticks short enough for a narrow axis: 950, 2.5k, 12k, 1.2M. */
+export function compact(v: number): string {
   const abs = Math.abs(v);
-  const digits = abs >= 100 || abs === 0 ? 0 : abs >= 1 ? 1 : 2;
-  return `${v.toFixed(digits)} ${unit}`;
+  if (abs >= 1e6) return `${+(v / 1e6).toFixed(abs >= 1e7 ? 0 : 1)}M`;
+  if (abs >= 1e3) return `${+(v / 1e3).toFixed(abs >= 1e4 ? 0 : 1)}k`;
+  if (abs >= 10 || abs === 0) return String(Math.round(v));
+  return String(+v.toFixed(abs >= 1 ? 1 : 2));
 }
 
-/** Each chart takes half the row (the whole row on narrow hosts). */
+function legendValue(v: number | null, unit: string): string {
+  if (v === null || v === undefined) return "–";
+  return `${compact(v)} ${unit}`;
+}
+
+const clock = (t: number) =>
+  new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+
+function axes(p: Palette, unit: string, small: boolean): uPlot.Axis[] {
+  const font = `11px ${p.font}`;
+  return [
+    {
+      stroke: p.muted,
+      font,
+      grid: { stroke: p.grid, width: 1 },
+      ticks: { stroke: p.grid, width: 1 },
+      // The card's chart spans an hour: one line of clock times leaves the lines room to show.
+      ...(small ? { space: 70, size: 24, values: (_u: uPlot, ticks: number[]) => ticks.map(clock) } : {}),
+    },
+    {
+      stroke: p.muted,
+      font,
+      grid: { stroke: p.grid, width: 1 },
+      ticks: { stroke: p.grid, width: 1 },
+      // Sized to its longest label, so none is clipped whatever the values.
+      size: (u, values) => {
+        const ctx = u.ctx;
+        ctx.font = font;
+        const widest = Math.max(0, ...(values ?? []).map((v) => ctx.measureText(String(v)).width));
+        return Math.ceil(widest) + 16;
+      },
+      values: (_u, ticks) => ticks.map((t) => (unit === "%" ? `${compact(t)}%` : compact(t))),
+    },
+  ];
+}
+
+function options(
+  p: Palette,
+  width: number,
+  height: number,
+  unit: string,
+  series: Series[],
+  legend: boolean,
+): uPlot.Options {
+  return {
+    width,
+    height,
+    // The card's small chart has no legend to show values in, so no cursor either.
+    cursor: legend ? { drag: { x: false, y: false } } : { show: false },
+    legend: {
+      show: legend,
+      live: false,
+      markers: { dash: (u: uPlot, i: number) => (u.series[i]?.dash ? "dashed" : "solid"), width: 3 },
+    },
+    scales: {
+      y: {
+        range: (_u, _min, max) => [0, unit === "%" ? Math.max(100, max) : max > 0 ? max * 1.1 : 1],
+      },
+    },
+    axes: axes(p, unit, !legend),
+    series: [
+      {},
+      ...series.map((s) => ({
+        label: s.label,
+        stroke: p.series[s.color % p.series.length],
+        width: 2,
+        ...(s.dashed ? { dash: DASH } : {}),
+        value: (_u: uPlot, v: number | null) => legendValue(v, unit),
+        points: { show: false },
+        spanGaps: false,
+      })),
+    ],
+  };
+}
+
+/** Each chart takes half the row, the whole row on narrow hosts. */
 function plotWidth(root: HTMLElement): number {
   const width = root.clientWidth || 640;
-  return Math.max(260, Math.floor(width > 700 ? (width - 8) / 2 : width) - 2);
+  return Math.max(200, Math.floor(width >= 720 ? (width - 12) / 2 : width));
 }
 
 export class Charts {
   private readonly plots = new Map<string, { plot: uPlot; shape: string }>();
+  private last?: ChartData;
 
   constructor(private readonly root: HTMLElement) {}
 
   render(data: ChartData): void {
+    this.last = data;
     const width = plotWidth(this.root);
+    const p = palette();
     for (const spec of SPECS) {
-      const unit = spec.key === "io" && data.io === "iowait_pct" ? "%" : spec.unit;
-      const title = spec.key === "io" && data.io === "iowait_pct" ? "I/O wait" : spec.title;
+      const wait = spec.key === "io" && data.io === "iowait_pct";
+      const unit = wait ? "%" : spec.unit;
+      const title = wait ? "I/O wait" : spec.title;
       const series = spec.series(data);
-      const shape = `${data.subject}|${series.map((s) => s.label).join(",")}|${unit}`;
+      const shape = `${data.subject}|${series.map((s) => s.label).join(",")}|${unit}|${p.text}|${p.font}`;
       let box = this.root.querySelector<HTMLElement>(`[data-chart="${spec.key}"]`);
       if (!box) {
         box = el(
-          "div",
+          "figure",
           { class: "chart", "data-chart": spec.key },
-          el("h3", {}, title),
+          el("h3", {}),
           el("div", { class: "plot" }),
         );
         this.root.append(box);
@@ -111,43 +201,73 @@ export class Charts {
       existing?.plot.destroy();
       const target = box.querySelector(".plot") as HTMLElement;
       target.textContent = "";
-      const plot = new uPlot(
-        {
-          width,
-          height: 170,
-          cursor: { drag: { x: false, y: false } },
-          legend: { show: true, live: false },
-          scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : unit === "%" ? 100 : 1] } },
-          axes: [
-            { stroke: "#98a2b3", grid: { stroke: "rgba(127,127,127,0.15)" } },
-            {
-              stroke: "#98a2b3",
-              grid: { stroke: "rgba(127,127,127,0.15)" },
-              size: 74,
-              values: (_u, ticks) => ticks.map((t) => fmt(t, unit)),
-            },
-          ],
-          series: [
-            {},
-            ...series.map((s, i) => ({
-              label: s.label,
-              stroke: COLORS[(s.dash ? Math.floor(i / 2) : i) % COLORS.length],
-              width: 1.5,
-              ...(s.dash ? { dash: s.dash } : {}),
-              value: (_u: uPlot, v: number | null) => fmt(v, unit),
-              spanGaps: false,
-            })),
-          ],
-        },
-        values,
-        target,
-      );
+      const plot = new uPlot(options(p, width, 170, unit, series, true), values, target);
       this.plots.set(spec.key, { plot, shape });
     }
+  }
+
+  /** Redraws with the current theme (the host or the system switched light and dark). */
+  restyle(): void {
+    for (const { plot } of this.plots.values()) plot.destroy();
+    this.plots.clear();
+    if (this.last) this.render(this.last);
   }
 
   resize(): void {
     const width = plotWidth(this.root);
     for (const { plot } of this.plots.values()) plot.setSize({ width, height: 170 });
+  }
+}
+
+export interface Trend {
+  subject: string;
+  from: number;
+  step_s: number;
+  cpu_pct: (number | null)[];
+  mem_pct: (number | null)[];
+}
+
+/** The card's one small chart: CPU and memory of the cluster (or the focused guest), last hour. */
+export class TrendChart {
+  private plot?: uPlot;
+  private last?: Trend;
+  private key = "";
+
+  constructor(private readonly root: HTMLElement) {}
+
+  render(trend: Trend): void {
+    this.last = trend;
+    const p = palette();
+    const time = trend.cpu_pct.map((_, i) => trend.from + i * trend.step_s);
+    const data = [time, trend.cpu_pct, trend.mem_pct] as uPlot.AlignedData;
+    const width = Math.max(200, this.root.clientWidth || 300);
+    const key = `${p.text}|${p.font}|${width}`;
+    if (this.plot && this.key === key) {
+      this.plot.setData(data);
+      return;
+    }
+    this.plot?.destroy();
+    this.key = key;
+    this.root.textContent = "";
+    this.plot = new uPlot(
+      options(
+        p,
+        width,
+        110,
+        "%",
+        [
+          { label: "CPU", values: trend.cpu_pct, color: 0 },
+          { label: "Memory", values: trend.mem_pct, color: 1, dashed: true },
+        ],
+        false,
+      ),
+      data,
+      this.root,
+    );
+  }
+
+  restyle(): void {
+    this.key = "";
+    if (this.last) this.render(this.last);
   }
 }

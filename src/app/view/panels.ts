@@ -18,6 +18,18 @@ export interface Snapshot {
 
 const num = (v: Cell | undefined) => (typeof v === "number" ? v : null);
 
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag: string, attrs: Record<string, string>): SVGElement {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
+/**
+ * A ring: a track and an arc drawn as strokes with nothing filled, so it stays a ring on any
+ * background (a filled disc with a hole painted in the page colour is a pie on a transparent one).
+ */
 function gauge(
   label: string,
   fraction: number | null,
@@ -26,17 +38,30 @@ function gauge(
   node: string,
 ): HTMLElement {
   const p = fraction === null ? 0 : Math.max(0, Math.min(100, fraction * 100));
-  const color = p >= 90 ? "var(--bad)" : p >= 75 ? "var(--warn)" : "var(--ok)";
-  const ring = el(
-    "div",
-    { class: "ring", style: `--p:${p.toFixed(1)};--c:${color}` },
-    el("span", { class: "value" }, fraction === null ? "–" : `${Math.round(p)}%`),
+  const level = p >= 90 ? "bad" : p >= 75 ? "warn" : "ok";
+  const ring = svg("svg", { viewBox: "0 0 36 36", class: "ring", "aria-hidden": "true" });
+  ring.append(
+    svg("circle", { class: "track", cx: "18", cy: "18", r: "15", pathLength: "100" }),
+    svg("circle", {
+      class: `arc ${level}`,
+      cx: "18",
+      cy: "18",
+      r: "15",
+      pathLength: "100",
+      "stroke-dasharray": `${p.toFixed(1)} 100`,
+      transform: "rotate(-90 18 18)",
+    }),
   );
   return el(
     "div",
     { class: "gauge", "data-node": node, "data-metric": metric, title: detail },
-    ring,
-    el("small", {}, label),
+    el(
+      "div",
+      { class: "ring-box" },
+      ring,
+      el("span", { class: "value" }, fraction === null ? "–" : `${Math.round(p)}%`),
+    ),
+    el("small", { class: "clip" }, label),
   );
 }
 
@@ -105,11 +130,17 @@ export function renderNodes(root: HTMLElement, s: Snapshot): void {
 
 export interface GuestView {
   filter: string;
-  state: string;
+  /** A chip: "" (all), a status, or "stale" (no recent backup). */
+  show: string;
   sort: string;
   dir: 1 | -1;
+  page: number;
 }
 
+/** Rows per page: 5,000 guests stay as quick as 50. */
+export const PAGE_SIZE = 50;
+
+// Narrow frames drop columns in this order (style.css): tags, pool, last backup, uptime, node, memory.
 const GUEST_HEADERS: [string, string][] = [
   ["vmid", "ID"],
   ["name", "Name"],
@@ -124,26 +155,42 @@ const GUEST_HEADERS: [string, string][] = [
 ];
 const NUMERIC = new Set(["vmid", "cpu_pct", "mem_gib", "uptime_s", "last_backup"]);
 
+export const CHIPS: [string, string][] = [
+  ["", "All"],
+  ["running", "Running"],
+  ["stopped", "Stopped"],
+  ["paused", "Paused"],
+  ["stale", "No recent backup"],
+];
+
+export interface GuestHandlers {
+  onSort: (key: string) => void;
+  onPick: (vmid: number) => void;
+  onPage: (page: number) => void;
+}
+
 export function renderGuests(
   table: HTMLTableElement,
   count: HTMLElement,
+  pages: HTMLElement,
   s: Snapshot,
   view: GuestView,
-  onSort: (key: string) => void,
-  onPick: (vmid: number) => void,
+  on: GuestHandlers,
 ): void {
   const head = el("tr");
   for (const [key, label] of GUEST_HEADERS) {
-    const th = el("th", { "data-key": key }, label);
+    const button = el("button", { type: "button", class: "sort" }, label);
+    button.addEventListener("click", () => on.onSort(key));
+    const th = el("th", { "data-key": key, scope: "col" }, button);
     if (view.sort === key) th.setAttribute("aria-sort", view.dir === 1 ? "ascending" : "descending");
-    th.addEventListener("click", () => onSort(key));
     head.append(th);
   }
   (table.tHead as HTMLTableSectionElement).replaceChildren(head);
   const needle = view.filter.trim().toLowerCase();
+  const stale = new Set(s.backups.stale);
   const all = records(s.guests);
   const shown = all
-    .filter((g) => !view.state || g.status === view.state)
+    .filter((g) => !view.show || (view.show === "stale" ? stale.has(Number(g.vmid)) : g.status === view.show))
     .filter(
       (g) =>
         !needle ||
@@ -164,11 +211,12 @@ export function renderGuests(
       );
     });
   count.textContent = `${shown.length} of ${all.length}`;
-  const stale = new Set(s.backups.stale);
+  const last = Math.max(0, Math.ceil(shown.length / PAGE_SIZE) - 1);
+  const page = Math.min(view.page, last);
   const body = table.tBodies[0] as HTMLTableSectionElement;
   body.replaceChildren(
-    ...shown.map((g) => {
-      const tags = el("td", {});
+    ...shown.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE).map((g) => {
+      const tags = el("td", { "data-col": "tags" });
       for (const t of String(g.tags ?? "")
         .split(/[;, ]/)
         .filter(Boolean))
@@ -176,20 +224,47 @@ export function renderGuests(
       const tr = el(
         "tr",
         { "data-vmid": String(g.vmid) },
-        el("td", { class: "num" }, String(g.vmid)),
-        el("td", { class: "name" }, String(g.name ?? "")),
-        el("td", {}, el("span", { class: `st ${g.status}` }), String(g.status)),
-        el("td", {}, String(g.node)),
-        el("td", { class: "num" }, g.cpu_pct === null ? "" : String(g.cpu_pct)),
-        el("td", { class: "num" }, g.mem_gib === null ? "" : `${g.mem_gib} / ${g.maxmem_gib}`),
-        el("td", {}, duration(num(g.uptime_s))),
+        el("td", { class: "num", "data-col": "vmid" }, String(g.vmid)),
+        el("td", { class: "name", "data-col": "name" }, String(g.name ?? "")),
+        el("td", { "data-col": "status" }, el("span", { class: `st ${g.status}` }), String(g.status)),
+        el("td", { "data-col": "node" }, String(g.node)),
+        el("td", { class: "num", "data-col": "cpu_pct" }, g.cpu_pct === null ? "" : String(g.cpu_pct)),
+        el(
+          "td",
+          { class: "num", "data-col": "mem_gib" },
+          g.mem_gib === null ? "" : `${g.mem_gib} / ${g.maxmem_gib}`,
+        ),
+        el("td", { "data-col": "uptime_s" }, duration(num(g.uptime_s))),
         tags,
-        el("td", {}, String(g.pool ?? "")),
-        el("td", { class: stale.has(Number(g.vmid)) ? "warn" : "" }, ago(num(g.last_backup), s.generated)),
+        el("td", { "data-col": "pool" }, String(g.pool ?? "")),
+        el(
+          "td",
+          { class: stale.has(Number(g.vmid)) ? "warn" : "", "data-col": "last_backup" },
+          ago(num(g.last_backup), s.generated),
+        ),
       );
-      tr.addEventListener("click", () => onPick(Number(g.vmid)));
+      tr.addEventListener("click", () => on.onPick(Number(g.vmid)));
       return tr;
     }),
+  );
+  if (shown.length <= PAGE_SIZE) {
+    pages.replaceChildren();
+    return;
+  }
+  const go = (label: string, to: number, disabled: boolean) => {
+    const b = el("button", { type: "button", "data-page": String(to) }, label);
+    b.disabled = disabled;
+    b.addEventListener("click", () => on.onPage(to));
+    return b;
+  };
+  pages.replaceChildren(
+    go("‹ Previous", page - 1, page === 0),
+    el(
+      "span",
+      { class: "muted" },
+      `${page * PAGE_SIZE + 1}–${Math.min(shown.length, (page + 1) * PAGE_SIZE)} of ${shown.length}`,
+    ),
+    go("Next ›", page + 1, page >= last),
   );
 }
 
@@ -211,7 +286,7 @@ export function renderTasks(list: HTMLElement, failures: HTMLElement, s: Snapsho
             el(
               "div",
               {
-                class: "bar",
+                class: "bar-track",
                 role: "progressbar",
                 "aria-valuenow": String(pct ?? 0),
                 "aria-valuemin": "0",
@@ -240,22 +315,34 @@ export function renderTasks(list: HTMLElement, failures: HTMLElement, s: Snapsho
   );
 }
 
-export function renderBackups(root: HTMLElement, s: Snapshot): void {
+/** Guests named in the backups panel; the rest are counted (the table's chip lists them all). */
+const PILLS = 24;
+
+export function renderBackups(root: HTMLElement, s: Snapshot, showStale: () => void): void {
   const names = new Map(records(s.guests).map((g) => [Number(g.vmid), String(g.name ?? "")]));
   const pill = (v: number) => el("span", { class: "pill" }, `${v} ${names.get(v) ?? ""}`.trim());
+  const pills = (vmids: number[]) => [
+    ...vmids.slice(0, PILLS).map(pill),
+    ...(vmids.length > PILLS ? [el("span", { class: "muted" }, ` and ${vmids.length - PILLS} more`)] : []),
+  ];
   const parts: HTMLElement[] = [];
+  const stale = s.backups.stale;
   parts.push(
     el(
-      "div",
+      "p",
       {},
-      s.backups.stale.length
-        ? `${s.backups.stale.length} of ${names.size} guests have no backup from the last ${s.backups.days} days:`
+      stale.length
+        ? `${stale.length} of ${names.size} guests have no backup from the last ${s.backups.days} days.`
         : `Every guest has a backup from the last ${s.backups.days} days.`,
     ),
   );
-  if (s.backups.stale.length) parts.push(el("div", { id: "stale" }, ...s.backups.stale.map(pill)));
+  if (stale.length) {
+    const list = el("button", { type: "button", id: "show-stale" }, "List them in the table");
+    list.addEventListener("click", showStale);
+    parts.push(el("div", { id: "stale", class: "pills" }, ...pills(stale), " ", list));
+  }
   if (s.backups.notInJob?.length)
-    parts.push(el("div", {}, "In no backup job: ", ...s.backups.notInJob.map(pill)));
-  if (s.backups.note) parts.push(el("div", { class: "muted" }, s.backups.note));
+    parts.push(el("div", { class: "pills" }, "In no backup job: ", ...pills(s.backups.notInJob)));
+  if (s.backups.note) parts.push(el("p", { class: "muted" }, s.backups.note));
   root.replaceChildren(...parts);
 }
