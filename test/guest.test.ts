@@ -79,8 +79,8 @@ describe("guest_exec and guest_exec_status", () => {
 
   it("command and argv each have one type; exactly one of them is given", async () => {
     const tool = (await client.listTools()).find((t) => t.name === "guest_exec");
-    const props = (tool?.inputSchema as { properties: Record<string, { type?: string; anyOf?: unknown }> })
-      .properties;
+    const schema = tool?.inputSchema as { properties: Record<string, { type?: string; anyOf?: unknown }> };
+    const props = schema.properties;
     expect(props.command).toMatchObject({ type: "string" });
     expect(props.argv).toMatchObject({ type: "array" });
     expect(props.command?.anyOf).toBeUndefined();
