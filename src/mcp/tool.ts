@@ -161,8 +161,8 @@ function appRegistrar(
 
 /**
  * `tools/list` is paid for in every conversation, so schemas go out lean: no `$schema`, no
- * meaningless bounds, and output schemas only one level deep (field names and types; nested
- * rows are described by the result itself). Validation still uses the full zod schemas. The JSON
+ * meaningless bounds, and output schemas as their top-level field names (what each holds is
+ * described by the result itself). Validation still uses the full zod schemas. The JSON
  * is built once per tool per isolate, not on every request (each request builds a fresh McpServer).
  */
 const leanSchemas = { input: new WeakMap(), output: new WeakMap() } as const satisfies Record<
