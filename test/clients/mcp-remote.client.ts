@@ -161,7 +161,7 @@ describe("mcp-remote 0.15.1 with sign-in on", () => {
     remote = spawn(
       process.execPath,
       [join(ROOT, "node_modules", "mcp-remote", "dist", "proxy.js"), vars.MCP_RESOURCE, String(callbackPort)],
-      // BROWSER=true: `open` runs /bin/true instead of a browser; the test is the person.
+      // BROWSER=true: xdg-open runs `true` instead of a browser; the test is the person.
       { env: { ...env, MCP_REMOTE_CONFIG_DIR: join(scratch, "mcp-auth"), BROWSER: "true" }, stdio: "pipe" },
     );
     children.push(remote);

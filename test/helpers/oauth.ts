@@ -279,12 +279,8 @@ export function mcpClient(e: Env, provider: TestOAuthClient): SignedInClient {
 export function mcpClientV2(e: Env, provider: TestOAuthClient) {
   const client = new ClientV2({ name: "test-oauth-v2", version: "1.0.0" });
   const transport = new TransportV2(new URL(MCP_URL), {
-    // The 2.x provider interface is the 1.x one plus optional members.
-    authProvider: provider as unknown as ConstructorParameters<typeof TransportV2>[1] extends infer O
-      ? O extends { authProvider?: infer P }
-        ? P
-        : never
-      : never,
+    // The 2.x provider interface is the 1.x one plus optional members; its types are its own.
+    authProvider: provider as never,
     fetch: fetchVia(e),
   });
   return { client, transport, close: () => client.close() };
