@@ -33,7 +33,11 @@ export async function rememberStepUp(
 ): Promise<void> {
   const grantId = grantIdOf(token);
   if (!kv || !grantId) return;
-  await kv.put(noteKey(grantId), JSON.stringify(scopes), { expirationTtl: NOTE_TTL_SECONDS });
+  // KV takes one write a second per key: a client calling again at once keeps the first note, and
+  // the 403 answers all the same.
+  await kv
+    .put(noteKey(grantId), JSON.stringify(scopes), { expirationTtl: NOTE_TTL_SECONDS })
+    .catch(() => undefined);
 }
 
 /** Throws invalid_grant when a 403 asked this grant for a scope it does not hold. */
