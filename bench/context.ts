@@ -3,9 +3,9 @@
 import { answerBytes, rawRpc, shownRows, type ToolInfo } from "./clients.ts";
 import { bytes, type Check, type Context, type SectionResult, table } from "./stats.ts";
 
-export const TOOLS_LIST_BUDGET = 40 * 1024;
+export const TOOLS_LIST_BUDGET = 46 * 1024;
 /** What the tool list should stay under; reported, the budget above is what fails a run. */
-const TOOLS_LIST_AIM = 36 * 1024;
+const TOOLS_LIST_AIM = 40 * 1024;
 const GUESTS = 500;
 
 /**
@@ -136,7 +136,7 @@ export async function contextSection(ctx: Context): Promise<SectionResult> {
   return {
     title: "3. Context cost",
     howToRead:
-      "Bytes a model pays for: the tool list in every conversation (per scope set), and big answers compared with the raw Proxmox JSON holding the same rows. Smaller is better; budgets: all tools under 40 KiB (aim 36), answers at least 3× smaller than raw.",
+      "Bytes a model pays for: the tool list in every conversation (per scope set), and big answers compared with the raw Proxmox JSON holding the same rows. Smaller is better; budgets: all tools under 46 KiB (aim 40), titles and hints included, answers at least 3× smaller than raw.",
     body: parts.join("\n"),
     checks,
   };

@@ -11,12 +11,15 @@ import {
   codeFrom,
   MCP_URL,
   mcpClient,
+  mcpClientV2,
   ORIGIN,
   postMcp,
   rpc,
+  type SignedInClient,
   send,
   stubOutboundFetch,
   TestOAuthClient,
+  tickedScopes,
 } from "./helpers/oauth";
 import { sim } from "./helpers/sim";
 
@@ -83,7 +86,8 @@ describe("discovery", () => {
     const challenge = response.headers.get("www-authenticate") ?? "";
     expect(challenge).toMatch(/^Bearer /);
     expect(challenge).toContain(`resource_metadata="${ORIGIN}/.well-known/oauth-protected-resource/mcp"`);
-    expect(challenge).toContain('scope="read"');
+    // Every scope, so a client asks for them all and the person unticks what it should not have.
+    expect(challenge).toContain('scope="read write exec admin"');
   });
 
   it("publishes the protected-resource and authorization-server metadata", async () => {
@@ -92,7 +96,7 @@ describe("discovery", () => {
     expect(await resource.json()).toMatchObject({
       resource: MCP_URL,
       authorization_servers: [ORIGIN],
-      scopes_supported: ["read"],
+      scopes_supported: ["read", "write", "exec", "admin"],
     });
     const server = await send(e, new Request(`${ORIGIN}/.well-known/oauth-authorization-server`));
     const metadata = (await server.json()) as Record<string, unknown>;
@@ -241,8 +245,8 @@ describe("signing in with Cloudflare Access", () => {
     }
   });
 
-  it("a call outside the grant: 403 insufficient_scope naming the scope, and signing in again for it", async () => {
-    const { client, provider, close } = await connected(["read"]);
+  it("a call outside the grant: 403 insufficient_scope naming the scope it needs and those held", async () => {
+    const { provider, close } = await connected(["read"]);
     const token = String(provider.tokens()?.access_token);
     const raw = await postMcp(e, rpc("tools/call", { name: "start_vm", arguments: { vmid: 103 } }), {
       authorization: `Bearer ${token}`,
@@ -258,20 +262,100 @@ describe("signing in with Cloudflare Access", () => {
     });
     expect(exec.headers.get("www-authenticate")).toContain('scope="read exec"');
     expect(await sim.requests()).toEqual([]);
-    // The SDK client retries the step-up once and then reports the refusal.
-    await expect(client.callTool({ name: "start_vm", arguments: { vmid: 103 } })).rejects.toThrow(/403/);
     await close();
+  });
 
-    // Signing in again with write ticked gives a grant that can.
-    provider.forgetTokens();
-    const again = mcpClient(e, provider);
-    await expect(again.client.connect(again.transport)).rejects.toBeInstanceOf(UnauthorizedError);
-    await again.transport.finishAuth(await signIn(provider, { scopes: ["read", "write"] }));
-    const upgraded = mcpClient(e, provider);
-    await upgraded.client.connect(upgraded.transport);
-    const started = await upgraded.client.callTool({ name: "start_vm", arguments: { vmid: 103 } });
+  it("step-up with the SDK client: write after one consent, exec later the same way, no sign-out", async () => {
+    const provider = new TestOAuthClient();
+    // First sign-in: the client asks for every scope; the person leaves only read ticked.
+    const first = await connected(["read"], provider);
+    expect(provider.tokens()?.scope).toBe("read");
+    const firstRefresh = String(provider.tokens()?.refresh_token);
+
+    /** The model calls `tool`; the client is sent to consent, the person presses Allow as the page stands. */
+    const stepUp = async (
+      current: Pick<SignedInClient, "client" | "transport">,
+      tool: string,
+      args: Record<string, unknown>,
+      asked: string,
+    ) => {
+      // 403 → the SDK refreshes → the refresh is refused → it starts authorization for the 403's scopes.
+      await expect(current.client.callTool({ name: tool, arguments: args })).rejects.toBeInstanceOf(
+        UnauthorizedError,
+      );
+      const url = provider.authorizationUrl;
+      expect(url?.searchParams.get("scope")).toBe(asked);
+      provider.authorizationUrl = undefined;
+      const browser = new Browser(e);
+      const jwt = await accessJwt("alice@example.com");
+      const html = await (await browser.open(String(url), { accessJwt: jwt })).text();
+      const ticked = tickedScopes(html);
+      const approved = await browser.consent(html, { scopes: ticked, accessJwt: jwt });
+      await current.transport.finishAuth(codeFrom(approved, provider.redirectUri).code);
+      const next = mcpClient(e, provider);
+      await next.client.connect(next.transport);
+      return { ...next, ticked, result: await next.client.callTool({ name: tool, arguments: args }) };
+    };
+
+    const withWrite = await stepUp(first, "start_vm", { vmid: 103 }, "read write");
+    expect(withWrite.ticked).toEqual(["read", "write"]);
+    expect(withWrite.result.isError ?? false).toBe(false);
+    expect(JSON.stringify(withWrite.result.content)).toContain("Start VM 103 'win11' on pve1: done");
+    expect(provider.tokens()?.scope).toBe("read write");
+    await first.close();
+    // The refused grant is gone with its refresh token.
+    const refused = await send(
+      e,
+      new Request(`${ORIGIN}/oauth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "refresh_token",
+          refresh_token: firstRefresh,
+          client_id: String(provider.clientInformation()?.client_id),
+        }).toString(),
+      }),
+    );
+    expect(refused.status).toBe(400);
+
+    const withExec = await stepUp(withWrite, "guest_exec", { vmid: 101, command: "id" }, "read write exec");
+    // write stays ticked, exec is ticked because it was asked for, admin never in advance.
+    expect(withExec.ticked).toEqual(["read", "write", "exec"]);
+    expect(withExec.result.isError ?? false).toBe(false);
+    expect(provider.tokens()?.scope).toBe("read write exec");
+    await withWrite.close();
+    await withExec.close();
+  });
+
+  it("step-up with the 2.x client (mcp-remote's auth code): write after one consent, no sign-out", async () => {
+    const provider = new TestOAuthClient();
+    const first = mcpClientV2(e, provider);
+    await expect(first.client.connect(first.transport)).rejects.toThrow(/Unauthorized/);
+    // The 2.x client checks the issuer the redirect names (RFC 9207).
+    await first.transport.finishAuth(await signIn(provider, { scopes: ["read"] }), ORIGIN);
+    const reader = mcpClientV2(e, provider);
+    await reader.client.connect(reader.transport);
+    expect(provider.tokens()?.scope).toBe("read");
+
+    await expect(reader.client.callTool({ name: "start_vm", arguments: { vmid: 103 } })).rejects.toThrow(
+      /Unauthorized/,
+    );
+    const url = provider.authorizationUrl;
+    expect(url?.searchParams.get("scope")).toBe("read write");
+    provider.authorizationUrl = undefined;
+    const browser = new Browser(e);
+    const jwt = await accessJwt("alice@example.com");
+    const html = await (await browser.open(String(url), { accessJwt: jwt })).text();
+    expect(tickedScopes(html)).toEqual(["read", "write"]);
+    const approved = await browser.consent(html, { scopes: tickedScopes(html), accessJwt: jwt });
+    await reader.transport.finishAuth(codeFrom(approved, provider.redirectUri).code, ORIGIN);
+    const writer = mcpClientV2(e, provider);
+    await writer.client.connect(writer.transport);
+    const started = await writer.client.callTool({ name: "start_vm", arguments: { vmid: 103 } });
     expect(started.isError ?? false).toBe(false);
-    await upgraded.close();
+    expect(provider.tokens()?.scope).toBe("read write");
+    await reader.close();
+    await writer.close();
   });
 
   it("the consent page: client name escaped, redirect host, loopback warning, scopes to tick", async () => {
@@ -291,10 +375,13 @@ describe("signing in with Cloudflare Access", () => {
     expect(html).toContain("<strong>127.0.0.1</strong>");
     expect(html).toContain("an app on your computer");
     expect(html).toContain("Signed in as <strong>bob@example.com</strong>");
-    expect(html).toMatch(/name="scope" value="write">/);
-    expect(html).toMatch(/name="scope" value="exec">/);
-    // admin is offered, never ticked in advance.
+    // The client asked for every scope (the 401 names them all): write and exec come ticked,
+    // admin is offered and never ticked in advance.
+    expect(provider.authorizationUrl?.searchParams.get("scope")).toBe("read write exec admin");
+    expect(html).toMatch(/name="scope" value="write" checked>/);
+    expect(html).toMatch(/name="scope" value="exec" checked>/);
     expect(html).toMatch(/name="scope" value="admin">/);
+    expect(tickedScopes(html)).toEqual(["read", "write", "exec"]);
     // Deny goes back to the client with access_denied.
     const denied = await browser.consent(html, { decision: "deny" });
     expect(denied.status).toBe(302);

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
+  GrantType,
   getOAuthApi,
   insufficientScope,
   OAuthError,
@@ -12,6 +13,7 @@ import { SCOPES } from "../mcp/surface";
 import { PRODUCT } from "../version";
 import type { AuthProps } from "./authorize";
 import { type AuthConfig, oauthConfig } from "./config";
+import { refuseRefreshBelowStepUp, rememberStepUp } from "./stepup";
 
 /**
  * The OAuth 2.1 provider around /mcp (workers-oauth-provider): dynamic client registration and
@@ -70,14 +72,13 @@ const mcpApi = {
         admit,
         // The client may ask the person again: name every scope it needs, those it has included,
         // so the new grant does not lose what the old one allowed.
-        scopeChallenge: (unavailable, granted) =>
-          insufficientScope(
-            auth,
-            SCOPES.filter(
-              (scope) => scope === "read" || scope === unavailable.scope || granted.includes(scope),
-            ),
-            `${unavailable.tool} needs the ${unavailable.scope} scope`,
-          ),
+        scopeChallenge: async (unavailable, granted) => {
+          const scopes = SCOPES.filter(
+            (scope) => scope === "read" || scope === unavailable.scope || granted.includes(scope),
+          );
+          await rememberStepUp(env.OAUTH_KV, auth.token, scopes);
+          return insufficientScope(auth, scopes, `${unavailable.tool} needs the ${unavailable.scope} scope`);
+        },
       },
     );
   },
@@ -104,8 +105,9 @@ export function oauthProvider(
       tokenEndpoint: "/oauth/token",
       clientRegistrationEndpoint: "/oauth/register",
       scopesSupported: [...SCOPES],
-      // What any access needs, so clients ask for it first; write and exec are offered on the consent page.
-      requiredScopes: ["read"],
+      // Published in the protected-resource metadata and the 401 challenge, so clients ask for
+      // every scope and the consent page ticks what they asked for (admin only by the person).
+      requiredScopes: [...SCOPES],
       resourceMetadata: {
         resource: config.resource,
         authorization_servers: [config.issuer],
@@ -116,13 +118,16 @@ export function oauthProvider(
       accessTokenTTL: ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTTL: REFRESH_TOKEN_TTL_SECONDS,
       // Someone taken off ALLOWED_USERS gets no new tokens; invalid_grant also revokes the grant.
-      tokenExchangeCallback: ({ props, env }) => {
+      // A refresh after a 403 asked for a scope the grant lacks goes back to consent (stepup.ts).
+      tokenExchangeCallback: async ({ props, env, grantType, grantId, scope }) => {
         const user = typeof props?.user === "string" ? props.user : "";
         if (!oauthConfig(env).config?.allowedUsers.has(user)) {
           throw new OAuthError("invalid_grant", {
             description: "This user is no longer allowed (ALLOWED_USERS).",
           });
         }
+        if (grantType === GrantType.REFRESH_TOKEN)
+          await refuseRefreshBelowStepUp(env.OAUTH_KV, grantId, scope);
       },
       onError: ({ internal }) => {
         // The provider's words for "this is neither the grant's current nor its previous refresh

@@ -101,7 +101,7 @@ export interface ServeOptions {
    * The answer to a call that needs a scope the grant lacks, when the client can ask for it (an
    * OAuth scope challenge). Without it, such a call gets a JSON-RPC error naming the scope.
    */
-  scopeChallenge?: (unavailable: Unavailable, granted: readonly string[]) => Response;
+  scopeChallenge?: (unavailable: Unavailable, granted: readonly string[]) => Response | Promise<Response>;
 }
 
 export async function serveMcp(

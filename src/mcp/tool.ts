@@ -86,15 +86,21 @@ export function tool<I extends z.ZodObject, O extends z.ZodObject>(spec: ToolSpe
 }
 
 /**
- * Annotations of a tool that changes the cluster. destructiveHint is always explicit (clients ask
- * before destructive calls); idempotentHint only when true, since false is its default.
+ * Annotations of a tool that changes the cluster. Every hint is explicit, defaults included:
+ * connector directories and hosts that ask before a change read them, and a missing hint is read
+ * as the riskiest value by some and as unknown by others.
  */
-export function changes(options: { destructive: boolean; idempotent: boolean }): ToolAnnotations {
-  // readOnlyHint is left out: false is its default (MCP spec), and tools/list is paid for.
+export function changes(options: {
+  destructive: boolean;
+  idempotent: boolean;
+  /** True when the change can make Proxmox or a guest reach outside the cluster (a download, a command). */
+  openWorld?: boolean;
+}): ToolAnnotations {
   return {
+    readOnlyHint: false,
     destructiveHint: options.destructive,
-    ...(options.idempotent ? { idempotentHint: true } : {}),
-    openWorldHint: false,
+    idempotentHint: options.idempotent,
+    openWorldHint: options.openWorld ?? false,
   };
 }
 
@@ -122,11 +128,12 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
   registrar.registerTool(
     spec.name,
     {
-      // No `title`: clients fall back to the name, and tools/list is paid for in every conversation.
+      // Both places: hosts show the top-level title, directories and older hosts read the annotation's.
+      title: spec.title,
       description: spec.description,
       inputSchema: lean(spec.input, "input"),
       outputSchema: lean(spec.output, "output"),
-      annotations: spec.annotations,
+      annotations: { title: spec.title, ...spec.annotations },
     },
     (async (args: z.output<I>, ctx: ServerContext): Promise<CallToolResult> => {
       try {
@@ -157,8 +164,8 @@ function appRegistrar(
 
 /**
  * `tools/list` is paid for in every conversation, so schemas go out lean: no `$schema`, no
- * meaningless bounds, and output schemas only one level deep (field names and types; nested
- * rows are described by the result itself). Validation still uses the full zod schemas. The JSON
+ * meaningless bounds, and output schemas as their top-level field names (what each holds is
+ * described by the result itself). Validation still uses the full zod schemas. The JSON
  * is built once per tool per isolate, not on every request (each request builds a fresh McpServer).
  */
 const leanSchemas = { input: new WeakMap(), output: new WeakMap() } as const satisfies Record<
@@ -183,7 +190,7 @@ function lean(schema: z.ZodObject, io: "input" | "output"): StandardSchemaWithJS
             ctx.jsonSchema.default = def.defaultValue as never;
         },
       }) as Record<string, unknown>;
-      json = io === "output" ? shallow(full, 0) : strip(full);
+      json = io === "output" ? fieldNames(full) : strip(full);
     }
     return json;
   };
@@ -232,23 +239,15 @@ function strip(schema: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** Output schemas: top-level field names and types; nested objects, arrays and rows stay generic. */
-function shallow(schema: Record<string, unknown>, depth: number): Record<string, unknown> {
-  const type = schema.type;
-  // What an array holds is shown by the answer itself (a table names its columns).
-  if (type === "array") return { type: "array" };
-  if (type === "object" || schema.properties) {
-    if (depth >= 1) return { type: "object" };
-    const properties: Record<string, unknown> = {};
-    for (const [name, sub] of Object.entries(
-      (schema.properties ?? {}) as Record<string, Record<string, unknown>>,
-    )) {
-      properties[name] = shallow(sub, depth + 1);
-    }
-    return { type: "object", properties };
-  }
-  if (Array.isArray(schema.anyOf)) return {};
-  return type === undefined ? {} : { type };
+/**
+ * Output schemas: the top-level field names only. What each field holds is shown by the answer
+ * itself (a table names its columns, a number is a number); the field types cost about 5 KB of
+ * tools/list, which pays for every tool's title, while the names still tell a model what comes back.
+ */
+function fieldNames(schema: Record<string, unknown>): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (const name of Object.keys((schema.properties ?? {}) as Record<string, unknown>)) properties[name] = {};
+  return { type: "object", properties };
 }
 
 export function errorResult(

@@ -128,7 +128,7 @@ const readApiTool = tool({
 
 const writeApiTool = tool({
   name: "write_api",
-  title: "Change through the Proxmox API",
+  title: "Change via the Proxmox API",
   description:
     "Any POST/PUT/DELETE of the Proxmox API (find it with search_api). Without confirm: true it only previews the request, target and privileges. Tasks are waited on.",
   input: z.object({
@@ -145,7 +145,8 @@ const writeApiTool = tool({
     result: z.record(z.string(), z.unknown()).optional(),
   }),
   scope: "write",
-  annotations: changes({ destructive: true, idempotent: false }),
+  // openWorld: download-url and the like make a node fetch from anywhere.
+  annotations: changes({ destructive: true, idempotent: false, openWorld: true }),
   handler: (deps) => async (args, ctx) => {
     const checked = checkRequest(deps, "write_api", args.method as HttpMethod, args.path, args.params);
     const { op, wire, concrete } = checked;

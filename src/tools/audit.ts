@@ -36,7 +36,7 @@ function line(e: Entry): string {
 
 const getAuditLogTool = tool({
   name: "get_audit_log",
-  title: "Audit log",
+  title: "Changes made (audit log)",
   description:
     "Changes made in this session and how each ended, newest first; all_clients adds your other clients.",
   scope: "read",

@@ -43,7 +43,7 @@ const showDashboardTool = tool({
 
 const refreshTool = tool({
   name: "dashboard_refresh",
-  title: "Dashboard data",
+  title: "Refresh the dashboard",
   description: "Data for the dashboard view (use show_dashboard).",
   input: z.object({
     ...focus,

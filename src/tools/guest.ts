@@ -409,7 +409,7 @@ function renderGet(what: GetKind, result: Json): string {
 
 const guestExecTool = tool({
   name: "guest_exec",
-  title: "Run command in VM",
+  title: "Run a command in a VM",
   description:
     "Run a program in a VM via the guest agent: exit code, stdout, stderr. command: a line (shell syntax such as | ; > $ runs via sh -c, or cmd /c on Windows); or argv: the exact arguments.",
   input: z.object({
@@ -438,7 +438,8 @@ const guestExecTool = tool({
   }),
   output: execResultSchema,
   scope: "exec",
-  annotations: changes({ destructive: true, idempotent: false }),
+  // openWorld: a command reaches whatever the VM can reach.
+  annotations: changes({ destructive: true, idempotent: false, openWorld: true }),
   handler: (deps) => async (args, ctx) => {
     if ((args.command === undefined) === (args.argv === undefined))
       throw new ToolError(
@@ -492,7 +493,7 @@ const guestExecTool = tool({
 
 const guestExecStatusTool = tool({
   name: "guest_exec_status",
-  title: "Command result",
+  title: "Result of a VM command",
   description: "A guest_exec result by job (or vmid + pid), readable again; output paged with offset.",
   input: z.object({
     job: text("job", {
@@ -539,7 +540,7 @@ const guestExecStatusTool = tool({
 
 const guestFileReadTool = tool({
   name: "guest_file_read",
-  title: "Read file in VM",
+  title: "Read a file in a VM",
   description: "Read a file in a VM via the guest agent: text, or base64 when binary; page with offset.",
   input: z.object({
     vmid,
@@ -576,7 +577,7 @@ const guestFileReadTool = tool({
 
 const guestFileWriteTool = tool({
   name: "guest_file_write",
-  title: "Write file in VM",
+  title: "Write a file in a VM",
   description:
     "Write (replace) a file in a VM via the guest agent; text or base64, at most 60 KiB. Needs confirm if it exists.",
   input: z.object({
@@ -635,7 +636,7 @@ const guestFileWriteTool = tool({
 
 const guestGetTool = tool({
   name: "guest_get",
-  title: "Guest information",
+  title: "VM facts from inside",
   description: "Read-only facts from inside a VM via the guest agent, chosen by what.",
   input: z.object({ vmid, node: node.optional(), what: z.enum(GET_KINDS) }),
   output: z.object({ vmid: z.number(), what: z.string(), result: z.unknown() }),
@@ -684,7 +685,7 @@ const guestGetTool = tool({
 
 const guestPingTool = tool({
   name: "guest_ping",
-  title: "Ping guest agent",
+  title: "Check the VM guest agent",
   description: "Check that a VM's guest agent answers.",
   input: z.object({ vmid, node: node.optional() }),
   output: z.object({ vmid: z.number(), ok: z.boolean() }),
@@ -702,7 +703,7 @@ const guestPingTool = tool({
 
 const guestSetUserPasswordTool = tool({
   name: "guest_set_user_password",
-  title: "Set guest user password",
+  title: "Set a password in a VM",
   description: "Set a user's password inside a VM; never shown or stored. Needs confirm.",
   input: z.object({
     vmid,
@@ -754,7 +755,7 @@ const guestSetUserPasswordTool = tool({
 
 const guestFsfreezeTool = tool({
   name: "guest_fsfreeze",
-  title: "Freeze/thaw guest filesystems",
+  title: "Freeze or thaw VM filesystems",
   description: "Freeze or thaw a VM's filesystems via the guest agent. Needs confirm.",
   input: z.object({ vmid, node: node.optional(), action: z.enum(["freeze", "thaw"]), confirm: confirmArg }),
   output: changeSchema,
@@ -794,7 +795,7 @@ const guestFsfreezeTool = tool({
 
 const guestFstrimTool = tool({
   name: "guest_fstrim",
-  title: "Trim guest filesystems",
+  title: "Trim VM filesystems",
   description: "Trim a VM's filesystems (fstrim) to give thin storage back.",
   input: z.object({ vmid, node: node.optional() }),
   output: changeSchema,
@@ -827,7 +828,7 @@ const guestFstrimTool = tool({
 
 const guestPowerTool = tool({
   name: "guest_power",
-  title: "Guest power via agent",
+  title: "Shut down or suspend from inside",
   description: "Shut down or suspend a VM from inside via the guest agent. Needs confirm.",
   input: z.object({
     vmid,

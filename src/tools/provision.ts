@@ -368,7 +368,7 @@ const updateArgs = {
 
 const updateVmTool = tool({
   name: "update_vm",
-  title: "Update VM config",
+  title: "Change VM settings",
   description:
     "Change a VM's config (cores, memory, name, tags, description, onboot, any option via extra; delete removes keys).",
   input: z.object({
@@ -379,13 +379,14 @@ const updateVmTool = tool({
   }),
   output: changeSchema.extend({ changed: z.array(z.string()) }),
   scope: "write",
-  annotations: changes({ destructive: false, idempotent: true }),
+  // Overwrites settings, and `delete` removes them.
+  annotations: changes({ destructive: true, idempotent: true }),
   handler: (deps) => async (args) => updateGuest(deps, "qemu", args),
 });
 
 const updateContainerTool = tool({
   name: "update_container",
-  title: "Update container config",
+  title: "Change container settings",
   description:
     "Change a container's config (cores, memory, swap, hostname, tags, description, onboot, extra, delete).",
   input: z.object({
@@ -397,7 +398,8 @@ const updateContainerTool = tool({
   }),
   output: changeSchema.extend({ changed: z.array(z.string()) }),
   scope: "write",
-  annotations: changes({ destructive: false, idempotent: true }),
+  // Overwrites settings, and `delete` removes them.
+  annotations: changes({ destructive: true, idempotent: true }),
   handler: (deps) => async (args) => updateGuest(deps, "lxc", args),
 });
 

@@ -412,7 +412,7 @@ const stopTaskTool = tool({
 
 const getTrackedTasksTool = tool({
   name: "get_tracked_tasks",
-  title: "Tracked tasks",
+  title: "Tasks started here",
   description: "Tasks this session started, newest first, with how each ended.",
   input: z.object({
     running: z.boolean().default(false),

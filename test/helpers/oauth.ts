@@ -243,6 +243,20 @@ export class TestOAuthClient implements OAuthClientProvider {
   forgetTokens() {
     this.#tokens = undefined;
   }
+  /** What standard clients do when the server refuses their refresh (invalid_grant): drop and ask again. */
+  invalidateCredentials(scope: "all" | "client" | "tokens" | "verifier" | "discovery") {
+    if (scope === "all" || scope === "tokens") this.#tokens = undefined;
+    if (scope === "all" || scope === "client") this.#client = undefined;
+    if (scope === "all" || scope === "verifier") this.#verifier = "";
+  }
+}
+
+/** The scopes a consent page has ticked, as a person who only presses Allow would send them. */
+export function tickedScopes(page: string): string[] {
+  const ticked = [...page.matchAll(/<input type="checkbox" name="scope" value="(\w+)" checked>/g)].map(
+    (m) => m[1] ?? "",
+  );
+  return page.includes('<input type="hidden" name="scope" value="read">') ? ["read", ...ticked] : ticked;
 }
 
 export interface SignedInClient {
@@ -255,6 +269,20 @@ export interface SignedInClient {
 export function mcpClient(e: Env, provider: TestOAuthClient): SignedInClient {
   const client = new ClientV1({ name: "test-oauth", version: "1.0.0" });
   const transport = new TransportV1(new URL(MCP_URL), { authProvider: provider, fetch: fetchVia(e) });
+  return { client, transport, close: () => client.close() };
+}
+
+/**
+ * The same with the 2.x client (whose auth code mcp-remote 0.15 bundles): it goes straight back to
+ * authorization when a 403 asks for more than its token holds.
+ */
+export function mcpClientV2(e: Env, provider: TestOAuthClient) {
+  const client = new ClientV2({ name: "test-oauth-v2", version: "1.0.0" });
+  const transport = new TransportV2(new URL(MCP_URL), {
+    // The 2.x provider interface is the 1.x one plus optional members; its types are its own.
+    authProvider: provider as never,
+    fetch: fetchVia(e),
+  });
   return { client, transport, close: () => client.close() };
 }
 
