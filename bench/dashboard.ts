@@ -55,15 +55,20 @@ async function cardHeights(servers: Servers): Promise<Map<number, number> | unde
   }
 }
 const TIMEFRAMES = ["hour", "day", "week", "month", "year"] as const;
-const DASHBOARD_URI = "ui://proxmox-mcp/dashboard.html";
 
 export async function dashboardSection(ctx: Context): Promise<SectionResult> {
   const checks: Check[] = [];
   const parts: string[] = [];
   const { sim, mcp, servers } = ctx;
 
-  // The view, as a host reads it.
-  const read = await rawRpc(servers.mcpUrl, "resources/read", { uri: DASHBOARD_URI });
+  // The view, as a host reads it: at the address show_dashboard names (it changes with each build).
+  const listed = await rawRpc(servers.mcpUrl, "tools/list", {});
+  const showTool = (
+    listed.result.tools as { name: string; _meta?: { ui?: { resourceUri?: string } } }[]
+  ).find((t) => t.name === "show_dashboard");
+  const uri = showTool?._meta?.ui?.resourceUri;
+  if (!uri) throw new Error("show_dashboard names no view (_meta.ui.resourceUri)");
+  const read = await rawRpc(servers.mcpUrl, "resources/read", { uri });
   const html = ((read.result.contents as { text?: string }[])[0]?.text ?? "") as string;
   const viewGzip = gzipSync(html, { level: 9 }).length;
   checks.push({

@@ -21,6 +21,8 @@ describe.each(ERAS)("show_dashboard over MCP %s", (era) => {
     const tools = (await client.listTools()) as unknown as { name: string; _meta?: Record<string, any> }[];
     const show = tools.find((t) => t.name === "show_dashboard");
     expect(show?._meta).toEqual({ ui: { resourceUri: DASHBOARD_URI }, "ui/resourceUri": DASHBOARD_URI });
+    // The address names the build, so hosts that cache views by address load a new one.
+    expect(DASHBOARD_URI).toMatch(/^ui:\/\/proxmox-mcp\/dashboard-[0-9a-f]{12}\.html$/);
     const refresh = tools.find((t) => t.name === "dashboard_refresh");
     expect(refresh?._meta).toEqual({ ui: { visibility: ["app"] } });
   });

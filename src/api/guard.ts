@@ -1,15 +1,9 @@
+import { assertUnprotected, type GuestFacts, guestFacts, label, protectionRemoval } from "../mcp/guest-state";
 import { checkTool, type Scope } from "../mcp/surface";
 import { type ToolDeps, ToolError } from "../mcp/tool";
+import { hostOptionsIn, hostOptionsRefusal, type OptionContext } from "../proxmox/host-options";
 import type { GuestType } from "../proxmox/locate";
 import { parseUpid } from "../proxmox/upid";
-import {
-  assertUnprotected,
-  type GuestFacts,
-  guestFacts,
-  label,
-  protectionRemoval,
-} from "../tools/guest-state";
-import { hostOptionsIn, hostOptionsRefusal, type OptionContext } from "./host-options";
 import { type Operation, type ResolvedPath, resolvePath } from "./index";
 import { assertReferencesAllowed, BACKUPS, referencesOf, volumeOwner } from "./references";
 import type { HttpMethod } from "./schema";

@@ -1,4 +1,4 @@
-import { assertAllowed, type Policy } from "../mcp/changes";
+import { assertAllowed, type Policy } from "../mcp/policy";
 import { ToolError } from "../mcp/tool";
 import { parseUpid } from "../proxmox/upid";
 import type { Operation } from "./index";

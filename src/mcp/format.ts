@@ -130,3 +130,10 @@ export function gibText(value: number | undefined | null): string {
 export function durationText(seconds: number | undefined | null): string {
   return duration(seconds).replace(" ", "");
 }
+
+/** Proxmox tags: `;`-separated in most answers, sometimes `,` or spaces. */
+export function splitTags(tags: string | undefined): string[] | undefined {
+  if (!tags) return undefined;
+  const list = tags.split(/[;, ]+/).filter(Boolean);
+  return list.length ? list : undefined;
+}

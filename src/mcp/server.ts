@@ -1,6 +1,6 @@
 import { McpServer } from "@modelcontextprotocol/server";
-import { hostOptionsAllowed } from "../api/host-options";
 import { clientFromEnv } from "../proxmox/client";
+import { hostOptionsAllowed } from "../proxmox/host-options";
 import { GuestLocator } from "../proxmox/locate";
 import type { SessionApi } from "../session/session";
 import { registerApiTools } from "../tools/api";
@@ -21,7 +21,7 @@ import { registerStorageTools } from "../tools/storage";
 import { registerTaskControlTools, registerTaskTools } from "../tools/tasks";
 import { registerVmTools } from "../tools/vms";
 import { PRODUCT } from "../version";
-import { policyFromEnv } from "./changes";
+import { policyFromEnv } from "./policy";
 import { SCOPES, type Surface, surfaceFor } from "./surface";
 import type { ToolDeps } from "./tool";
 

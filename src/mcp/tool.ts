@@ -11,9 +11,10 @@ import type { ProxmoxClient, UpstreamEnv } from "../proxmox/client";
 import { ProxmoxError, scrub } from "../proxmox/errors";
 import type { GuestLocator } from "../proxmox/locate";
 import type { SessionApi } from "../session/session";
-import type { Policy } from "./changes";
 import { neutralizeAnswer, neutralizeMessage } from "./plain";
+import type { Policy } from "./policy";
 import { checkTool, type Scope, type Surface } from "./surface";
+import { ToolError } from "./tool-error";
 
 /** What every tool handler gets: the Proxmox client and the guest locator for this request. */
 export interface ToolDeps {
@@ -40,9 +41,7 @@ export interface ToolDeps {
 }
 
 /** A failure the tool explains itself (wrong kind of guest, ambiguous storage, ...). */
-export class ToolError extends Error {
-  override name = "ToolError";
-}
+export { ToolError } from "./tool-error";
 
 export interface ToolAnswer<T> {
   /** Compact rendering: one line per item, human sizes. */

@@ -1,4 +1,3 @@
-import { hostOptionsRefusal, hostReach } from "../api/host-options";
 import { FAMILY_MAX } from "../api/jsonschema";
 import {
   CONFIG_ID,
@@ -14,6 +13,7 @@ import {
   STORAGE_ID,
 } from "./formats";
 import { LXC_OPTIONS, type OptionSpec, QEMU_OPTIONS } from "./generated/guest-options";
+import { hostOptionsRefusal, hostReach } from "./host-options";
 import type { GuestType } from "./locate";
 
 /**

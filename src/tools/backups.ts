@@ -1,20 +1,8 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { freeText, limit, node, storage, vmid, volume } from "../mcp/args";
-import {
-  assertAllowed,
-  changeSchema,
-  confirmArg,
-  guestTarget,
-  preview,
-  runTask,
-  waitArgs,
-} from "../mcp/changes";
+import { changeSchema, confirmArg, guestTarget, preview, runTask, waitArgs } from "../mcp/changes";
 import { bytes, moreNote, tableSchema } from "../mcp/format";
-import { onNode } from "../mcp/guests";
-import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
-import { ProxmoxError } from "../proxmox/errors";
-import type { GuestType } from "../proxmox/locate";
 import {
   assertIdle,
   assertUnlocked,
@@ -23,7 +11,12 @@ import {
   type GuestFacts,
   guestFacts,
   label,
-} from "./guest-state";
+} from "../mcp/guest-state";
+import { onNode } from "../mcp/guests";
+import { assertAllowed } from "../mcp/policy";
+import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
+import { ProxmoxError } from "../proxmox/errors";
+import type { GuestType } from "../proxmox/locate";
 import { pickNode } from "./provision";
 import {
   clusterStorages,

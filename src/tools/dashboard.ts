@@ -1,7 +1,7 @@
 import { RESOURCE_MIME_TYPE, registerAppResource } from "@modelcontextprotocol/ext-apps/server";
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { DASHBOARD_HTML } from "../app/dist/dashboard-html";
+import { DASHBOARD_HTML, DASHBOARD_VERSION } from "../app/dist/dashboard-html";
 import { node, vmid, wholeNumber } from "../mcp/args";
 import { checkTool } from "../mcp/surface";
 import { defineTool, READ_ONLY, type ToolDeps, tool } from "../mcp/tool";
@@ -9,7 +9,7 @@ import { cardOf, cardSchema } from "./dashboard-card";
 import { type Snapshot, takeSnapshot } from "./dashboard-data";
 
 /** The view's address. Hosts cache resources by URI (Claude Desktop does), so a new build changes it. */
-export const DASHBOARD_URI = "ui://proxmox-mcp/dashboard.html";
+export const DASHBOARD_URI = `ui://proxmox-mcp/dashboard-${DASHBOARD_VERSION}.html`;
 
 const backupDays = wholeNumber("backup_days", {
   min: 1,

@@ -13,6 +13,7 @@ import {
   pct,
   percent,
   round,
+  splitTags,
   tableSchema,
   usage,
 } from "../mcp/format";
@@ -61,13 +62,6 @@ export interface RawGuest {
   tags?: string;
   pool?: string;
   hastate?: string;
-}
-
-/** Proxmox tags: `;`-separated in most answers, sometimes `,` or spaces. */
-export function splitTags(tags: string | undefined): string[] | undefined {
-  if (!tags) return undefined;
-  const list = tags.split(/[;, ]+/).filter(Boolean);
-  return list.length ? list : undefined;
 }
 
 /** A paused VM is "running" to Proxmox; qmpstatus tells the truth. */

@@ -1,16 +1,17 @@
 import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { freeText, MAX_STRING, node, text, vmid, wholeNumber } from "../mcp/args";
-import { assertAllowed, changed, changeSchema, confirmArg, preview } from "../mcp/changes";
+import { changed, changeSchema, confirmArg, preview } from "../mcp/changes";
 import { bytes, duration, timestamp, usage } from "../mcp/format";
+import { GUEST_POWER_WAIT_MS, waitForGuestPower } from "../mcp/guest-state";
 import { type GuestTarget, onGuest } from "../mcp/guests";
+import { assertAllowed } from "../mcp/policy";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import { ProxmoxError } from "../proxmox/errors";
 import { checkGuestPath } from "../proxmox/formats";
 import { repairText } from "../session/exec";
 import { MAX_POLL_MS, retryDelay } from "../session/poll";
 import type { ExecJob } from "../session/session";
-import { GUEST_POWER_WAIT_MS, waitForGuestPower } from "./guest-state";
 
 /**
  * The QEMU guest agent: commands, files and system information inside VMs. Exec results live in

@@ -2,9 +2,9 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { node, vmid, wholeNumber } from "../mcp/args";
 import { changeSchema, confirmArg, guestTarget, preview, runTask, waitArgs } from "../mcp/changes";
+import { assertUnlocked, assertUnprotected, type GuestFacts, guestFacts, label } from "../mcp/guest-state";
 import { changes, defineTool, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import type { GuestType } from "../proxmox/locate";
-import { assertUnlocked, assertUnprotected, type GuestFacts, guestFacts, label } from "./guest-state";
 
 type Action = "start" | "stop" | "shutdown" | "reboot";
 

@@ -2,7 +2,6 @@ import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { freeText, guestId, node, poolId, storage, text, vmid, volume, wholeNumber } from "../mcp/args";
 import {
-  assertAllowed,
   auditedChange,
   type ChangeAnswer,
   changed,
@@ -14,12 +13,6 @@ import {
   waitArgs,
 } from "../mcp/changes";
 import { bytes } from "../mcp/format";
-import { changes, defineTool, type ToolDeps, ToolError, tool } from "../mcp/tool";
-import type { EndpointParams } from "../proxmox/client";
-import { ProxmoxError } from "../proxmox/errors";
-import { checkBridge, checkDnsName, checkTags, ipConfig } from "../proxmox/formats";
-import type { GuestType } from "../proxmox/locate";
-import { checkDeleteKeys, checkGuestOptions } from "../proxmox/options";
 import {
   assertIdle,
   assertUnlocked,
@@ -30,7 +23,14 @@ import {
   label,
   protectionRemoval,
   WORD,
-} from "./guest-state";
+} from "../mcp/guest-state";
+import { assertAllowed } from "../mcp/policy";
+import { changes, defineTool, type ToolDeps, ToolError, tool } from "../mcp/tool";
+import type { EndpointParams } from "../proxmox/client";
+import { ProxmoxError } from "../proxmox/errors";
+import { checkBridge, checkDnsName, checkTags, ipConfig } from "../proxmox/formats";
+import type { GuestType } from "../proxmox/locate";
+import { checkDeleteKeys, checkGuestOptions } from "../proxmox/options";
 import { afterCreate, assertTemplateExists, createdSchema, withStarted } from "./provision-create";
 import { clusterStorages } from "./storage";
 

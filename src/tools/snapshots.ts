@@ -3,9 +3,9 @@ import { z } from "zod";
 import { freeText, node, text, vmid } from "../mcp/args";
 import { changeSchema, confirmArg, guestTarget, preview, runTask, waitArgs } from "../mcp/changes";
 import { compact, flag, timestamp } from "../mcp/format";
+import { assertUnlocked, assertUnprotected, type GuestFacts, guestFacts, label } from "../mcp/guest-state";
 import { onGuest } from "../mcp/guests";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
-import { assertUnlocked, assertUnprotected, type GuestFacts, guestFacts, label } from "./guest-state";
 
 const snapshotSchema = z.object({
   name: z.string(),

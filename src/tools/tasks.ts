@@ -2,7 +2,6 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { limit, node, text, unixTime, upid, vmid, wholeNumber } from "../mcp/args";
 import {
-  assertAllowed,
   changeSchema,
   confirmArg,
   MAX_WAIT_SECONDS,
@@ -13,6 +12,7 @@ import {
 } from "../mcp/changes";
 import { type Cell, compact, duration, moreNote, row, tableSchema, timestamp } from "../mcp/format";
 import { onNode } from "../mcp/guests";
+import { assertAllowed } from "../mcp/policy";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import { exitStatusIsError, parseUpid, type Upid } from "../proxmox/upid";
 import { checkTask, type TaskOutcome, waitForTask } from "../session/poll";

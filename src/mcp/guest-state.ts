@@ -1,9 +1,8 @@
-import { assertAllowed } from "../mcp/changes";
-import { flag } from "../mcp/format";
-import { type GuestTarget, onGuest } from "../mcp/guests";
-import { type ToolDeps, ToolError } from "../mcp/tool";
 import type { GuestType } from "../proxmox/locate";
-import { splitTags } from "./guest-views";
+import { flag, splitTags } from "./format";
+import { type GuestTarget, onGuest } from "./guests";
+import { assertAllowed } from "./policy";
+import { type ToolDeps, ToolError } from "./tool";
 
 /**
  * What a tool checks before it changes a guest: where it is, whether it runs, locks, protection.
