@@ -2,7 +2,7 @@
 // (src/api/generated/search-index.json, read by src/api/search.ts):
 //   docs   per operation, in the API index's order: its full description (when the index's
 //          one-line summary cuts it) and the everyday phrases of its areas (search-aliases.json)
-//   verbs, join, steer, stop   the word lists of search-aliases.json, as they are
+//   verbs, act, join, steer, stop   the word lists of search-aliases.json, as they are
 //
 // The phrases are data beside this generator (scripts/search-aliases.json) so that a word people
 // use is added in one place, for every operation of an area, and reviewed as data.
@@ -64,6 +64,7 @@ export function genSearchIndex(byPath) {
 "verbs": {
 ${verbs.join(",\n")}
 },
+"act": ${words(table.act)},
 "join": {"first": ${words(table.join.first)}, "then": ${words(table.join.then)}},
 "steer": {
 ${steer.join(",\n")}

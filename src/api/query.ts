@@ -10,6 +10,7 @@ import type { HttpMethod } from "./schema";
 const WORDS = SEARCH as unknown as {
   verbs: Record<HttpMethod, readonly string[]>;
   steer: Record<"vm" | "container" | "node" | "datacenter", readonly string[]>;
+  act: readonly string[];
   join: { first: readonly string[]; then: readonly string[] };
   stop: readonly string[];
 };
@@ -86,6 +87,8 @@ export interface ParsedQuery {
   method?: HttpMethod;
   /** The stemmed verb that hinted at the method: an operation of that method matches it. */
   verb?: string;
+  /** The query asks for something to be done (a verb or an action word), not only to show a thing. */
+  acts: boolean;
   steer: Steer;
   /** Stemmed words that point (vm, node, cluster...): they steer more than they search. */
   pointers: string[];
@@ -93,8 +96,15 @@ export interface ParsedQuery {
   values: Record<string, string>;
 }
 
-/** A word is a name when it is not a word of the index (it says which thing, not what to do). */
-export type Known = (term: string) => boolean;
+/** What the index knows of a word: whether it is one of its terms, and whether it names an action. */
+export interface Lexicon {
+  /** A word outside the index is a name (it says which thing, not what to do). */
+  known(term: string): boolean;
+  /** The last word of a path that has no GET ("reboot", "migrate", "wipedisk"). */
+  action(term: string): boolean;
+}
+
+const ACT = new Set(WORDS.act);
 
 const GUEST_WORD = /\b(?:vm|vms|vmid|virtual machine|container|ct|lxc|qemu|guest|kvm)\s*#?\s*(\d{2,9})\b/i;
 const NODE_WORD = /\b(?:node|host|server|hypervisor)\s+([a-z0-9][a-z0-9.-]*)/i;
@@ -104,7 +114,8 @@ const USER_ID = /\b([a-z0-9][\w.-]*@[a-z0-9][\w.-]*)\b/i;
 const EVERY_GUEST =
   /\b(?:all|every|each)\s+(?:the\s+|my\s+|of\s+)*(?:vms?|virtual machines?|containers?|cts?|guests?)\b/i;
 
-export function parseQuery(query: string, known: Known): ParsedQuery {
+export function parseQuery(query: string, lexicon: Lexicon): ParsedQuery {
+  const { known } = lexicon;
   const values: Record<string, string> = {};
   const names = new Set<string>();
   const vmid = GUEST_WORD.exec(query)?.[1];
@@ -160,12 +171,14 @@ export function parseQuery(query: string, known: Known): ParsedQuery {
     steer.container = false;
   }
   const terms = [...new Set(words.map(stem))];
+  const acts = Boolean(method) || words.some((w) => ACT.has(w) || lexicon.action(stem(w)));
   return {
     words,
     terms,
     ignored,
     ...(method ? { method } : {}),
     ...(verb && terms.includes(verb) ? { verb } : {}),
+    acts,
     steer,
     pointers: [...pointers],
     values,

@@ -1,7 +1,7 @@
 import MiniSearch, { type SearchResult } from "minisearch";
 import SEARCH from "./generated/search-index.json";
 import { allOperations, type Operation } from "./index";
-import { type ParsedQuery, parseQuery, processTerm, type Steer, stem, tokenize } from "./query";
+import { type Lexicon, type ParsedQuery, parseQuery, processTerm, stem, tokenize } from "./query";
 import type { HttpMethod } from "./schema";
 
 /**
@@ -58,6 +58,8 @@ function toDoc(op: Operation, id: number): Doc {
 
 /** Every term of the index: a query word outside it is a name (or a typo), not a meaning. */
 let vocabulary: Set<string> | undefined;
+/** First words of the last segment of paths without a GET: what the API does rather than shows. */
+let actions: Set<string> | undefined;
 
 /** Built once per isolate, on the first search (the benchmark measures what that costs). */
 export function searchEngine(): MiniSearch<Doc> {
@@ -80,21 +82,34 @@ export function searchEngine(): MiniSearch<Doc> {
     searchOptions: { processTerm },
   });
   built.addAll(ops.map(toDoc));
+  const read = new Set(ops.filter((op) => op.method === "GET").map((op) => op.path));
+  actions = new Set();
+  for (const op of ops) {
+    const leaf = op.path.split("/").pop() as string;
+    const first = tokenize(leaf)[0];
+    if (!read.has(op.path) && !leaf.startsWith("{") && first) actions.add(stem(first));
+  }
   vocabulary = terms;
   engine = built;
   return built;
 }
 
-function known(term: string): boolean {
-  searchEngine();
-  return vocabulary?.has(term) ?? false;
-}
+const lexicon: Lexicon = {
+  known: (term) => {
+    searchEngine();
+    return vocabulary?.has(term) ?? false;
+  },
+  action: (term) => {
+    searchEngine();
+    return actions?.has(term) ?? false;
+  },
+};
 
 const QEMU = /^\/nodes\/\{node\}\/qemu(\/|$)/;
 const LXC = /^\/nodes\/\{node\}\/lxc(\/|$)/;
 
 /** How much the query's pointing (guests, hosts, datacenter) and verb favour an operation. */
-function lean(op: Operation, steer: Steer, method: HttpMethod | undefined): number {
+function lean(op: Operation, { steer, method, acts }: ParsedQuery): number {
   let factor = 1;
   const qemu = QEMU.test(op.path);
   const lxc = LXC.test(op.path);
@@ -107,6 +122,9 @@ function lean(op: Operation, steer: Steer, method: HttpMethod | undefined): numb
     factor *= op.path.startsWith("/nodes/") ? (guest ? 0.6 : 0.8) : 1.25;
   }
   if (method && op.method === method) factor *= 1.3;
+  // A query without a verb names a thing: show it (a list before one item of it).
+  if (!acts && op.method === "GET") factor *= 1.15;
+  if (op.path.endsWith("}")) factor *= 0.95;
   if (op.class.denied) factor *= 0.3;
   return factor;
 }
@@ -178,7 +196,7 @@ function rank(
   const results: SearchResult[] = searchEngine().search(parsed.words.join(" "), {
     combineWith: "OR",
     boost: BOOST,
-    boostTerm: (term) => (parsed.pointers.includes(term) ? 0.5 : 1),
+    boostTerm: (term) => (parsed.pointers.includes(term) ? 0.75 : 1),
     prefix: (term) => term.length >= 4,
     fuzzy: (term) => (term.length >= 6 ? 0.2 : false),
     filter: (result) => accept(ops[result.id as number] as Operation),
@@ -192,8 +210,7 @@ function rank(
     const match = parsed.terms.length ? coverage(result, matched) / parsed.terms.length : 0;
     const words = parsed.words.filter((w) => matched.includes(stem(w)));
     // BM25 adds up the words; matching more of them counts beyond their sum.
-    const score =
-      result.score * lean(op, parsed.steer, parsed.method) * (0.35 + 0.65 * match) * (extra ? extra(op) : 1);
+    const score = result.score * lean(op, parsed) * (0.35 + 0.65 * match) * (extra ? extra(op) : 1);
     hits.push({ op, score, match, matched: words, values: valuesFor(op, parsed) });
   }
   return hits.sort(
@@ -224,7 +241,7 @@ function fallback(parsed: ParsedQuery, accept: (op: Operation) => boolean): Hit[
     .filter(accept)
     .map((op) => ({
       op,
-      score: lean(op, parsed.steer, parsed.method) / op.path.split("/").length,
+      score: lean(op, parsed) / op.path.split("/").length,
       match: 0,
       matched: [],
       values: valuesFor(op, parsed),
@@ -233,7 +250,7 @@ function fallback(parsed: ParsedQuery, accept: (op: Operation) => boolean): Hit[
 }
 
 export function searchOperations(query: string, options: SearchOptions): SearchAnswer {
-  const parsed = parseQuery(query, known);
+  const parsed = parseQuery(query, lexicon);
   const filter = (prefix: string | undefined) => (op: Operation) =>
     (!options.method || op.method === options.method) && (!prefix || matchesPrefix(op.path, prefix));
   let accept = filter(options.pathPrefix);
@@ -274,7 +291,7 @@ export function nearestOperations(method: HttpMethod | undefined, path: string, 
     .replace(/^\/?(api2\/json\/?)?/, "")
     .split("/")
     .filter(Boolean);
-  const parsed = parseQuery(given.join(" "), known);
+  const parsed = parseQuery(given.join(" "), lexicon);
   const accept = (op: Operation) => !method || op.method === method;
   const depth = (op: Operation) => {
     const length = op.path.split("/").filter(Boolean).length;
