@@ -33,7 +33,7 @@ const searchApiTool = tool({
   name: "search_api",
   title: "Search the Proxmox API",
   description:
-    "Find Proxmox API operations the other tools lack (firewall, HA, network, users/tokens, storage config, backup jobs, downloads, services, updates). Words, or path alone for one operation's parameters. Then read_api or write_api.",
+    "Find Proxmox API operations the other tools lack (firewall, HA, network, users/tokens, storage config, backup jobs, downloads, services, updates). Everyday words, or path alone for one operation's parameters. Each hit has an example read_api or write_api call.",
   input: z.object({
     query: z.string().max(200).optional(),
     method: z.enum(METHODS).optional(),
