@@ -154,6 +154,10 @@ describe("search_api", () => {
       path: "/nodes/pve1/lxc/200/snapshots",
     });
     expect(plural).toContain("Nearest operations: POST /nodes/{node}/lxc/{vmid}/snapshot;");
+    // search_api with a path alone that nothing lives under: refused, with the nearest ones.
+    const under = await expectError(client, "search_api", { path: "/nodes/{node}/qemu/{vmid}/firwall" });
+    expect(under).toContain("No operation under /nodes/{node}/qemu/{vmid}/firwall. Nearest operations: GET ");
+    expect(under).toContain("/nodes/{node}/qemu/{vmid}/firewall");
   });
 
   it.skipIf(!intents)("the development set of everyday intents: at least 42 of 45 in the top 3", async () => {

@@ -77,10 +77,14 @@ const searchApiTool = tool({
       const under = allOperations().filter(
         (op) => (!args.method || op.method === args.method) && matchesPrefix(op.path, args.path as string),
       );
-      const listed = under.length ? under : nearestOperations(args.method, args.path as string, args.limit);
-      if (!under.length) head = `No operation under ${args.path}. Nearest operations:\n`;
-      hits = listed.slice(0, args.limit).map((op) => searchEntry(op));
-      total = listed.length;
+      if (!under.length) {
+        const near = nearestOperations(args.method, args.path as string, 5).map((op) => op.key);
+        throw new ToolError(
+          `No operation under ${args.path}. Nearest operations: ${near.join("; ")}. Or search by words with query.`,
+        );
+      }
+      hits = under.slice(0, args.limit).map((op) => searchEntry(op));
+      total = under.length;
     }
     const more = total > hits.length ? `\n… ${total - hits.length} more; raise limit or add words.` : "";
     return {
