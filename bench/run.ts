@@ -25,6 +25,7 @@ import { fuzzSection } from "./fuzz.ts";
 import { loadSection } from "./load.ts";
 import { overheadSection } from "./overhead.ts";
 import { scaleSection } from "./scale.ts";
+import { searchSection } from "./search.ts";
 import { interrupted, ROOT, removeScratch, type Servers, snapshotTree, startServers } from "./servers.ts";
 import type { Check, Context, Mode, SectionResult } from "./stats.ts";
 import { waitingSection } from "./waiting.ts";
@@ -185,6 +186,7 @@ async function main(): Promise<number> {
       ["scale", () => scaleSection(ctx)],
       ["fuzz", () => fuzzSection(ctx, tools)],
       ["api", () => apiSection(ctx)],
+      ["search", () => searchSection(ctx)],
       ["dashboard", () => dashboardSection(ctx)],
     ];
     for (const [name, step] of steps) {

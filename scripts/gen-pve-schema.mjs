@@ -6,6 +6,8 @@
 //   src/proxmox/generated/pve-api.ts  TypeScript types for the endpoints the MCP server calls
 //   src/api/generated/api-index.json  the compact index of every operation behind search_api,
 //                                     read_api and write_api (scripts/gen-api-index.mjs)
+//   src/api/generated/search-index.json  full descriptions and everyday phrases per operation for
+//                                     search_api (scripts/gen-search-index.mjs, search-aliases.json)
 //
 // Usage: node scripts/gen-pve-schema.mjs [path/to/pve-apidoc.json] [--check]
 //   The schema path defaults to ../shared/proxmox/pve-9.2-apidoc.json (relative to the repo root):
@@ -18,6 +20,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { genApiIndex } from "./gen-api-index.mjs";
+import { genSearchIndex } from "./gen-search-index.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -29,6 +32,7 @@ const SCHEMA_PATH = schemaArg
 const SIM_OUT = resolve(ROOT, "sim/src/generated/api-schema.ts");
 const TYPES_OUT = resolve(ROOT, "src/proxmox/generated/pve-api.ts");
 const INDEX_OUT = resolve(ROOT, "src/api/generated/api-index.json");
+const SEARCH_OUT = resolve(ROOT, "src/api/generated/search-index.json");
 
 // ---------------------------------------------------------------------------------------------
 // Endpoints. Every entry must exist in the schema (the script fails loudly otherwise).
@@ -507,5 +511,6 @@ const ok = [
   emit(SIM_OUT, genSimSchema(byPath, allEndpoints(byPath))),
   emit(TYPES_OUT, genTypes(byPath, endpoints)),
   emit(INDEX_OUT, genApiIndex(byPath)),
+  emit(SEARCH_OUT, genSearchIndex(byPath)),
 ].every(Boolean);
 if (!ok) process.exit(1);

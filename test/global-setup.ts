@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 // @ts-expect-error: a plain ES module script without type declarations.
 import { buildView } from "../scripts/build-view.mjs";
-import type { Recording } from "./helpers/recording.ts";
+import type { Recording, SearchIntent } from "./helpers/recording.ts";
 
 /** Where the simulator Worker is bundled for the test runtime. */
 export const SIM_BUNDLE = fileURLToPath(new URL("../sim/dist/index.js", import.meta.url));
@@ -11,8 +11,10 @@ export const SIM_BUNDLE = fileURLToPath(new URL("../sim/dist/index.js", import.m
 /** Bundles the simulator once per test run, the way wrangler would. */
 export default async function setup(project: {
   provide(key: "recorded", value: Recording[] | null): void;
+  provide(key: "searchIntents", value: SearchIntent[] | null): void;
 }): Promise<void> {
   project.provide("recorded", readRecordings());
+  project.provide("searchIntents", readSearchIntents());
   // The Worker serves the dashboard view as a string built from src/app/view.
   await buildView({ quiet: true });
   await build({
@@ -38,4 +40,10 @@ function readRecordings(): Recording[] | null {
     const text = readFileSync(dir + file, "utf8");
     return { method, path, query, status, file, pve_version, body: envelope ? text : `{"data":${text}}` };
   });
+}
+
+/** The development set of everyday search intents (../shared/search/intents-dev.json). */
+function readSearchIntents(): SearchIntent[] | null {
+  const file = fileURLToPath(new URL("../../shared/search/intents-dev.json", import.meta.url));
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as SearchIntent[]) : null;
 }

@@ -25,9 +25,15 @@ export interface OperationInfo {
   /** Starts a Proxmox task and answers with its UPID. */
   task?: boolean;
   privileges?: string;
-  params?: ParamInfo[] | string[];
-  /** Parameters not named in a search result (search_api with the path lists them all). */
-  moreParams?: number;
+  params?: ParamInfo[];
+  /** In a search answer: the required parameters (path parameters are in the path)... */
+  required?: string[];
+  /** ...and how many optional ones search_api with the path lists. */
+  optional?: number;
+  /** A call to send as it is: read_api or write_api with these arguments. */
+  example?: { tool: "read_api" | "write_api"; args: Record<string, unknown> };
+  /** Share of the query's words the operation matches, 0..1. */
+  match?: number;
 }
 
 function isRequired(schema: PveSchema): boolean {
@@ -82,23 +88,68 @@ function scopeText(op: Operation): string {
   return op.class.denied ? "never sent" : `${op.class.scope} scope`;
 }
 
-export function listEntry(op: Operation): { line: string; info: OperationInfo } {
-  const names = paramNames(op);
-  const shown = names.slice(0, 12);
-  const params = shown.length
-    ? ` Params: ${shown.join(", ")}${names.length > shown.length ? `, +${names.length - shown.length} more` : ""}.`
-    : "";
-  const task = op.upid ? " Starts a task." : "";
+/** "<type>" for a value the caller must choose; a short enum lists its choices. */
+function placeholder(name: string, schema: PveSchema): string {
+  return schema.enum && schema.enum.length <= 5 ? `<${schema.enum.join("|")}>` : `<${name}>`;
+}
+
+/**
+ * A call the model can send as it is: the path with the values the query named filled in (the
+ * rest stay {placeholders}), and for a change its required parameters. write_api without confirm
+ * only previews, so the example is safe to send.
+ */
+export function exampleCall(
+  op: Operation,
+  values: Readonly<Record<string, string>>,
+): { tool: "read_api" | "write_api"; args: Record<string, unknown> } {
+  const path = op.path.replace(/\{([^}]+)\}/g, (whole, name: string) => values[name] ?? whole);
+  if (op.method === "GET") return { tool: "read_api", args: { path } };
+  const params: Record<string, string> = {};
+  for (const [name, schema] of Object.entries(op.params)) {
+    if (isRequired(schema) && !op.pathParams.includes(name)) params[name] = placeholder(name, schema);
+  }
   return {
-    line: `${op.key} (${scopeText(op)}) ${op.summary}${task}${params}`,
+    tool: "write_api",
+    args: { method: op.method, path, ...(Object.keys(params).length ? { params } : {}) },
+  };
+}
+
+/**
+ * One operation in a search answer: what it is, its scope (from the classification), what it
+ * needs, and how to call it. `match` is the share of the query's words it matches.
+ */
+export function searchEntry(
+  op: Operation,
+  values: Readonly<Record<string, string>> = {},
+  match?: { share: number; words: readonly string[]; of: number },
+): { line: string; info: OperationInfo } {
+  const names = paramNames(op);
+  const required = names.filter((n) => n.endsWith("*")).map((n) => n.slice(0, -1));
+  const optional = names.length - required.length;
+  const needs = required.length
+    ? ` Required: ${required.join(", ")}${optional ? ` (+${optional} optional)` : ""}.`
+    : optional
+      ? ` ${optional} optional params.`
+      : "";
+  const task = op.upid ? " Starts a task." : "";
+  const partial =
+    match && match.words.length > 0 && match.words.length < match.of
+      ? ` [matches ${match.words.join(", ")}: ${match.words.length} of ${match.of} words]`
+      : "";
+  const example = op.class.denied ? undefined : exampleCall(op, values);
+  const call = example ? `\n  ${example.tool} ${JSON.stringify(example.args)}` : "";
+  return {
+    line: `${op.key} (${scopeText(op)}) ${op.summary}${task}${needs}${partial}${call}`,
     info: {
       method: op.method,
       path: op.path,
       summary: op.summary,
       ...(op.class.denied ? { denied: op.class.denied } : { scope: op.class.scope }),
       ...(op.upid ? { task: true } : {}),
-      params: shown,
-      ...(names.length > shown.length ? { moreParams: names.length - shown.length } : {}),
+      required,
+      ...(optional ? { optional } : {}),
+      ...(example ? { example } : {}),
+      ...(match ? { match: Math.round(match.share * 100) / 100 } : {}),
     },
   };
 }

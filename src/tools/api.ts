@@ -1,10 +1,10 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { detail, listEntry } from "../api/describe";
+import { detail, searchEntry } from "../api/describe";
 import { checkRequest, checkTarget } from "../api/guard";
 import { allOperations, resolvePath } from "../api/index";
 import type { HttpMethod } from "../api/schema";
-import { matchesPrefix, searchOperations } from "../api/search";
+import { matchesPrefix, nearestOperations, searchOperations } from "../api/search";
 import { shape } from "../api/shape";
 import { type ChangeTarget, changeSchema, guestTarget, runTask, waitArgs } from "../mcp/changes";
 import type { Scope } from "../mcp/surface";
@@ -33,7 +33,7 @@ const searchApiTool = tool({
   name: "search_api",
   title: "Search the Proxmox API",
   description:
-    "Find Proxmox API operations the other tools lack (firewall, HA, network, users/tokens, storage config, backup jobs, downloads, services, updates). Words, or path alone for one operation's parameters. Then read_api or write_api.",
+    "Find Proxmox API operations the other tools lack (firewall, HA, network, users/tokens, storage config, backup jobs, downloads, services, updates). Everyday words, or path alone for one operation's parameters. Each hit has an example read_api or write_api call.",
   input: z.object({
     query: z.string().max(200).optional(),
     method: z.enum(METHODS).optional(),
@@ -57,35 +57,57 @@ const searchApiTool = tool({
         };
       }
     }
-    let hits: { line: string; info: ReturnType<typeof listEntry>["info"] }[];
+    let hits: ReturnType<typeof searchEntry>[];
     let total: number;
+    let head = "";
     if (query) {
       const found = searchOperations(query, {
         method: args.method,
         pathPrefix: args.path,
         limit: args.limit,
       });
-      hits = found.hits.map((h) => listEntry(h.op));
+      const { words, ignored } = found.query;
+      hits = found.hits.map((h) =>
+        searchEntry(h.op, h.values, { share: h.match, words: h.matched, of: words.length }),
+      );
       total = found.total;
+      const best = found.hits[0]?.matched.length ?? 0;
+      head = searchHead(words, ignored, best, found.prefixIgnored ? args.path : undefined);
     } else {
-      const all = allOperations().filter(
+      const under = allOperations().filter(
         (op) => (!args.method || op.method === args.method) && matchesPrefix(op.path, args.path as string),
       );
-      hits = all.slice(0, args.limit).map(listEntry);
-      total = all.length;
-    }
-    if (hits.length === 0) {
-      throw new ToolError(
-        `No operation matches${query ? ` "${query}"` : ""}${args.path ? ` under ${args.path}` : ""}. Try other words (Proxmox says qemu for VMs, lxc for containers, vzdump for backups).`,
-      );
+      if (!under.length) {
+        const near = nearestOperations(args.method, args.path as string, 5).map((op) => op.key);
+        throw new ToolError(
+          `No operation under ${args.path}. Nearest operations: ${near.join("; ")}. Or search by words with query.`,
+        );
+      }
+      hits = under.slice(0, args.limit).map((op) => searchEntry(op));
+      total = under.length;
     }
     const more = total > hits.length ? `\n… ${total - hits.length} more; raise limit or add words.` : "";
     return {
-      text: `${hits.map((h) => h.line).join("\n")}${more}\nsearch_api path=<template> gives all parameters.`,
+      text: `${head}${hits.map((h) => h.line).join("\n")}${more}\nsearch_api path=<template> gives all parameters.`,
       data: { operations: hits.map((h) => ({ ...h.info })), total },
     };
   },
 });
+
+/** What was searched, what was left out, and how many of the words the best operation matches. */
+function searchHead(words: string[], ignored: string[], best: number, prefix: string | undefined): string {
+  const lines: string[] = [];
+  if (prefix) lines.push(`No operation under ${prefix}: searched the whole API.`);
+  const left = ignored.length
+    ? ` (${ignored.join(", ")} left out: numbers, IDs and names carry no weight)`
+    : "";
+  const searched = words.join(", ");
+  if (words.length === 0) lines.push(`No words to search by${left}; general operations:`);
+  else if (best === words.length) lines.push(`Matches for ${searched}${left}:`);
+  else if (best > 0) lines.push(`No operation matches all of ${searched}${left}; best partial matches:`);
+  else lines.push(`No operation matches ${searched}${left}; general operations:`);
+  return `${lines.join("\n")}\n`;
+}
 
 const shapedOutput = z.object({
   method: z.string(),

@@ -12,9 +12,17 @@ export interface Recording {
   body: string;
 }
 
+/** An everyday request and the operations a good search answer ranks in its top 3. */
+export interface SearchIntent {
+  q: string;
+  want: string[];
+}
+
 declare module "vitest" {
   export interface ProvidedContext {
     /** null when ../shared (beside the repository, as in CI) is absent. */
     recorded: Recording[] | null;
+    /** ../shared/search/intents-dev.json; null when absent. */
+    searchIntents: SearchIntent[] | null;
   }
 }
