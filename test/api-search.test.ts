@@ -87,10 +87,11 @@ describe("search_api", () => {
     expect(text).toContain(
       'POST /nodes/{node}/qemu/{vmid}/firewall/rules (write scope) Create new rule. Required: action, type (+13 optional).\n  write_api {"method":"POST","path":"/nodes/{node}/qemu/130/firewall/rules","params":{"action":"<action>","type":"<in|out|forward|group>"}}',
     );
-    const read = data.operations.find((o: Found) => o.method === "GET") as Found;
-    expect(read.example).toEqual({
-      tool: "read_api",
-      args: { path: "/nodes/{node}/qemu/130/firewall/rules" },
+    const list = await expectOk(client, "search_api", { query: "firewall rules of VM 130" });
+    expect(list.data.operations[0]).toMatchObject({
+      method: "GET",
+      path: "/nodes/{node}/qemu/{vmid}/firewall/rules",
+      example: { tool: "read_api", args: { path: "/nodes/{node}/qemu/130/firewall/rules" } },
     });
 
     // Admin operations say so; a node named in the query and an enum value fill the path.
