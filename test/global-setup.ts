@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 // @ts-expect-error: a plain ES module script without type declarations.
@@ -11,8 +11,10 @@ export const SIM_BUNDLE = fileURLToPath(new URL("../sim/dist/index.js", import.m
 /** Bundles the simulator once per test run, the way wrangler would. */
 export default async function setup(project: {
   provide(key: "recorded", value: Recording[] | null): void;
+  provide(key: "toolsnaps", value: string[]): void;
 }): Promise<void> {
   project.provide("recorded", readRecordings());
+  project.provide("toolsnaps", toolSnapshots());
   // The Worker serves the dashboard view as a string built from src/app/view.
   await buildView({ quiet: true });
   await build({
@@ -38,4 +40,13 @@ function readRecordings(): Recording[] | null {
     const text = readFileSync(dir + file, "utf8");
     return { method, path, query, status, file, pve_version, body: envelope ? text : `{"data":${text}}` };
   });
+}
+
+/** The tools with a listing snapshot: the test that compares them cannot list a directory. */
+function toolSnapshots(): string[] {
+  const dir = fileURLToPath(new URL("./__toolsnaps__/", import.meta.url));
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((file) => file.endsWith(".json"))
+    .map((file) => file.slice(0, -".json".length));
 }

@@ -64,7 +64,7 @@ describe("a guest name with a line break, bidi and zero-width characters", () =>
   it("command output keeps its lines; what hides in it is marked", async () => {
     const run = await expectOk(client, "guest_exec", {
       vmid: 100,
-      command: ["printf", "one\\ntwo\u202e\\n"],
+      argv: ["printf", "one\\ntwo\u202e\\n"],
     });
     expect(run.data.stdout).toBe("one\ntwo\u202e\n");
     expect(run.text).toContain("one\ntwo<U+202E>");

@@ -16,5 +16,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** null when ../shared (beside the repository, as in CI) is absent. */
     recorded: Recording[] | null;
+    /** The tools that have a snapshot in test/__toolsnaps__ (file names without .json). */
+    toolsnaps: string[];
   }
 }
