@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LOCAL_SESSION } from "../src/mcp/server";
 import type { SessionApi } from "../src/session/session";
-import { connect, TOOL_ERA, expectOk, type TestClient } from "./helpers/mcp";
+import { connect, expectOk, type TestClient, TOOL_ERA } from "./helpers/mcp";
 import { changesSent, sim } from "./helpers/sim";
 
 /**

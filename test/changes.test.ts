@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LOCAL_SESSION } from "../src/mcp/server";
 import type { Session, SessionApi } from "../src/session/session";
-import { connect, TOOL_ERA, expectError, expectOk, type TestClient, tableRows } from "./helpers/mcp";
+import { connect, expectError, expectOk, type TestClient, TOOL_ERA, tableRows } from "./helpers/mcp";
 import { changesSent, sim } from "./helpers/sim";
 
 const sessionStub = () =>

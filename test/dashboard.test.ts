@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DASHBOARD_URI } from "../src/tools/dashboard";
-import { connect, TOOL_ERA, expectError, expectOk, type TestClient, tableRows } from "./helpers/mcp";
+import { connect, expectError, expectOk, type TestClient, TOOL_ERA, tableRows } from "./helpers/mcp";
 import { sim } from "./helpers/sim";
 
 describe("show_dashboard", () => {

@@ -4,7 +4,7 @@ import { createMcpHandler } from "agents/mcp/server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createServer, LOCAL_SESSION, toolDeps } from "../src/mcp/server";
 import type { SessionApi } from "../src/session/session";
-import { connect, TOOL_ERA, expectError, expectOk, type TestClient, tableRows, textOf } from "./helpers/mcp";
+import { connect, expectError, expectOk, type TestClient, TOOL_ERA, tableRows, textOf } from "./helpers/mcp";
 import { changesSent, sim } from "./helpers/sim";
 
 const sessionStub = () => env.SESSION.get(env.SESSION.idFromName(LOCAL_SESSION));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { connect, TOOL_ERA, expectError, expectOk, type TestClient, tableRows } from "./helpers/mcp";
+import { connect, expectError, expectOk, type TestClient, TOOL_ERA, tableRows } from "./helpers/mcp";
 import { api } from "./helpers/pve";
 import { sim } from "./helpers/sim";
 

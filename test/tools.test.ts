@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PRODUCT } from "../src/version";
-import { connect, TOOL_ERA, type TestClient, type ToolCallResult, tableRows, textOf } from "./helpers/mcp";
+import { connect, type TestClient, TOOL_ERA, type ToolCallResult, tableRows, textOf } from "./helpers/mcp";
 import { sim } from "./helpers/sim";
 
 const READ_TOOLS = [

@@ -22,20 +22,27 @@ describe("tools/list snapshots", () => {
     const tools = await client.listTools();
     const snapshots = new Set(inject("toolsnaps"));
     const names = tools.map((tool) => tool.name);
-    expect.soft(
-      names.filter((name) => !snapshots.has(name) && !updating),
-      `tools without a snapshot: ${UPDATE}`,
-    ).toEqual([]);
-    expect.soft(
-      [...snapshots].filter((name) => !names.includes(name)),
-      "snapshots of tools no longer listed: delete these files from test/__toolsnaps__",
-    ).toEqual([]);
+    expect
+      .soft(
+        names.filter((name) => !snapshots.has(name) && !updating),
+        `tools without a snapshot: ${UPDATE}`,
+      )
+      .toEqual([]);
+    expect
+      .soft(
+        [...snapshots].filter((name) => !names.includes(name)),
+        "snapshots of tools no longer listed: delete these files from test/__toolsnaps__",
+      )
+      .toEqual([]);
     for (const tool of tools) {
       const listing = JSON.stringify(tool);
       const snapshot = { bytes: new TextEncoder().encode(listing).byteLength, listing: tool };
       await expect
         .soft(`${JSON.stringify(snapshot, null, 2)}\n`)
-        .toMatchFileSnapshot(`./__toolsnaps__/${tool.name}.json`, `${tool.name}'s listing changed: ${UPDATE}`);
+        .toMatchFileSnapshot(
+          `./__toolsnaps__/${tool.name}.json`,
+          `${tool.name}'s listing changed: ${UPDATE}`,
+        );
     }
   });
 });
