@@ -67,6 +67,7 @@ export default defineConfig({
         test: {
           name: "integration",
           globalSetup: ["./test/global-setup.ts"],
+          setupFiles: ["./test/helpers/fresh-file.ts"],
           include: ["test/**/*.test.ts"],
           exclude: ["test/unit/**"],
           isolate: false,
