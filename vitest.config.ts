@@ -54,6 +54,9 @@ const workerd = cloudflareTest({
  */
 export default defineConfig({
   test: {
+    // Most of an integration file's time is spent waiting on simulated tasks, not on a core: more
+    // runtimes than cores keep both cores busy (Vitest's default is one fewer than the cores).
+    maxWorkers: 4,
     projects: [
       {
         test: {
