@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { connect, type TestClient, TOOL_ERA } from "./helpers/mcp";
 
 const UPDATE = "run `npm run test:update-toolsnaps` and review the diff in test/__toolsnaps__";
-/** Set by `npm run test:update-toolsnaps`: new snapshots are written, removed tools' deleted by hand. */
+/** Set by `npm run test:update-toolsnaps`, which writes every snapshot afresh. */
 const updating = (env as unknown as { TOOLSNAPS_UPDATE?: string }).TOOLSNAPS_UPDATE === "1";
 
 describe("tools/list snapshots", () => {
@@ -31,7 +31,7 @@ describe("tools/list snapshots", () => {
     expect
       .soft(
         [...snapshots].filter((name) => !names.includes(name)),
-        "snapshots of tools no longer listed: delete these files from test/__toolsnaps__",
+        `snapshots of tools no longer listed: ${UPDATE}`,
       )
       .toEqual([]);
     for (const tool of tools) {
