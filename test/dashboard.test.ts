@@ -1,14 +1,14 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DASHBOARD_URI } from "../src/tools/dashboard";
-import { connect, ERAS, expectError, expectOk, type TestClient, tableRows } from "./helpers/mcp";
+import { connect, expectError, expectOk, type TestClient, TOOL_ERA, tableRows } from "./helpers/mcp";
 import { sim } from "./helpers/sim";
 
-describe.each(ERAS)("show_dashboard over MCP %s", (era) => {
+describe("show_dashboard", () => {
   let client: TestClient;
 
   beforeAll(async () => {
-    client = await connect(era);
+    client = await connect(TOOL_ERA);
   }, 30_000);
   afterAll(async () => {
     await client.close();

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 // @ts-expect-error: a plain ES module script without type declarations.
@@ -12,9 +12,11 @@ export const SIM_BUNDLE = fileURLToPath(new URL("../sim/dist/index.js", import.m
 export default async function setup(project: {
   provide(key: "recorded", value: Recording[] | null): void;
   provide(key: "searchIntents", value: SearchIntent[] | null): void;
+  provide(key: "toolsnaps", value: string[]): void;
 }): Promise<void> {
   project.provide("recorded", readRecordings());
   project.provide("searchIntents", readSearchIntents());
+  project.provide("toolsnaps", toolSnapshots());
   // The Worker serves the dashboard view as a string built from src/app/view.
   await buildView({ quiet: true });
   await build({
@@ -46,4 +48,13 @@ function readRecordings(): Recording[] | null {
 function readSearchIntents(): SearchIntent[] | null {
   const file = fileURLToPath(new URL("../../shared/search/intents-dev.json", import.meta.url));
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as SearchIntent[]) : null;
+}
+
+/** The tools with a listing snapshot: the test that compares them cannot list a directory. */
+function toolSnapshots(): string[] {
+  const dir = fileURLToPath(new URL("./__toolsnaps__/", import.meta.url));
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((file) => file.endsWith(".json"))
+    .map((file) => file.slice(0, -".json".length));
 }

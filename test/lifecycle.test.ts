@@ -4,7 +4,7 @@ import { createMcpHandler } from "agents/mcp/server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createServer, LOCAL_SESSION, toolDeps } from "../src/mcp/server";
 import type { SessionApi } from "../src/session/session";
-import { connect, ERAS, expectError, expectOk, type TestClient, tableRows, textOf } from "./helpers/mcp";
+import { connect, expectError, expectOk, type TestClient, TOOL_ERA, tableRows, textOf } from "./helpers/mcp";
 import { changesSent, sim } from "./helpers/sim";
 
 const sessionStub = () => env.SESSION.get(env.SESSION.idFromName(LOCAL_SESSION));
@@ -18,10 +18,10 @@ const fails = expectError;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const UPID = /UPID:pve\d:[0-9A-F]{8}:[0-9A-F]{8,9}:[0-9A-F]{8}:\w+:\d*:[^:\s]+:/;
 
-describe.each(ERAS)("power tools over MCP %s", (era) => {
+describe("power tools", () => {
   let client: TestClient;
   beforeAll(async () => {
-    client = await connect(era);
+    client = await connect(TOOL_ERA);
   });
   afterAll(async () => {
     await client.close();

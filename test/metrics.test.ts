@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { connect, ERAS, expectError, expectOk, type TestClient, tableRows } from "./helpers/mcp";
+import { connect, expectError, expectOk, type TestClient, TOOL_ERA, tableRows } from "./helpers/mcp";
 import { api } from "./helpers/pve";
 import { sim } from "./helpers/sim";
 
@@ -9,11 +9,11 @@ async function upstream() {
   );
 }
 
-describe.each(ERAS)("get_metrics over MCP %s", (era) => {
+describe("get_metrics", () => {
   let client: TestClient;
 
   beforeAll(async () => {
-    client = await connect(era);
+    client = await connect(TOOL_ERA);
   }, 30_000);
   afterAll(async () => {
     await client.close();

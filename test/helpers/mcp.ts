@@ -11,6 +11,12 @@ import { expect } from "vitest";
 export const ERAS = ["2025-06-18", "2025-11-25", "2026-07-28"] as const;
 export type Era = (typeof ERAS)[number];
 
+/**
+ * The era tool behaviour is tested in: each tool once. What differs between eras (initialize,
+ * listing, calls, progress, errors, resources) is tested in each era by test/contract.test.ts.
+ */
+export const TOOL_ERA: Era = "2025-11-25";
+
 export const MCP_URL = "http://localhost/mcp";
 
 export interface ToolCallResult {

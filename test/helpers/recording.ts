@@ -24,5 +24,7 @@ declare module "vitest" {
     recorded: Recording[] | null;
     /** ../shared/search/intents-dev.json; null when absent. */
     searchIntents: SearchIntent[] | null;
+    /** The tools that have a snapshot in test/__toolsnaps__ (file names without .json). */
+    toolsnaps: string[];
   }
 }

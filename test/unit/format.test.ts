@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { durationText, gib, gibText, hours, pct, row } from "../src/mcp/format";
+import { durationText, gib, gibText, hours, pct, row } from "../../src/mcp/format";
 
 describe("table cells", () => {
   it("rows turn unknown cells into null and leave trailing empty cells off", () => {

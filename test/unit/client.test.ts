@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { clientFromEnv, ProxmoxClient } from "../src/proxmox/client";
-import { encodeParams, fillPath } from "../src/proxmox/encode";
-import { ProxmoxError } from "../src/proxmox/errors";
-import { exitStatusIsError, parseUpid } from "../src/proxmox/upid";
+import { clientFromEnv, ProxmoxClient } from "../../src/proxmox/client";
+import { encodeParams, fillPath } from "../../src/proxmox/encode";
+import { ProxmoxError } from "../../src/proxmox/errors";
+import { exitStatusIsError, parseUpid } from "../../src/proxmox/upid";
 
 const SECRET = "5ecret-0000-4000-8000-123456789abc";
 const ACCESS_SECRET = "access-secret-value-42";
