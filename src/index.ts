@@ -2,10 +2,10 @@ import { Hono } from "hono";
 import { authorizeRoutes } from "./auth/authorize";
 import { type AuthMode, allowedUsersOf, authMode, isLocalRequest } from "./auth/config";
 import { serveOAuth } from "./auth/provider";
-import { rejectHostOrOrigin, serveMcp } from "./mcp/endpoint";
-import { LOCAL_GRANT } from "./mcp/server";
 import { isReadOnly, toolsetsFromEnv } from "./mcp/surface";
 import { type Diagnosis, diagnose } from "./proxmox/doctor";
+import { rejectHostOrOrigin, serveMcp } from "./server/endpoint";
+import { LOCAL_GRANT } from "./server/server";
 import { PRODUCT } from "./version";
 
 /**

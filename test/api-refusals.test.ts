@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { serveMcp } from "../src/mcp/endpoint";
-import type { Grant } from "../src/mcp/server";
+import { serveMcp } from "../src/server/endpoint";
+import type { Grant } from "../src/server/server";
 import { connect, expectError, expectOk, type TestClient, textOf } from "./helpers/mcp";
 import { changesSent, sim } from "./helpers/sim";
 

@@ -1,7 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LOCAL_SESSION } from "../src/mcp/server";
+import { LOCAL_SESSION } from "../src/server/server";
 import type { SessionApi } from "../src/session/session";
 import { connect, expectOk, type TestClient, TOOL_ERA } from "./helpers/mcp";
 import { changesSent, sim } from "./helpers/sim";

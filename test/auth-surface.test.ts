@@ -2,9 +2,9 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { serveMcp } from "../src/mcp/endpoint";
-import type { Grant } from "../src/mcp/server";
 import { TOOLSETS } from "../src/mcp/surface";
+import { serveMcp } from "../src/server/endpoint";
+import type { Grant } from "../src/server/server";
 import { connect, ERAS, type TestClient, textOf } from "./helpers/mcp";
 import {
   accessEnv,

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LOCAL_SESSION } from "../src/mcp/server";
+import { LOCAL_SESSION } from "../src/server/server";
 import type { Session, SessionApi } from "../src/session/session";
 import { connect, expectError, expectOk, type TestClient, TOOL_ERA, tableRows } from "./helpers/mcp";
 import { changesSent, sim } from "./helpers/sim";

@@ -1,7 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LOCAL_SESSION } from "../src/mcp/server";
+import { LOCAL_SESSION } from "../src/server/server";
 import type { SessionApi } from "../src/session/session";
 import { connect, expectError, expectOk, type TestClient } from "./helpers/mcp";
 import { sim } from "./helpers/sim";

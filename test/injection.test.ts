@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { serveMcp } from "../src/mcp/endpoint";
-import { LOCAL_GRANT } from "../src/mcp/server";
+import { serveMcp } from "../src/server/endpoint";
+import { LOCAL_GRANT } from "../src/server/server";
 import { connect, expectError, expectOk, type TestClient } from "./helpers/mcp";
 import { sim } from "./helpers/sim";
 

@@ -2,7 +2,7 @@ import { createExecutionContext, evictDurableObject, runDurableObjectAlarm } fro
 import { env } from "cloudflare:workers";
 import { createMcpHandler } from "agents/mcp/server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createServer, LOCAL_SESSION, toolDeps } from "../src/mcp/server";
+import { createServer, LOCAL_SESSION, toolDeps } from "../src/server/server";
 import type { SessionApi } from "../src/session/session";
 import { connect, expectError, expectOk, type TestClient, TOOL_ERA, tableRows, textOf } from "./helpers/mcp";
 import { changesSent, sim } from "./helpers/sim";

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LOCAL_SESSION } from "../src/mcp/server";
+import { LOCAL_SESSION } from "../src/server/server";
 import type { SessionApi } from "../src/session/session";
 import { connect, expectError, expectOk, type TestClient, tableRows } from "./helpers/mcp";
 import { changesSent, sim } from "./helpers/sim";

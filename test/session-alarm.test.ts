@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LOCAL_SESSION } from "../src/mcp/server";
+import { LOCAL_SESSION } from "../src/server/server";
 import type { Session, SessionApi } from "../src/session/session";
 import { connect, expectOk, type TestClient } from "./helpers/mcp";
 import { sim } from "./helpers/sim";

@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ALLOWLIST_CASES, FENCED, HOST_OPTION_CASES } from "../bench/trust-cases";
 import { allOperations } from "../src/api/index";
-import { serveMcp } from "../src/mcp/endpoint";
-import type { Grant } from "../src/mcp/server";
+import { serveMcp } from "../src/server/endpoint";
+import type { Grant } from "../src/server/server";
 import { connect, expectError, expectOk, type TestClient } from "./helpers/mcp";
 import { changesSent, sim } from "./helpers/sim";
 

@@ -8,8 +8,8 @@ import {
   type OAuthProviderOptions,
   type OAuthResourceContext,
 } from "@cloudflare/workers-oauth-provider";
-import { serveMcp } from "../mcp/endpoint";
 import { SCOPES } from "../mcp/surface";
+import { serveMcp } from "../server/endpoint";
 import { PRODUCT } from "../version";
 import type { AuthProps } from "./authorize";
 import { type AuthConfig, oauthConfig } from "./config";

@@ -5,7 +5,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { forgetHealth } from "../../src/index";
-import { LOCAL_SESSION } from "../../src/mcp/server";
+import { LOCAL_SESSION } from "../../src/server/server";
 import { sim } from "./sim";
 
 forgetHealth();

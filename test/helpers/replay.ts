@@ -2,7 +2,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createMcpHandler } from "agents/mcp/server";
 import { inject } from "vitest";
-import { createServer, toolDeps } from "../../src/mcp/server";
+import { createServer, toolDeps } from "../../src/server/server";
 import { connect, type TestClient } from "./mcp";
 import type { Recording } from "./recording";
 

@@ -7,8 +7,8 @@ import {
   originValidationResponse,
 } from "@modelcontextprotocol/server";
 import { createMcpHandler } from "agents/mcp/server";
+import { explainUnavailable, TOOL_NAMES, type Unavailable } from "../mcp/surface";
 import { createServer, type Grant, toolDeps } from "./server";
-import { explainUnavailable, TOOL_NAMES, type Unavailable } from "./surface";
 
 /**
  * /mcp for one request: an McpServer built for the request's grant (only the tools its surface

@@ -1,13 +1,13 @@
 import { McpServer } from "@modelcontextprotocol/server";
+import { policyFromEnv } from "../mcp/policy";
+import { SCOPES, type Surface, surfaceFor } from "../mcp/surface";
+import type { ToolDeps } from "../mcp/tool";
 import { clientFromEnv } from "../proxmox/client";
 import { hostOptionsAllowed } from "../proxmox/host-options";
 import { GuestLocator } from "../proxmox/locate";
 import type { SessionApi } from "../session/session";
 import { registerAllTools } from "../tools/index";
 import { PRODUCT } from "../version";
-import { policyFromEnv } from "./policy";
-import { SCOPES, type Surface, surfaceFor } from "./surface";
-import type { ToolDeps } from "./tool";
 
 const INSTRUCTIONS =
   "Tools for one Proxmox VE cluster. Guests are identified by vmid; node is optional wherever a vmid is given " +
