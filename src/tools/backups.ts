@@ -17,7 +17,7 @@ import { assertAllowed } from "../mcp/policy";
 import { changes, defineTool, READ_ONLY, type ToolDeps, ToolError, tool } from "../mcp/tool";
 import { ProxmoxError } from "../proxmox/errors";
 import type { GuestType } from "../proxmox/locate";
-import { pickNode } from "./provision";
+import { pickNode } from "./provision/placement";
 import {
   clusterStorages,
   storageNode,

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { type ChangeAnswer, changeSchema } from "../mcp/changes";
-import { WORD } from "../mcp/guest-state";
-import { type ToolDeps, ToolError } from "../mcp/tool";
-import { ProxmoxError } from "../proxmox/errors";
-import type { GuestType } from "../proxmox/locate";
+import { type ChangeAnswer, changeSchema } from "../../mcp/changes";
+import { WORD } from "../../mcp/guest-state";
+import { type ToolDeps, ToolError } from "../../mcp/tool";
+import { ProxmoxError } from "../../proxmox/errors";
+import type { GuestType } from "../../proxmox/locate";
 
 /**
  * What create_vm and create_container check and report beyond the task itself: that the
