@@ -105,6 +105,7 @@ describe("the other named formats, with Perl's messages", () => {
     ["pve-configid", "snap_1", "1snap", "invalid configuration ID '1snap'\n"],
     ["pve-volume-id", "local:iso/a.iso", "local", "unable to parse volume ID 'local'\n"],
     ["urlencoded", "a%20b", "a b", "invalid urlencoded string: a b\n"],
+    ["pve-ha-node", "pve1:2", "pve1:x", "value does not look like a valid ha node\n"],
     ["pve-sdn-subnet-id", "zone1-fd00::-64", "zone1-fd00:::-64", "invalid subnet id 'zone1-fd00:::-64'\n"],
   ])("%s: %s passes, %s does not", (format, good, bad, message) => {
     expect(verifyFormat(format, good)).toBeNull();
@@ -124,6 +125,14 @@ describe("extra is judged by the same predicates, in the curated wording", () =>
       "extra: net1=virtio=zz:24:11:00:00:01,bridge=vmbr0: macaddr not a MAC address.",
     );
     expect(checkGuestOptions("qemu", { net1: "virtio=BC:24:11:00:00:01,bridge=vmbr0" }, false)).toBeNull();
+  });
+
+  it("a new disk is storage:size, any other value a volume ID", () => {
+    expect(checkGuestOptions("qemu", { scsi1: "local-lvm:32" }, false)).toBeNull();
+    expect(checkGuestOptions("qemu", { scsi1: "local-lvm:vm-101-disk-1" }, false)).toBeNull();
+    expect(checkGuestOptions("qemu", { scsi1: "1local:32" }, false)).toContain(
+      "volume must be a volume ID such as local:iso/debian-13.iso (storage:name)",
+    );
   });
 
   it("an IPv4-mapped gateway is accepted in ipconfig, a broken one is not", () => {

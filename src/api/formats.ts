@@ -5,6 +5,7 @@
 
 import {
   CONFIG_ID,
+  HA_NODE,
   isCidr,
   isIp,
   isIpv4,
@@ -75,10 +76,7 @@ const VERIFIERS: Record<string, Verifier> = {
     /^[a-z]+:\S+$/.test(v) ? null : "value does not look like a valid ha resource id\n",
   "pve-ha-resource-or-vm-id": (v) =>
     /^([a-z]+:\S+|\d+)$/.test(v) ? null : "value does not look like a valid ha resource id\n",
-  "pve-ha-node": (v) =>
-    /^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)(:\d+)?$/.test(v)
-      ? null
-      : "value does not look like a valid ha node\n",
+  "pve-ha-node": (v) => (HA_NODE.test(v) ? null : "value does not look like a valid ha node\n"),
 };
 
 Object.assign(VERIFIERS, FIREWALL_FORMATS);

@@ -27,15 +27,18 @@ export function hasControl(value: string): boolean {
 }
 
 // pve-storage-id (pve_verify_storage_id).
-export const STORAGE_ID = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
+const STORAGE = "[a-z][a-z0-9\\-_.]*[a-z0-9]";
+export const STORAGE_ID = new RegExp(`^${STORAGE}$`, "i");
 // pve-poolid (pve_verify_poolid): up to three levels since PVE 8.1.
 export const POOL_ID = /^[A-Za-z0-9_\-.]+(\/[A-Za-z0-9_\-.]+){0,2}$/;
 // pve-configid (pve_verify_configid).
 export const CONFIG_ID = /^[a-z][a-z0-9_-]+$/i;
-// pve-node (pve_verify_node_name): one DNS label.
-export const NODE_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 // pve-volume-id as pve-storage parses it: a storage ID, a colon, anything.
-export const VOLUME_ID = /^[a-z][a-z0-9\-_.]*[a-z0-9]:.+$/i;
+export const VOLUME_ID = new RegExp(`^${STORAGE}:.+$`, "i");
+/** The "storage:" a volume ID starts with. */
+export const VOLUME_STORAGE_PREFIX = new RegExp(`^${STORAGE}:`, "i");
+/** A disk to allocate ("local-lvm:32", size in GiB), where a volume ID may stand (qemu-server NEW_DISK_RE). */
+export const NEW_DISK = new RegExp(`^${STORAGE}:\\d+(\\.\\d+)?$`, "i");
 // mac-addr (pve_verify_mac_addr).
 export const MAC_ADDR = /^[a-f0-9]{2}(?::[a-f0-9]{2}){5}$/i;
 // urlencoded (pve_verify_urlencoded).
@@ -45,6 +48,10 @@ const BRIDGE_ID = /^[-_.a-zA-Z0-9]+$/;
 // dns-name (pve_verify_dns_name).
 const DNS_LABEL = "[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?";
 const DNS_NAME = new RegExp(`^(${DNS_LABEL}\\.)*${DNS_LABEL}$`);
+// pve-node (pve_verify_node_name): one DNS label.
+export const NODE_NAME = new RegExp(`^${DNS_LABEL}$`);
+// pve-ha-node (pve-ha-manager): a node name with an optional priority ("pve1:2").
+export const HA_NODE = new RegExp(`^${DNS_LABEL}(?::\\d+)?$`);
 // pve-tag (pve_verify_tag).
 const TAG = /^[a-z0-9_][a-z0-9_\-+.]*$/i;
 // A volume's name after "storage:". Proxmox itself allows more, but none of these tools needs a

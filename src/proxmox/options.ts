@@ -12,6 +12,7 @@ import {
   isIpv4,
   isIpv6,
   MAC_ADDR,
+  NEW_DISK,
   POOL_ID,
   STORAGE_ID,
   URLENCODED,
@@ -116,11 +117,7 @@ function checkScalar(spec: OptionSpec, value: string): string | null {
  */
 function checkFormat(format: string, value: string): string | null {
   const volumeOrPath = (v: string) =>
-    v.startsWith("/")
-      ? null
-      : /^[a-z][a-z0-9\-_.]*[a-z0-9]:\d+(\.\d+)?$/i.test(v)
-        ? null
-        : checkVolumeId("volume", v);
+    v.startsWith("/") ? null : NEW_DISK.test(v) ? null : checkVolumeId("volume", v);
   switch (format) {
     case "pve-storage-id":
       return STORAGE_ID.test(value) ? null : "not a storage ID";
