@@ -105,6 +105,7 @@ describe("the other named formats, with Perl's messages", () => {
     ["pve-configid", "snap_1", "1snap", "invalid configuration ID '1snap'\n"],
     ["pve-volume-id", "local:iso/a.iso", "local", "unable to parse volume ID 'local'\n"],
     ["urlencoded", "a%20b", "a b", "invalid urlencoded string: a b\n"],
+    ["dns-name", "web-1.example.com", "web_1", "value does not look like a valid DNS name\n"],
     ["pve-ha-node", "pve1:2", "pve1:x", "value does not look like a valid ha node\n"],
     ["pve-sdn-subnet-id", "zone1-fd00::-64", "zone1-fd00:::-64", "invalid subnet id 'zone1-fd00:::-64'\n"],
   ])("%s: %s passes, %s does not", (format, good, bad, message) => {
@@ -125,6 +126,13 @@ describe("extra is judged by the same predicates, in the curated wording", () =>
       "extra: net1=virtio=zz:24:11:00:00:01,bridge=vmbr0: macaddr not a MAC address.",
     );
     expect(checkGuestOptions("qemu", { net1: "virtio=BC:24:11:00:00:01,bridge=vmbr0" }, false)).toBeNull();
+  });
+
+  it("a format only the schema validator knows is judged by it, in Perl's words", () => {
+    expect(checkGuestOptions("lxc", { searchdomain: "example.com lab.example.com" }, false)).toBeNull();
+    expect(checkGuestOptions("lxc", { searchdomain: "example.com lab_1.example.com" }, false)).toBe(
+      "extra: searchdomain=example.com lab_1.example.com: value does not look like a valid DNS name.",
+    );
   });
 
   it("a new disk is storage:size, any other value a volume ID", () => {
