@@ -5,7 +5,7 @@
 // parameter schemas are stored once and referenced by number: `node` alone appears in hundreds of
 // operations, and the qemu disk formats in three.
 //
-// Called by scripts/gen-pve-schema.mjs, so `npm run gen:pve` writes it and `--check` covers it.
+// Called by scripts/gen-pve.mjs, so `npm run gen:pve` writes it and `--check` covers it.
 
 /** Keys validation needs (pve-common JSONSchema.pm check_prop / parse_property_string). */
 const KEEP = [

@@ -1,25 +1,7 @@
-#!/usr/bin/env node
-// Generates src/proxmox/generated/guest-options.ts from the official Proxmox VE API schema: the
-// config options of VMs (qemu) and containers (lxc) that create and update accept, with the type,
-// enum, pattern, named format and property-string keys of each, so the server can check an
-// option given in `extra` the way Proxmox would before sending it.
-//
-// Usage: node scripts/gen-guest-options.mjs [path/to/pve-apidoc.json] [--check]
-//   The schema path defaults to ../shared/proxmox/pve-9.2-apidoc.json (relative to the repo root).
-//   --check writes nothing and exits 1 when the file on disk differs from what would be written.
-
-import { readFileSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const CHECK = args.includes("--check");
-const schemaArg = args.find((a) => !a.startsWith("--"));
-const SCHEMA_PATH = schemaArg
-  ? resolve(process.cwd(), schemaArg)
-  : resolve(ROOT, "../shared/proxmox/pve-9.2-apidoc.json");
-const OUT = resolve(ROOT, "src/proxmox/generated/guest-options.ts");
+// Emits src/proxmox/generated/guest-options.ts from the official Proxmox VE API schema (called by
+// scripts/gen-pve.mjs): the config options of VMs (qemu) and containers (lxc) that create and
+// update accept, with the type, enum, pattern, named format and property-string keys of each, so
+// the server can check an option given in `extra` the way Proxmox would before sending it.
 
 // Where a guest's config options come from: creating it and changing its config.
 const SOURCES = {
@@ -34,16 +16,6 @@ const SOURCES = {
 };
 // Parameters of the call, not options of the guest.
 const NOT_OPTIONS = new Set(["node", "vmid", "digest", "delete", "revert"]);
-
-const schema = JSON.parse(readFileSync(SCHEMA_PATH, "utf8"));
-function find(nodes, path) {
-  for (const n of nodes) {
-    if (n.path === path) return n;
-    const found = n.children && find(n.children, path);
-    if (found) return found;
-  }
-  return undefined;
-}
 
 /** Perl regex syntax the schema uses that JavaScript spells differently. */
 function jsPattern(pattern) {
@@ -86,50 +58,52 @@ function spec(prop) {
   return out;
 }
 
-const tables = {};
-for (const [type, sources] of Object.entries(SOURCES)) {
-  const options = {};
-  for (const [method, path] of sources) {
-    const info = find(schema, path)?.info?.[method];
-    if (!info) throw new Error(`${method} ${path} is not in the schema`);
-    for (const [key, prop] of Object.entries(info.parameters.properties ?? {})) {
-      if (NOT_OPTIONS.has(key) || options[key]) continue;
-      options[key] = spec(prop);
+/** src/proxmox/generated/guest-options.ts */
+export function guestOptionsFile(byPath) {
+  const tables = {};
+  for (const [type, sources] of Object.entries(SOURCES)) {
+    const options = {};
+    for (const [method, path] of sources) {
+      const info = byPath.get(path)?.info?.[method];
+      if (!info) throw new Error(`${method} ${path} is not in the schema`);
+      for (const [key, prop] of Object.entries(info.parameters.properties ?? {})) {
+        if (NOT_OPTIONS.has(key) || options[key]) continue;
+        options[key] = spec(prop);
+      }
     }
+    tables[type] = Object.fromEntries(
+      Object.keys(options)
+        .sort()
+        .map((k) => [k, options[k]]),
+    );
   }
-  tables[type] = Object.fromEntries(
-    Object.keys(options)
-      .sort()
-      .map((k) => [k, options[k]]),
-  );
-}
 
-// Property-string formats repeat (every disk family shares one); name each once.
-const shared = new Map();
-function emit(value) {
-  if (value && typeof value === "object" && !Array.isArray(value) && value.ps) {
-    const { ps, ...rest } = value;
-    const body = JSON.stringify(ps);
-    let name = shared.get(body);
-    if (!name) {
-      name = `PS${shared.size}`;
-      shared.set(body, name);
+  // Property-string formats repeat (every disk family shares one); name each once.
+  const shared = new Map();
+  function emit(value) {
+    if (value && typeof value === "object" && !Array.isArray(value) && value.ps) {
+      const { ps, ...rest } = value;
+      const body = JSON.stringify(ps);
+      let name = shared.get(body);
+      if (!name) {
+        name = `PS${shared.size}`;
+        shared.set(body, name);
+      }
+      return `{${Object.entries(rest)
+        .map(([k, v]) => `${k}:${JSON.stringify(v)}`)
+        .concat(`ps:${name}`)
+        .join(",")}}`;
     }
-    return `{${Object.entries(rest)
-      .map(([k, v]) => `${k}:${JSON.stringify(v)}`)
-      .concat(`ps:${name}`)
-      .join(",")}}`;
+    return JSON.stringify(value);
   }
-  return JSON.stringify(value);
-}
-const bodies = {};
-for (const [type, options] of Object.entries(tables)) {
-  bodies[type] = Object.entries(options)
-    .map(([key, value]) => `  ${JSON.stringify(key)}: ${emit(value)},`)
-    .join("\n");
-}
+  const bodies = {};
+  for (const [type, options] of Object.entries(tables)) {
+    bodies[type] = Object.entries(options)
+      .map(([key, value]) => `  ${JSON.stringify(key)}: ${emit(value)},`)
+      .join("\n");
+  }
 
-const out = `// Generated by scripts/gen-guest-options.mjs from the official Proxmox VE API schema. Do not edit.
+  const out = `// Generated by scripts/gen-guest-options.mjs from the official Proxmox VE API schema. Do not edit.
 /* eslint-disable */
 
 /**
@@ -163,17 +137,5 @@ export const LXC_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 ${bodies.lxc}
 };
 `;
-
-if (CHECK) {
-  let current = "";
-  try {
-    current = readFileSync(OUT, "utf8");
-  } catch {}
-  if (current !== out) {
-    process.stderr.write(`${OUT} is out of date; run node scripts/gen-guest-options.mjs\n`);
-    process.exit(1);
-  }
-} else {
-  writeFileSync(OUT, out);
-  process.stdout.write(`wrote ${OUT} (${out.length} bytes)\n`);
+  return out;
 }

@@ -1,38 +1,9 @@
-#!/usr/bin/env node
-// Generates, from the official Proxmox VE API schema (pve-docs apidoc JSON):
+// Emitters of two files generated from the official Proxmox VE API schema, called by
+// scripts/gen-pve.mjs (which loads the schema, writes the files and runs --check):
 //   sim/src/generated/api-schema.ts   the request/response schema of every operation, which the
 //                                     simulator validates against (operations it does not model
 //                                     answer 501 after validation)
 //   src/proxmox/generated/pve-api.ts  TypeScript types for the endpoints the MCP server calls
-//   src/api/generated/api-index.json  the compact index of every operation behind search_api,
-//                                     read_api and write_api (scripts/gen-api-index.mjs)
-//   src/api/generated/search-index.json  full descriptions and everyday phrases per operation for
-//                                     search_api (scripts/gen-search-index.mjs, search-aliases.json)
-//
-// Usage: node scripts/gen-pve-schema.mjs [path/to/pve-apidoc.json] [--check]
-//   The schema path defaults to ../shared/proxmox/pve-9.2-apidoc.json (relative to the repo root):
-//   the project targets Proxmox VE 9.2.
-//   --check writes nothing and exits 1 when the files on disk differ from what would be written.
-//
-// Output is deterministic: object keys are sorted and nothing depends on time or environment.
-
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { genApiIndex } from "./gen-api-index.mjs";
-import { genSearchIndex } from "./gen-search-index.mjs";
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const CHECK = args.includes("--check");
-const schemaArg = args.find((a) => !a.startsWith("--"));
-const SCHEMA_PATH = schemaArg
-  ? resolve(process.cwd(), schemaArg)
-  : resolve(ROOT, "../shared/proxmox/pve-9.2-apidoc.json");
-const SIM_OUT = resolve(ROOT, "sim/src/generated/api-schema.ts");
-const TYPES_OUT = resolve(ROOT, "src/proxmox/generated/pve-api.ts");
-const INDEX_OUT = resolve(ROOT, "src/api/generated/api-index.json");
-const SEARCH_OUT = resolve(ROOT, "src/api/generated/search-index.json");
 
 // ---------------------------------------------------------------------------------------------
 // Endpoints. Every entry must exist in the schema (the script fails loudly otherwise).
@@ -194,8 +165,7 @@ const KEEP = new Set([
 ]);
 
 function fail(msg) {
-  console.error(`gen-pve-schema: ${msg}`);
-  process.exit(2);
+  throw new Error(`gen-pve-schema: ${msg}`);
 }
 
 /** Copies a schema keeping only validation-relevant keys, sorted, recursively. */
@@ -218,24 +188,6 @@ function trim(schema, { typetext = true } = {}) {
     }
   }
   return out;
-}
-
-function loadSchema() {
-  let tree;
-  try {
-    tree = JSON.parse(readFileSync(SCHEMA_PATH, "utf8"));
-  } catch (e) {
-    fail(`cannot read schema ${SCHEMA_PATH}: ${e.message}`);
-  }
-  const byPath = new Map();
-  const walk = (nodes) => {
-    for (const n of nodes) {
-      byPath.set(n.path, n);
-      if (n.children) walk(n.children);
-    }
-  };
-  walk(tree);
-  return byPath;
 }
 
 /** Every operation of the schema, as "METHOD /path" keys. */
@@ -487,30 +439,12 @@ export type PveEndpointKey = keyof PveEndpoints;
 
 // ---------------------------------------------------------------------------------------------
 
-function emit(file, content) {
-  if (CHECK) {
-    let current = null;
-    try {
-      current = readFileSync(file, "utf8");
-    } catch {}
-    if (current !== content) {
-      console.error(`gen-pve-schema: ${file} is out of date; run npm run gen:pve`);
-      return false;
-    }
-    return true;
-  }
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, content);
-  console.log(`wrote ${file} (${content.length} bytes)`);
-  return true;
+/** sim/src/generated/api-schema.ts: every operation of the schema. */
+export function simSchemaFile(byPath) {
+  return genSimSchema(byPath, allEndpoints(byPath));
 }
 
-const byPath = loadSchema();
-const endpoints = expandEndpoints(byPath);
-const ok = [
-  emit(SIM_OUT, genSimSchema(byPath, allEndpoints(byPath))),
-  emit(TYPES_OUT, genTypes(byPath, endpoints)),
-  emit(INDEX_OUT, genApiIndex(byPath)),
-  emit(SEARCH_OUT, genSearchIndex(byPath)),
-].every(Boolean);
-if (!ok) process.exit(1);
+/** src/proxmox/generated/pve-api.ts: the endpoints of ENDPOINTS. */
+export function typesFile(byPath) {
+  return genTypes(byPath, expandEndpoints(byPath));
+}

@@ -1,33 +1,29 @@
-// Named formats of pve-common's JSONSchema.pm (and the plugins that register more). Each verifier
-// returns null when the value is fine, else the message its Perl counterpart dies with. A format
-// not listed here is accepted, as the brief requires: better lenient than wrongly strict.
+// Named formats of pve-common's JSONSchema.pm (and the plugins that register more), with the
+// messages their Perl verifiers die with: what read_api, write_api and the simulator answer. The
+// predicates themselves live once in src/proxmox/formats.ts (the curated tools' friendlier
+// messages sit there too). A format not listed here is accepted: better lenient than wrongly strict.
 
+import {
+  CONFIG_ID,
+  HA_NODE,
+  isCidr,
+  isDnsName,
+  isIp,
+  isIpv4,
+  isIpv6,
+  MAC_ADDR,
+  NODE_NAME,
+  POOL_ID,
+  STORAGE_ID,
+  URLENCODED,
+  VOLUME_ID,
+} from "../proxmox/formats";
 import { parseCalendarEvent } from "./calendar";
 import { FIREWALL_FORMATS } from "./fwformats";
 
 type Verifier = (value: string) => string | null;
 
-const HOST_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
-const IPV4_OCTET = "(?:25[0-5]|(?:2[0-4]|1[0-9]|[1-9])?[0-9])";
-const IPV4_RE = new RegExp(`^${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}$`);
-const STORAGE_ID_RE = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
 const CONTENT_TYPES = new Set(["images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import"]);
-
-function isIpv6(v: string): boolean {
-  if (!/^[0-9a-fA-F:.]+$/.test(v) || !v.includes(":")) return false;
-  const parts = v.split("::");
-  if (parts.length > 2) return false;
-  const groups = parts.flatMap((p) => (p === "" ? [] : p.split(":")));
-  let count = groups.length;
-  const last = groups[groups.length - 1];
-  if (last?.includes(".")) {
-    if (!IPV4_RE.test(last)) return false;
-    count += 1;
-  }
-  if (!groups.every((g, i) => /^[0-9a-fA-F]{1,4}$/.test(g) || (i === groups.length - 1 && g.includes("."))))
-    return false;
-  return parts.length === 2 ? count < 8 : count === 8;
-}
 
 // pve-access-control PVE/Auth/Plugin.pm and PVE/AccessControl.pm.
 const REALM = "[A-Za-z][A-Za-z0-9\\.\\-_]+";
@@ -51,39 +47,27 @@ const VERIFIERS: Record<string, Verifier> = {
       : `value '${v}' does not look like a valid token ID\n`,
   "pve-sdn-subnet-id": (v) => {
     const m = SDN_SUBNET_RE.exec(v);
-    return m && (IPV4_RE.test(m[1] as string) || isIpv6(m[1] as string))
-      ? null
-      : `invalid subnet id '${v}'\n`;
+    return m && isIp(m[1] as string) ? null : `invalid subnet id '${v}'\n`;
   },
   "pve-sdn-prefix-list-id": (v) => (SDN_ID_RE.test(v) ? null : `invalid prefix list id '${v}'\n`),
   "pve-sdn-route-map-id": (v) => (SDN_ID_RE.test(v) ? null : `invalid route map id '${v}'\n`),
-  "pve-node": (v) => (HOST_RE.test(v) ? null : "value does not look like a valid node name\n"),
+  "pve-node": (v) => (NODE_NAME.test(v) ? null : "value does not look like a valid node name\n"),
   "pve-vmid": (v) => (/^[1-9][0-9]{2,8}$/.test(v) ? null : "value does not look like a valid VM ID\n"),
-  "pve-storage-id": (v) => (STORAGE_ID_RE.test(v) ? null : `storage ID '${v}' contains illegal characters\n`),
-  "pve-configid": (v) => (/^[a-z][a-z0-9_-]+$/i.test(v) ? null : `invalid configuration ID '${v}'\n`),
+  "pve-storage-id": (v) => (STORAGE_ID.test(v) ? null : `storage ID '${v}' contains illegal characters\n`),
+  "pve-configid": (v) => (CONFIG_ID.test(v) ? null : `invalid configuration ID '${v}'\n`),
   "pve-poolid": (v) => {
     if (v.split("/").length > 3) return `pool name '${v}' nested too deeply (max levels = 3)\n`;
-    return /^[A-Za-z0-9.\-_]+(?:\/[A-Za-z0-9.\-_]+){0,2}$/.test(v)
-      ? null
-      : `invalid characters in pool name '${v}'\n`;
+    return POOL_ID.test(v) ? null : `invalid characters in pool name '${v}'\n`;
   },
-  "pve-volume-id": (v) =>
-    /^[a-z][a-z0-9\-_.]*[a-z0-9]:.+$/i.test(v) ? null : `unable to parse volume ID '${v}'\n`,
+  "pve-volume-id": (v) => (VOLUME_ID.test(v) ? null : `unable to parse volume ID '${v}'\n`),
   "pve-storage-content": (v) => (CONTENT_TYPES.has(v) ? null : `invalid content type '${v}'\n`),
-  "mac-addr": (v) =>
-    /^[a-f0-9]{2}(?::[a-f0-9]{2}){5}$/i.test(v) ? null : "value does not look like a valid MAC address\n",
-  ipv4: (v) => (IPV4_RE.test(v) ? null : "value does not look like a valid IPv4 address\n"),
+  "dns-name": (v) => (isDnsName(v) ? null : "value does not look like a valid DNS name\n"),
+  "mac-addr": (v) => (MAC_ADDR.test(v) ? null : "value does not look like a valid MAC address\n"),
+  ipv4: (v) => (isIpv4(v) ? null : "value does not look like a valid IPv4 address\n"),
   ipv6: (v) => (isIpv6(v) ? null : "value does not look like a valid IPv6 address\n"),
-  ip: (v) => (IPV4_RE.test(v) || isIpv6(v) ? null : "value does not look like a valid IP address\n"),
-  CIDR: (v) => {
-    const m = /^(.+)\/(\d+)$/.exec(v);
-    const ok =
-      m &&
-      ((IPV4_RE.test(m[1] as string) && Number(m[2]) <= 32) ||
-        (isIpv6(m[1] as string) && Number(m[2]) <= 128));
-    return ok ? null : "value does not look like a valid CIDR network\n";
-  },
-  urlencoded: (v) => (/^[-%a-zA-Z0-9_.!~*'()]*$/.test(v) ? null : `invalid urlencoded string: ${v}\n`),
+  ip: (v) => (isIp(v) ? null : "value does not look like a valid IP address\n"),
+  CIDR: (v) => (isCidr(v) ? null : "value does not look like a valid CIDR network\n"),
+  urlencoded: (v) => (URLENCODED.test(v) ? null : `invalid urlencoded string: ${v}\n`),
   "pve-task-status-type": (v) =>
     /^(ok|error|warning|unknown)$/i.test(v) ? null : `invalid task status type '${v}'\n`,
   // pve-common PVE/CalendarEvent.pm (the parser's own reason is not reproduced).
@@ -94,10 +78,7 @@ const VERIFIERS: Record<string, Verifier> = {
     /^[a-z]+:\S+$/.test(v) ? null : "value does not look like a valid ha resource id\n",
   "pve-ha-resource-or-vm-id": (v) =>
     /^([a-z]+:\S+|\d+)$/.test(v) ? null : "value does not look like a valid ha resource id\n",
-  "pve-ha-node": (v) =>
-    /^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)(:\d+)?$/.test(v)
-      ? null
-      : "value does not look like a valid ha node\n",
+  "pve-ha-node": (v) => (HA_NODE.test(v) ? null : "value does not look like a valid ha node\n"),
 };
 
 Object.assign(VERIFIERS, FIREWALL_FORMATS);

@@ -2,30 +2,10 @@
 // IP-or-CIDR values and aliases, with the messages their verifiers die with. Net::IP's own error
 // texts are approximated ("invalid IP address: ...").
 
-const IPV4_OCTET = "(?:25[0-5]|(?:2[0-4]|1[0-9]|[1-9])?[0-9])";
-const IPV4_RE = new RegExp(`^${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}$`);
+import { ipVersionOf } from "../proxmox/formats";
+
 /** $ip_alias_pattern and $ipset_name_pattern. */
 export const FW_NAME_RE = /^[A-Za-z][A-Za-z0-9\-_]+$/;
-
-function isIpv6(v: string): boolean {
-  if (!/^[0-9a-fA-F:.]+$/.test(v) || !v.includes(":")) return false;
-  const parts = v.split("::");
-  if (parts.length > 2) return false;
-  const groups = parts.flatMap((p) => (p === "" ? [] : p.split(":")));
-  if (!groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
-  return parts.length === 2 ? groups.length < 8 : groups.length === 8;
-}
-
-/** IP or CIDR: the IP version, or null. */
-export function ipVersionOf(value: string): 4 | 6 | null {
-  const m = /^([^/]+)(?:\/(\d+))?$/.exec(value);
-  if (!m) return null;
-  const ip = m[1] as string;
-  const bits = m[2] === undefined ? undefined : Number(m[2]);
-  if (IPV4_RE.test(ip)) return bits === undefined || bits <= 32 ? 4 : null;
-  if (isIpv6(ip)) return bits === undefined || bits <= 128 ? 6 : null;
-  return null;
-}
 
 /** A range "a-b" of two addresses of one version. */
 function rangeVersion(value: string): 4 | 6 | null {

@@ -39,13 +39,20 @@ export function allOperations(): readonly Operation[] {
     operations = OPERATIONS.map(([method, path, summary, refs, privileges, flags]) => {
       const params: Record<string, PveSchema> = {};
       for (const [name, ref] of Object.entries(refs)) params[name] = SCHEMAS[ref] as PveSchema;
+      const pathParams = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] as string);
+      // The template is the authority on its own parameters: some schemas omit one (9.2's
+      // /cluster/sdn/prefix-lists/{id}/entries/{url_seq} declares no url_seq), and without it
+      // every value would be refused as an unknown parameter. Proxmox passes it as a string.
+      for (const name of pathParams) {
+        if (!Object.hasOwn(params, name)) params[name] = { type: "string", description: "path parameter" };
+      }
       return {
         method,
         path,
         key: `${method} ${path}`,
         summary,
         params,
-        pathParams: [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] as string),
+        pathParams,
         privileges,
         upid: (flags & OP_FLAG.upid) !== 0,
         additional: (flags & OP_FLAG.additional) !== 0,

@@ -1,5 +1,6 @@
 import { assertAllowed, type Policy } from "../mcp/policy";
 import { ToolError } from "../mcp/tool";
+import { VOLUME_STORAGE_PREFIX } from "../proxmox/formats";
 import { parseUpid } from "../proxmox/upid";
 import type { Operation } from "./index";
 import type { WireParams } from "./validate";
@@ -31,7 +32,7 @@ function listOf(value: string | string[] | undefined): string[] {
  * (`backup/vzdump-lxc-203-…`) and PBS snapshots (`backup/ct/203/…`). `storage:` may lead.
  */
 export function volumeOwner(value: string, storagePrefix: "required" | "optional"): number | undefined {
-  const prefix = /^[a-z][a-z0-9\-_.]*[a-z0-9]:/i;
+  const prefix = VOLUME_STORAGE_PREFIX;
   if (storagePrefix === "required" && !prefix.test(value)) return undefined;
   const volume = value.replace(prefix, "");
   const match =

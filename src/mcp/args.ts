@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { checkVolumeId, hasControl, POOL_ID, STORAGE_ID } from "../proxmox/formats";
+import { checkVolumeId, hasControl, NODE_NAME, POOL_ID, STORAGE_ID } from "../proxmox/formats";
 import { parseUpid } from "../proxmox/upid";
 
 /**
@@ -124,7 +124,6 @@ export function flag(name: string) {
 }
 
 // pve-node: a hostname label (PVE::JSONSchema pve_verify_node_name), at most 63 characters.
-const NODE_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 export const node = text("node", {
   hint: "a cluster node name such as pve1",
   max: 63,

@@ -1,3 +1,4 @@
+import { verifyFormat } from "../api/formats";
 import { FAMILY_MAX } from "../api/jsonschema";
 import {
   CONFIG_ID,
@@ -9,8 +10,11 @@ import {
   ipConfig,
   isIpv4,
   isIpv6,
+  MAC_ADDR,
+  NEW_DISK,
   POOL_ID,
   STORAGE_ID,
+  URLENCODED,
 } from "./formats";
 import { LXC_OPTIONS, type OptionSpec, QEMU_OPTIONS } from "./generated/guest-options";
 import { hostOptionsRefusal, hostReach } from "./host-options";
@@ -106,14 +110,14 @@ function checkScalar(spec: OptionSpec, value: string): string | null {
   return spec.f ? checkFormat(spec.f, value) : null;
 }
 
-/** Named formats; one this list does not know is left to Proxmox (better lenient than wrong). */
+/**
+ * Named formats, with the curated tools' wording where they have one; any other format the schema
+ * validator knows is judged by it (its Perl message, first line), and one neither knows is left
+ * to Proxmox (better lenient than wrong).
+ */
 function checkFormat(format: string, value: string): string | null {
   const volumeOrPath = (v: string) =>
-    v.startsWith("/")
-      ? null
-      : /^[a-z][a-z0-9\-_.]*[a-z0-9]:\d+(\.\d+)?$/i.test(v)
-        ? null
-        : checkVolumeId("volume", v);
+    v.startsWith("/") ? null : NEW_DISK.test(v) ? null : checkVolumeId("volume", v);
   switch (format) {
     case "pve-storage-id":
       return STORAGE_ID.test(value) ? null : "not a storage ID";
@@ -128,7 +132,7 @@ function checkFormat(format: string, value: string): string | null {
     case "pve-tag-list":
       return checkTags("tags", value);
     case "mac-addr":
-      return /^[a-f0-9]{2}(:[a-f0-9]{2}){5}$/i.test(value) ? null : "not a MAC address";
+      return MAC_ADDR.test(value) ? null : "not a MAC address";
     case "ipv4":
       return isIpv4(value) ? null : "not an IPv4 address";
     case "ipv6":
@@ -142,7 +146,7 @@ function checkFormat(format: string, value: string): string | null {
     case "disk-size":
       return /^\d+(\.\d+)?[KMGT]?$/.test(value) ? null : "not a size such as 32G";
     case "urlencoded":
-      return /^[-%a-zA-Z0-9_.!~*'()]*$/.test(value) ? null : "must be URL-encoded";
+      return URLENCODED.test(value) ? null : "must be URL-encoded";
     case "pve-volume-id":
       return checkVolumeId("volume", value);
     case "pve-volume-id-or-qm-path":
@@ -151,7 +155,7 @@ function checkFormat(format: string, value: string): string | null {
       // Host paths were dealt with before (refused unless the owner allows them).
       return volumeOrPath(value);
     default:
-      return null;
+      return verifyFormat(format, value)?.split("\n")[0] ?? null;
   }
 }
 

@@ -1,7 +1,7 @@
 // Firewall aliases and IP sets at cluster and guest level (pve-firewall PVE/API2/Firewall/
 // Aliases.pm and IPSet.pm), with their list digests and Proxmox's messages.
 
-import { ipVersionOf } from "../../../src/api/fwformats";
+import { ipVersionOf } from "../../../src/proxmox/formats";
 import type { Ctx, Route } from "../api/context";
 import { PveError, paramError } from "../api/respond";
 import { type FirewallConfig, type FirewallIpset, listWithDigest } from "../state/firewall";
