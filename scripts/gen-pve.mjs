@@ -20,9 +20,9 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { genApiIndex } from "./gen-api-index.mjs";
-import { genSearchIndex } from "./gen-search-index.mjs";
 import { guestOptionsFile } from "./gen-guest-options.mjs";
 import { simSchemaFile, typesFile } from "./gen-pve-schema.mjs";
+import { genSearchIndex } from "./gen-search-index.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_APIDOC = resolve(ROOT, "../shared/proxmox/pve-9.2-apidoc.json");
