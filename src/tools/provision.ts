@@ -154,7 +154,7 @@ export async function pickNode(deps: ToolDeps, requested: string | undefined): P
 }
 
 /** A free guest ID: the one asked for, checked with Proxmox, or the next free one. */
-async function freeVmid(deps: ToolDeps, requested: number | undefined): Promise<number> {
+export async function freeVmid(deps: ToolDeps, requested: number | undefined): Promise<number> {
   if (requested === undefined) return Number(await deps.client.call("GET /cluster/nextid", {}));
   try {
     await deps.client.call("GET /cluster/nextid", { vmid: requested });
