@@ -53,7 +53,11 @@ describe("provision_vm", () => {
       node: "pve2",
       name: "web-3",
       template: 107,
-      state: "running",
+      state: "done",
+      action: "Provision VM 112 'web-3' on pve2 from VM 107 'ubuntu-2404-template'",
+      target: { vmid: 112, node: "pve2", name: "web-3" },
+      upid: expect.stringMatching(/:qmstart:112:/),
+      vm_state: "running",
       ready: true,
       addresses: [{ interface: "ens18", ipv4: ["192.168.1.212"], ipv6: [] }],
       ssh: "ssh debian@192.168.1.212",
@@ -127,7 +131,7 @@ describe("provision_vm", () => {
 
   it("start=false leaves it stopped with the cloud-init drive regenerated", async () => {
     const { data, text } = await ok({ template: "107", name: "later", ciuser: "debian", start: false });
-    expect(data).toMatchObject({ state: "stopped", ready: false, addresses: [] });
+    expect(data).toMatchObject({ state: "done", vm_state: "stopped", ready: false, addresses: [] });
     expect(outcomes(data)).toMatchObject({ cloudinit: "done", start: "skipped", agent: "skipped" });
     expect(text).toContain("Next: start_vm vmid=112 starts it.");
     expect(await changesSent()).toContain("PUT /nodes/pve2/qemu/112/cloudinit");
@@ -149,7 +153,7 @@ describe("provision_vm", () => {
       start: "failed",
       agent: "not_done",
     });
-    expect(data.ready).toBe(false);
+    expect(data).toMatchObject({ state: "partial", vm_state: "stopped", ready: false });
     expect(text).toContain("- start: failed");
     expect(text).toContain("Next: VM 112 exists and is kept.");
     expect(text).toContain("start_vm vmid=112");
@@ -182,7 +186,7 @@ describe("provision_vm", () => {
     const began = Date.now();
     const { data, text } = await ok({ template: "107", name: "slow", wait_seconds: 5 });
     expect(Date.now() - began).toBeLessThan(9000);
-    expect(data).toMatchObject({ state: "running", ready: false, addresses: [] });
+    expect(data).toMatchObject({ state: "running", vm_state: "running", ready: false, addresses: [] });
     expect(outcomes(data).agent).toBe("running");
     expect(text).toContain("guest agent has not answered within 5 s");
     expect(text).toContain("guest_get vmid=112 what=network-interfaces");
@@ -198,7 +202,7 @@ describe("provision_vm", () => {
     expect(res.status).toBe(200);
     await sim.clearRequests();
     const { data, text } = await ok({ template: "107", name: "noagent" });
-    expect(data).toMatchObject({ state: "running", ready: false });
+    expect(data).toMatchObject({ state: "done", vm_state: "running", ready: false });
     expect(data.steps.at(-1)).toMatchObject({ step: "agent", outcome: "skipped" });
     expect(text).toContain("has the QEMU guest agent off");
     expect(text).toContain("install qemu-guest-agent");

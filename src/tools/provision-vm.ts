@@ -1,8 +1,8 @@
 import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { freeText, guestId, node, poolId, storage, text, wholeNumber } from "../mcp/args";
-import { auditedChange, guestTarget, MAX_WAIT_SECONDS, runTask } from "../mcp/changes";
-import { bytes, duration } from "../mcp/format";
+import { auditedChange, changeSchema, guestTarget, MAX_WAIT_SECONDS, runTask } from "../mcp/changes";
+import { bytes } from "../mcp/format";
 import { type InterfaceAddresses, waitForAddress } from "../mcp/guest-address";
 import { disksOf, type GuestFacts, guestFacts, label } from "../mcp/guest-state";
 import { changes, defineTool, type ToolDeps, ToolError, tool } from "../mcp/tool";
@@ -34,13 +34,19 @@ const stepSchema = z.object({
 });
 type Step = z.infer<typeof stepSchema>;
 
-const outputSchema = z.object({
+/**
+ * The shared change shape (state, action, target, upid of the last task) plus the VM as it
+ * stands. state: done (every step asked for ended well), running (the wait ended first; the
+ * tasks stay tracked), partial (a step after the clone failed; the VM is kept).
+ */
+const outputSchema = changeSchema.extend({
+  state: z.enum(["done", "running", "partial"]),
   vmid: z.number(),
   node: z.string(),
   name: z.string().optional(),
   template: z.number(),
   /** What the VM is doing as far as this call knows. */
-  state: z.enum(["cloning", "stopped", "running", "unknown"]),
+  vm_state: z.enum(["cloning", "stopped", "running", "unknown"]),
   /** Running with a reachable address. */
   ready: z.boolean(),
   steps: z.array(stepSchema),
@@ -381,11 +387,14 @@ const provisionVmTool = tool({
     const plan_ = await plan(deps, args);
     const { source, targetNode, full, newid } = plan_;
     const answer: Answer = {
+      state: "done",
+      action: `Provision VM ${newid} '${args.name}' on ${targetNode} from ${label(source)}`,
+      target: guestTarget({ vmid: newid, node: targetNode, name: args.name }),
       vmid: newid,
       node: targetNode,
       name: args.name,
       template: source.vmid,
-      state: "cloning",
+      vm_state: "cloning",
       ready: false,
       steps: [],
       addresses: [],
@@ -433,12 +442,12 @@ const provisionVmTool = tool({
     answer.steps.push(cloneStep);
     if (clone.data.state !== "done") {
       cloneStep.outcome = "running";
-      answer.state = "cloning";
+      answer.vm_state = "cloning";
       notDone(1);
       answer.next = `The clone is still running (it stays tracked). wait_for_task with its upid, then call provision_vm's remaining steps by hand: update_vm, resize_vm_disk, start_vm, guest_get what=network-interfaces on VM ${newid}.`;
       return render(answer, source, args);
     }
-    answer.state = "stopped";
+    answer.vm_state = "stopped";
 
     const fail = (index: number, step: Step, error: unknown, next: string) => {
       const message = error instanceof Error ? error.message : String(error);
@@ -595,12 +604,12 @@ const provisionVmTool = tool({
       answer.steps.push(step);
       if (started.data.state !== "done") {
         step.outcome = "running";
-        answer.state = "unknown";
+        answer.vm_state = "unknown";
         notDone(5);
         answer.next = `The start is still running (tracked). wait_for_task with its upid, then guest_get vmid=${newid} what=network-interfaces.`;
         return render(answer, source, args);
       }
-      answer.state = "running";
+      answer.vm_state = "running";
     } catch (error) {
       return fail(
         4,
@@ -665,6 +674,14 @@ function secs(since: number): number {
 }
 
 function render(answer: Answer, source: GuestFacts, args: Args): { text: string; data: Answer } {
+  const outcomes = answer.steps.map((s) => s.outcome);
+  answer.state = outcomes.includes("failed")
+    ? "partial"
+    : outcomes.includes("running") || outcomes.includes("not_done")
+      ? "running"
+      : "done";
+  const lastTask = answer.steps.filter((s) => s.upid).at(-1)?.upid;
+  if (lastTask) answer.upid = lastTask;
   const user = args.ciuser ?? (typeof source.config.ciuser === "string" ? source.config.ciuser : undefined);
   const ip = answer.addresses.flatMap((a) => a.ipv4)[0] ?? answer.addresses.flatMap((a) => a.ipv6)[0];
   if (ip) answer.ssh = `ssh ${user ?? "<user>"}@${ip}`;
@@ -672,9 +689,9 @@ function render(answer: Answer, source: GuestFacts, args: Args): { text: string;
   const from = `from ${label(source)}`;
   const head = answer.ready
     ? `${who} is running on ${answer.node} (${from}). SSH: ${answer.ssh}${user ? "" : " (the image's default user)"}`
-    : answer.state === "cloning"
+    : answer.vm_state === "cloning"
       ? `${who} is being cloned on ${answer.node} ${from}; the wait ended first.`
-      : `${who} on ${answer.node} (${from}) is ${answer.state}, not ready yet.`;
+      : `${who} on ${answer.node} (${from}) is ${answer.vm_state}, not ready yet.`;
   const lines = [head];
   if (answer.addresses.length)
     lines.push(
@@ -683,9 +700,7 @@ function render(answer: Answer, source: GuestFacts, args: Args): { text: string;
   lines.push("Steps:");
   for (const s of answer.steps) {
     const time =
-      s.outcome === "done" || s.outcome === "failed" || s.outcome === "running"
-        ? ` (${duration(s.seconds)})`
-        : "";
+      s.outcome === "done" || s.outcome === "failed" || s.outcome === "running" ? ` (${s.seconds} s)` : "";
     lines.push(`- ${s.step}: ${s.outcome.replace("_", " ")}${time}${s.note ? `: ${s.note}` : ""}`);
     if (s.upid) lines.push(`task: ${s.upid}`);
   }
