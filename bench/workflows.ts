@@ -56,9 +56,9 @@ async function provisionOneCall(call: Mcp["call"]) {
  */
 async function provisionByHand(call: Mcp["call"]) {
   const clone = await call("clone_vm", { vmid: 107, name: "bench-old" });
-  const newid = (clone.structuredContent as { target?: { vmid?: number } } | undefined)?.target?.vmid;
   const cloneText = textOf(clone);
-  const id = newid ?? Number(/to VM (\d+)/.exec(cloneText)?.[1]);
+  // clone_vm names the new VM in its action: "Linked clone of VM 107 ... to VM 112 ...".
+  const id = Number(/ to VM (\d+)/.exec(cloneText)?.[1]);
   if (clone.isError || !id) return { ok: false, note: `clone_vm: ${cloneText.slice(0, 120)}` };
   const update = await call("update_vm", {
     vmid: id,
@@ -123,7 +123,7 @@ export async function workflowsSection(ctx: Context): Promise<SectionResult> {
     "On the seeded homelab, template 107 'ubuntu-2404-template' on pve2, Proxmox's task timings, a guest that " +
       "boots in 3 s before its agent answers. Each tool call is a model turn (and in Claude.ai often a permission " +
       "prompt); the chained version also needs the model to know that cloud-init keys go in `extra`, URL-encoded, " +
-      "and that the template lacks a cloud-init drive. 'Why is VM X slow' (diagnose_guest) is not measured here yet.",
+      "and that the template lacks a cloud-init drive. Times leave out the model's own time per turn, which comes on top of every call. 'Why is VM X slow' (diagnose_guest) is not measured here yet.",
   ].join("\n");
   return {
     title: "10. Tool calls per workflow",

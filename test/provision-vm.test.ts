@@ -30,6 +30,7 @@ const outcomes = (data: Record<string, any>) =>
 describe("provision_vm", () => {
   it("clones, configures, grows, starts and answers with the DHCP address and the ssh line", async () => {
     const progress: string[] = [];
+    const values: number[] = [];
     const result = await client.callWithProgress(
       "provision_vm",
       {
@@ -43,7 +44,10 @@ describe("provision_vm", () => {
         cipassword: "s3cret-pass",
         ip: "dhcp",
       },
-      (p) => progress.push(p.message ?? ""),
+      (p) => {
+        progress.push(p.message ?? "");
+        values.push(p.progress);
+      },
     );
     expect(result.isError ?? false).toBe(false);
     const data = result.structuredContent as Record<string, any>;
@@ -82,6 +86,7 @@ describe("provision_vm", () => {
     // One notification per step at least, and progress only grows.
     for (const step of ["clone", "config", "resize", "start", "agent"])
       expect(progress.some((m) => m.startsWith(`${step}:`))).toBe(true);
+    for (const [i, v] of values.entries()) if (i > 0) expect(v).toBeGreaterThan(values[i - 1] as number);
 
     const sent = await sim.requests();
     const clone = sent.find((r) => r.method === "POST" && r.path === "/nodes/pve2/qemu/107/clone");
@@ -233,6 +238,9 @@ describe("provision_vm", () => {
     expect(await fails({ template: "107", name: "x", newid: 101 })).toContain("VM ID 101 is already taken");
     expect(await fails({ template: "107", name: "x", memory: 1024, balloon: 2048 })).toContain(
       "balloon (2048 MiB) must not exceed memory (1024 MiB)",
+    );
+    expect(await fails({ template: "107", name: "x", node: "pve1" })).toContain(
+      "has disks on local storage (local-lvm), which pve1 cannot reach",
     );
     expect(await fails({ template: "107", name: "x", full: false, storage: "local-lvm" })).toContain(
       "storage applies to full clones only",
