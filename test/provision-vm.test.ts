@@ -198,6 +198,17 @@ describe("provision_vm", () => {
     expect(data.ssh).toBeUndefined();
   });
 
+  it("a clone that outlasts the wait: answered in time, tracked, and how to follow", async () => {
+    await sim.settings({ taskDurationMs: 8000 });
+    const { data, text } = await ok({ template: "107", name: "big", wait_seconds: 5 });
+    expect(data).toMatchObject({ state: "running", vm_state: "cloning", ready: false });
+    expect(outcomes(data)).toMatchObject({ clone: "running", config: "not_done", start: "not_done" });
+    expect(data.upid).toMatch(/:qmclone:107:/);
+    expect(text).toContain("wait_for_task with its upid");
+    const tracked = await expectOk(client, "get_tracked_tasks", {});
+    expect(tracked.text).toMatch(/qmclone:107/);
+  });
+
   it("a template with the agent off: says so and how to fix the template, without waiting", async () => {
     const res = await api("/nodes/pve2/qemu/107/config", {
       method: "PUT",
