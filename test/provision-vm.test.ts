@@ -134,6 +134,19 @@ describe("provision_vm", () => {
     expect(config?.body.ipconfig0).toBe("ip=10.0.0.50/24,gw=10.0.0.1,ip6=auto");
   });
 
+  it("a full clone to a storage of choice", async () => {
+    const { data } = await ok({
+      template: "107",
+      name: "full-1",
+      full: true,
+      storage: "local-lvm",
+      start: false,
+    });
+    expect(data).toMatchObject({ state: "done", vm_state: "stopped" });
+    const clone = (await sim.requests()).find((r) => r.method === "POST" && r.path.endsWith("/107/clone"));
+    expect(clone?.body).toMatchObject({ full: "1", storage: "local-lvm" });
+  });
+
   it("start=false leaves it stopped with the cloud-init drive regenerated", async () => {
     const { data, text } = await ok({ template: "107", name: "later", ciuser: "debian", start: false });
     expect(data).toMatchObject({ state: "done", vm_state: "stopped", ready: false, addresses: [] });
@@ -245,6 +258,10 @@ describe("provision_vm", () => {
       /^There is no VM named 'no-such'\. Templates: 107 'ubuntu-2404-template'\.$/,
     );
     expect(await fails({ template: "100", name: "x" })).toContain("is not a template");
+    expect(await fails({ template: "999", name: "x" })).toMatch(/999/);
+    expect(await fails({ template: "107", name: "x", storage: "nope" })).toContain(
+      "Storage 'nope' does not hold VM disks on pve2",
+    );
     expect(await fails({ template: "pihole", name: "x" })).toContain("is not a template");
     expect(await fails({ template: "107", name: "x", newid: 101 })).toContain("VM ID 101 is already taken");
     expect(await fails({ template: "107", name: "x", memory: 1024, balloon: 2048 })).toContain(
