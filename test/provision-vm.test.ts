@@ -258,7 +258,7 @@ describe("provision_vm", () => {
       /^There is no VM named 'no-such'\. Templates: 107 'ubuntu-2404-template'\.$/,
     );
     expect(await fails({ template: "100", name: "x" })).toContain("is not a template");
-    expect(await fails({ template: "999", name: "x" })).toMatch(/999/);
+    expect(await fails({ template: "999", name: "x" })).toContain("There is no VM or container with ID 999");
     expect(await fails({ template: "107", name: "x", storage: "nope" })).toContain(
       "Storage 'nope' does not hold VM disks on pve2",
     );

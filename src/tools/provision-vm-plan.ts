@@ -185,16 +185,8 @@ async function findTemplate(deps: ToolDeps, template: string): Promise<GuestFact
       );
     }
   }
-  let facts: GuestFacts;
-  try {
-    facts = await guestFacts(deps, { vmid, type: "qemu" });
-  } catch (error) {
-    if (error instanceof ToolError && /no (VM|guest)|does not exist|not found/i.test(error.message))
-      throw new ToolError(
-        `There is no VM ${vmid} to provision from. get_vms lists templates (status template).`,
-      );
-    throw error;
-  }
+  // An unknown ID is refused by the guest index, with where to look.
+  const facts = await guestFacts(deps, { vmid, type: "qemu" });
   if (!facts.template)
     throw new ToolError(
       `${label(facts)} is not a template. provision_vm clones templates; clone_vm copies a normal VM, or convert this one to a template first.`,
