@@ -29,6 +29,7 @@ import { searchSection } from "./search.ts";
 import { interrupted, ROOT, removeScratch, type Servers, snapshotTree, startServers } from "./servers.ts";
 import type { Check, Context, Mode, SectionResult } from "./stats.ts";
 import { waitingSection } from "./waiting.ts";
+import { workflowsSection } from "./workflows.ts";
 
 // Paths below are relative to the repository root, wherever the script is started from.
 process.chdir(ROOT);
@@ -188,6 +189,7 @@ async function main(): Promise<number> {
       ["api", () => apiSection(ctx)],
       ["search", () => searchSection(ctx)],
       ["dashboard", () => dashboardSection(ctx)],
+      ["workflows", () => workflowsSection(ctx)],
     ];
     for (const [name, step] of steps) {
       if (interrupted.signal) break;

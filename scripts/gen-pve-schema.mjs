@@ -47,6 +47,7 @@ const ENDPOINTS = [
   "GET /nodes/{node}/status",
   ...GUEST_COMMON.map((e) => e.replace("{g}", "/nodes/{node}/qemu")),
   "POST /nodes/{node}/qemu/{vmid}/config",
+  "PUT /nodes/{node}/qemu/{vmid}/cloudinit",
   "POST /nodes/{node}/qemu/{vmid}/status/reset",
   "* /nodes/{node}/qemu/{vmid}/agent/**",
   ...GUEST_COMMON.map((e) => e.replace("{g}", "/nodes/{node}/lxc")),

@@ -39,6 +39,7 @@ export const TOOLSETS = {
     "clone_vm",
     "migrate_vm",
     "resize_vm_disk",
+    "provision_vm",
     "get_next_vmid",
   ],
   containers: [

@@ -13,6 +13,7 @@ import { registerNodeTools } from "./nodes";
 import { registerPoolChangeTools, registerPoolTools } from "./pools";
 import { registerPowerTools } from "./power";
 import { registerProvisionTools } from "./provision";
+import { registerProvisionVmTools } from "./provision-vm";
 import { registerSnapshotChangeTools, registerSnapshotTools } from "./snapshots";
 import { registerStorageTools } from "./storage";
 import { registerTaskControlTools, registerTaskTools } from "./tasks";
@@ -37,6 +38,7 @@ export function registerAllTools(server: McpServer, deps: ToolDeps): void {
   registerSnapshotChangeTools(server, deps);
   registerPoolChangeTools(server, deps);
   registerProvisionTools(server, deps);
+  registerProvisionVmTools(server, deps);
   registerBackupChangeTools(server, deps);
   registerGuestTools(server, deps);
   registerAuditTools(server, deps);

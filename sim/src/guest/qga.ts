@@ -58,8 +58,12 @@ export function runtimeOf(store: Store, g: GuestState): QgaRuntime {
 export const isFrozen = (g: GuestState) => g.os?.frozenBoot !== undefined && g.os.frozenBoot === bootKey(g);
 
 /** Whether guest-ping answers: qemu-ga runs, the vCPUs run, and it is not going down. */
-export function agentAnswers(store: Store, g: GuestState): boolean {
+export function agentAnswers(store: Store, g: GuestState, nowMs?: number): boolean {
   if (!g.os?.agentRunning || g.status !== "running" || (g.runState ?? "running") !== "running") return false;
+  // Until the guest has booted, nothing listens on the agent's virtio port.
+  if (nowMs !== undefined && g.os.bootSec && g.startedAt !== undefined) {
+    if (nowMs < g.startedAt * 1000 + g.os.bootSec * 1000 * store.settings.execTimeScale) return false;
+  }
   return !store.qga.get(g.vmid)?.power || store.qga.get(g.vmid)?.boot !== bootKey(g);
 }
 

@@ -37,6 +37,15 @@ export function linkLocal(mac: string): string {
   return `fe80::${words.map((w) => w.toString(16)).join(":")}`;
 }
 
+/** A static address cloud-init applied from ipconfig0 (only with a cloud-init drive). */
+function staticIpv4(g: GuestState): { addr: string; prefix: number }[] | undefined {
+  const drive = Object.entries(g.config).some(
+    ([key, value]) => /^(ide|sata|scsi)\d+$/.test(key) && /cloudinit/.test(String(value)),
+  );
+  const match = /(?:^|,)ip=(\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec(String(g.config.ipconfig0 ?? ""));
+  return drive && match ? [{ addr: match[1] as string, prefix: Number(match[2]) }] : undefined;
+}
+
 export function interfaces(g: GuestState, os: GuestOs, nowMs: number): Iface[] {
   const up = uptimeSec(g, nowMs);
   const rx = up * g.usage.netRate;
@@ -46,7 +55,7 @@ export function interfaces(g: GuestState, os: GuestOs, nowMs: number): Iface[] {
   const nic: Iface = {
     name: isWindows(os) ? "Ethernet" : os.id === "haos" ? "enp0s18" : "ens18",
     ...(mac ? { mac } : {}),
-    ipv4: os.ipv4 ? [{ addr: os.ipv4, prefix: 24 }] : [],
+    ipv4: staticIpv4(g) ?? (os.ipv4 ? [{ addr: os.ipv4, prefix: 24 }] : []),
     ipv6: mac ? [{ addr: linkLocal(mac), prefix: 64 }] : [],
     stats: {
       rxBytes: rx,

@@ -60,7 +60,7 @@ async function assertAgent(ctx: Ctx): Promise<QgaContext> {
   if (g.config.agent === undefined) throw new PveError("No QEMU guest agent configured");
   if (g.status !== "running") throw new PveError(`VM ${g.vmid} is not running`);
   const enabled = /^(1|enabled=1)(,|$)/.test(String(g.config.agent));
-  if (!enabled || !g.os || !agentAnswers(ctx.store, g)) {
+  if (!enabled || !g.os || !agentAnswers(ctx.store, g, ctx.now)) {
     // Without an agent device there is no socket and the ping fails at once; with one, the
     // guest-ping waits for its 3 s timeout.
     if (enabled) await sleep(ctx.store.settings.agentTimeoutMs);

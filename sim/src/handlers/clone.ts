@@ -270,11 +270,21 @@ function cloneQemu(ctx: Ctx): string {
 
   const guest = newGuestTemp(newid, "qemu", target ?? node, sortConfig(newconf));
   guest.usage = { ...g.usage };
-  if (g.os) guest.os = structuredClone(g.os);
+  if (g.os) {
+    // A new machine: its own DHCP lease, and cloud-init names it after the VM.
+    guest.os = structuredClone(g.os);
+    guest.os.ipv4 = dhcpLease(newid);
+    if (typeof newconf.name === "string") guest.os.hostname = newconf.name;
+  }
   if (g.ignoresAcpi) guest.ignoresAcpi = true;
   const effects: TaskEffect[] = [{ kind: "guest-put", guest }];
   if (c.pool) effects.push({ kind: "pool-add", vmid: newid, poolid: c.pool });
   return startTask(store, { ...base, durationMs, lines, effects }, ctx.now).upid;
+}
+
+/** The address the homelab's DHCP server hands a new guest (the seed's scheme). */
+function dhcpLease(vmid: number): string {
+  return `192.168.1.${100 + (vmid % 150)}`;
 }
 
 function cloneLxc(ctx: Ctx): string {

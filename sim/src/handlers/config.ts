@@ -580,7 +580,23 @@ function resize(type: GuestType) {
   };
 }
 
+/**
+ * PUT cloudinit (qemu-server's vmconfig_update_cloudinit_drive): rewrites the cloud-init drive
+ * from the config so a stopped VM's next boot, or a running VM's next cloud-init run, sees it.
+ * A VM without a cloud-init drive has nothing to regenerate, and Proxmox returns quietly.
+ */
+function regenerateCloudinit(ctx: Ctx): null {
+  const g = loadGuest(ctx, "qemu");
+  const hasDrive = Object.entries(g.config).some(
+    ([key, value]) => /^(ide|sata|scsi)\d+$/.test(key) && /cloudinit/.test(String(value)),
+  );
+  if (!hasDrive) return null;
+  ctx.store.guests.put(g);
+  return null;
+}
+
 export const configRoutes: Route[] = [
+  { method: "PUT", path: "/nodes/{node}/qemu/{vmid}/cloudinit", handler: regenerateCloudinit },
   { method: "PUT", path: "/nodes/{node}/qemu/{vmid}/config", handler: updateQemuSync },
   { method: "POST", path: "/nodes/{node}/qemu/{vmid}/config", handler: updateQemuAsync },
   { method: "PUT", path: "/nodes/{node}/lxc/{vmid}/config", handler: updateLxc },

@@ -93,6 +93,11 @@ export interface GuestOs {
   qgaVersion: string;
   /** Whether qemu-ga answers (only meaningful when the VM runs and `agent` is configured). */
   agentRunning: boolean;
+  /**
+   * Seconds from the VM's start until qemu-ga answers: the OS boots and (in a cloud image)
+   * cloud-init runs first. Scaled by the execTimeScale setting like every guest program.
+   */
+  bootSec?: number;
   users: GuestUser[];
   logins: GuestLogin[];
   /** Files written in the guest, over the image (binary strings: one char per byte). */

@@ -534,7 +534,14 @@ class Seeder {
 
   guestOs(spec: GuestSpec): GuestOs {
     const ip = `192.168.1.${100 + (spec.vmid % 150)}`;
-    const base = { hostname: spec.name, agentRunning: spec.agent === "1", ipv4: ip, files: {} };
+    const base = {
+      hostname: spec.name,
+      agentRunning: spec.agent === "1",
+      ipv4: ip,
+      files: {},
+      // A cloud image boots and runs cloud-init before qemu-ga answers.
+      ...(spec.template ? { bootSec: 12 } : {}),
+    };
     const root = { name: "root", uid: 0, home: "/root", shell: "/bin/bash" };
     switch (spec.os) {
       case "windows":

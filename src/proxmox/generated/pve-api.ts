@@ -878,6 +878,13 @@ export interface NodesQemuConfigPostParams {
 
 export type NodesQemuConfigPostResult = string;
 
+export interface NodesQemuCloudinitPutParams {
+  node: string;
+  vmid: number;
+}
+
+export type NodesQemuCloudinitPutResult = null;
+
 export interface NodesQemuStatusResetPostParams {
   node: string;
   skiplock?: boolean;
@@ -1898,6 +1905,8 @@ export interface PveEndpoints {
   "POST /nodes/{node}/qemu/{vmid}/template": { params: NodesQemuTemplatePostParams; result: NodesQemuTemplatePostResult };
   /** Set virtual machine options (asynchronous API). Returns a task UPID. */
   "POST /nodes/{node}/qemu/{vmid}/config": { params: NodesQemuConfigPostParams; result: NodesQemuConfigPostResult };
+  /** Regenerate and change cloudinit config drive. */
+  "PUT /nodes/{node}/qemu/{vmid}/cloudinit": { params: NodesQemuCloudinitPutParams; result: NodesQemuCloudinitPutResult };
   /** Reset virtual machine. Returns a task UPID. */
   "POST /nodes/{node}/qemu/{vmid}/status/reset": { params: NodesQemuStatusResetPostParams; result: NodesQemuStatusResetPostResult };
   /** QEMU Guest Agent command index. */
