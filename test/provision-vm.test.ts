@@ -1,4 +1,7 @@
+import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { serveMcp } from "../src/server/endpoint";
+import { LOCAL_GRANT } from "../src/server/server";
 import { connect, expectError, expectOk, type TestClient } from "./helpers/mcp";
 import { api } from "./helpers/pve";
 import { changesSent, sim } from "./helpers/sim";
@@ -273,6 +276,29 @@ describe("provision_vm", () => {
     expect(await fails({ template: "107", name: "x", full: false, storage: "local-lvm" })).toContain(
       "storage applies to full clones only",
     );
+    expect(await changesSent()).toEqual([]);
+  });
+});
+
+describe("provision_vm under the allowlists", () => {
+  it("refuses a template, a new ID or a node outside them, with no change sent", async () => {
+    const fenced = { ...env, PVE_ALLOWED_VMIDS: "100-105,150-160", PVE_ALLOWED_NODES: "pve1,pve2" } as Env;
+    const owner = await connect("2025-11-25", (request) => serveMcp(request, fenced, LOCAL_GRANT));
+    const base = { name: "web-9", ciuser: "debian", sshkeys: KEY, ip: "dhcp" };
+    expect(await expectError(owner, "provision_vm", { ...base, template: "107", newid: 150 })).toContain(
+      "Guest 107 is outside PVE_ALLOWED_VMIDS",
+    );
+    // 107 lives on pve2; a new ID outside the list is refused too.
+    const wide = { ...fenced, PVE_ALLOWED_VMIDS: "100-107" } as Env;
+    const other = await connect("2025-11-25", (request) => serveMcp(request, wide, LOCAL_GRANT));
+    expect(await expectError(other, "provision_vm", { ...base, template: "107", newid: 170 })).toContain(
+      "Guest 170 is outside PVE_ALLOWED_VMIDS",
+    );
+    expect(
+      await expectError(other, "provision_vm", { ...base, template: "107", newid: 106, node: "pve3" }),
+    ).toMatch(/pve3 is outside PVE_ALLOWED_NODES|Node pve3/);
+    await owner.close();
+    await other.close();
     expect(await changesSent()).toEqual([]);
   });
 });
