@@ -34,6 +34,7 @@ test("one load feeds every emitter, and the tree holds what they emit", { skip }
       "sim/src/generated/api-schema.ts",
       "src/proxmox/generated/pve-api.ts",
       "src/api/generated/api-index.json",
+      "src/api/generated/search-index.json",
       "src/proxmox/generated/guest-options.ts",
     ],
   );
